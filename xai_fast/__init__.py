@@ -1,0 +1,13 @@
+"""xai_fast: fast, model-agnostic Kernel SHAP on compiled kernels.
+
+Re-exports only; importing the package never imports hypothesis or matplotlib.
+"""
+
+from .background import Background, kmeans, sample
+from .explainers import KernelExplainer
+from .explanation import Explanation
+from .models import ModelAdapter
+
+__version__ = "0.1.0"
+
+__all__ = ["Background", "Explanation", "KernelExplainer", "ModelAdapter", "kmeans", "sample"]

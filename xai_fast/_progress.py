@@ -1,0 +1,40 @@
+"""A minimal progress bar on stderr for long evaluations (no extra dependency)."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+
+class Progress:
+    """Report ``done / total`` units of work on stderr, at most every 0.5 s.
+
+    Nothing is printed when ``enabled`` is false or the work finishes within ``delay`` seconds.
+    """
+
+    def __init__(self, total: int, desc: str, *, enabled: bool = True, delay: float = 2.0):
+        self.total, self.desc, self.enabled, self.delay = max(int(total), 1), desc, enabled, delay
+        self.done = 0
+        self._start = self._last = time.perf_counter()
+        self._shown = False
+
+    def update(self, n: int = 1) -> None:
+        self.done += n
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        if now - self._start < self.delay or (now - self._last < 0.5 and self.done < self.total):
+            return
+        self._last = now
+        self._shown = True
+        frac = self.done / self.total
+        bar = "#" * int(frac * 30)
+        sys.stderr.write(
+            f"\r{self.desc}: [{bar:<30}] {self.done}/{self.total} ({now - self._start:.1f}s)"
+        )
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self._shown:
+            sys.stderr.write("\n")
+            sys.stderr.flush()

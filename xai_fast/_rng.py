@@ -1,0 +1,72 @@
+"""One random-number specification shared by every backend.
+
+A counter-based SplitMix64: draw ``j`` of stream ``t`` under ``seed`` is
+
+    key(seed, t) = mix64(seed XOR mix64(t + GOLDEN))
+    bits(seed, t, j) = mix64(key + (j + 1) * GOLDEN)          (all mod 2**64)
+    uniform = (bits >> 11) * 2**-53                              in [0, 1)
+
+so any draw can be computed independently, in any order, by numpy, Numba or C++,
+and the same seed gives bit-identical coalitions everywhere.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_S30, _S27, _S31, _S11 = (np.uint64(s) for s in (30, 27, 31, 11))
+_TWO_M53 = 2.0**-53
+_MASK64 = (1 << 64) - 1
+
+
+def normalize_seed(seed) -> np.uint64:
+    """Turn a user seed into the 64-bit key used by every backend.
+
+    Parameters
+    ----------
+    seed : None, int or numpy.random.Generator
+        ``None`` draws fresh entropy from the OS; an ``int`` is taken modulo 2**64;
+        a ``Generator`` contributes one 64-bit draw.
+
+    Returns
+    -------
+    numpy.uint64
+    """
+    if seed is None:
+        return np.uint64(np.random.SeedSequence().generate_state(1, dtype=np.uint64)[0])
+    if isinstance(seed, np.random.Generator):
+        return np.uint64(seed.integers(0, 2**63, dtype=np.int64))
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(
+            f"seed must be None, an int or a numpy.random.Generator; got {type(seed).__name__}. "
+            "Pass an integer such as seed=0 for reproducible results."
+        )
+    return np.uint64(int(seed) & _MASK64)
+
+
+def mix64(z: np.ndarray) -> np.ndarray:
+    """SplitMix64 finaliser on a uint64 array (wrapping arithmetic)."""
+    z = np.asarray(z, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        z = (z ^ (z >> _S30)) * _M1
+        z = (z ^ (z >> _S27)) * _M2
+    return z ^ (z >> _S31)
+
+
+def stream_keys(seed: np.uint64, streams: np.ndarray) -> np.ndarray:
+    """Keys of streams ``streams`` (uint64 array) under ``seed``; shape of ``streams``."""
+    with np.errstate(over="ignore"):
+        return mix64(np.uint64(seed) ^ mix64(np.asarray(streams, dtype=np.uint64) + GOLDEN))
+
+
+def uniforms(keys: np.ndarray, counters: np.ndarray) -> np.ndarray:
+    """Uniform doubles in [0, 1) for broadcast ``keys`` and ``counters`` (both uint64)."""
+    with np.errstate(over="ignore"):
+        bits = mix64(
+            np.asarray(keys, dtype=np.uint64)
+            + (np.asarray(counters, dtype=np.uint64) + np.uint64(1)) * GOLDEN
+        )
+    return (bits >> _S11).astype(np.float64) * _TWO_M53

@@ -1,0 +1,227 @@
+"""Kernel SHAP, a drop-in for ``shap.KernelExplainer`` built on compiled kernels.
+
+Data flow: ModelAdapter -> Game (model + background masker) -> coalition design -> one batched
+evaluation of every (row, coalition) pair -> one constrained weighted least squares per design,
+solved for all rows and outputs at once.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from .._rng import normalize_seed
+from .._validation import (
+    check_data,
+    check_feature_names,
+    check_link,
+    check_no_kwargs,
+    check_nsamples,
+)
+from ..backends import get_backend
+from ..background import as_background
+from ..explanation import Explanation
+from ..links import apply_link
+from ..masking import Game, varying_features
+from ..models import ModelAdapter
+from ..sampling.plan import plan_design, random_size_cdf
+from ..solvers.feature_selection import (
+    DEFAULT_L1_REG,
+    check_l1_reg,
+    select_features,
+    selection_active,
+)
+from ..solvers.kernel_wls_ref import constrained_lstsq
+from ..solvers.kernel_wls_ref import constrained_wls as constrained_wls_ref
+
+__all__ = ["KernelExplainer"]
+
+
+class KernelExplainer:
+    """Kernel SHAP values of any model, with shap's arguments, shapes and numbers.
+
+    Parameters
+    ----------
+    model : torch.nn.Module or callable
+        Maps an ``(n, d)`` array to ``(n,)`` or ``(n, k)`` outputs. A module runs in eval mode
+        on its own device and dtype.
+    data : array-like, DataFrame, Background or shap DenseData, shape (N, d)
+        Background rows that stand for "feature absent" (see :func:`xai_fast.kmeans`).
+    link : {"identity", "logit"}, default "identity"
+        Space in which the values add up to the output.
+    feature_names : list of str, optional
+        Defaults to the DataFrame's columns.
+    seed : int, numpy Generator or None, keyword-only
+        Seed of the coalition sampler. The design depends only on the seed, the number of
+        varying features and ``nsamples``, so a row gets the same values alone or in a batch.
+        ``None`` draws fresh entropy on every call.
+    batch_size : int, optional, keyword-only
+        Rows per model call (default about 4 million input values per call).
+    backend : {"auto", "numpy", "numba"}, keyword-only
+        Kernels to use; ``"numpy"`` is the plain reference.
+
+    Attributes
+    ----------
+    expected_value : float or ndarray of shape (k,)
+        ``link`` of the background-weighted mean model output.
+    """
+
+    _CALL_OPTIONS = ("nsamples", "l1_reg", "silent")
+
+    def __init__(self, model, data, link="identity", feature_names=None, *, seed=None,
+                 batch_size=None, backend="auto", **kwargs):
+        check_no_kwargs(kwargs, "KernelExplainer()",
+                        ["model", "data", "link", "feature_names", "seed", "batch_size", "backend"])
+        self.link = check_link(link)
+        self.background = as_background(data)
+        d = self.background.data.shape[1]
+        self.feature_names = check_feature_names(feature_names, d) or self.background.feature_names
+        self.model = ModelAdapter(model, batch_size=batch_size)
+        self.backend = get_backend(backend)
+        normalize_seed(0 if seed is None else seed)  # validate the type now
+        self.seed = seed
+        B = self.background.data
+        dtype = self.model.input_dtype or B.dtype
+        with self.model.evaluating():
+            raw = self.model.raw_call(np.ascontiguousarray(B[:1], dtype=dtype))
+            out = self.model(np.ascontiguousarray(B, dtype=dtype))
+        self.vector_out = raw.ndim == 2
+        self.fnull = self.background.weights @ out  # (k,)
+        ev = apply_link(self.link, self.fnull, what="mean model output over the background")
+        self.expected_value = ev if self.vector_out else float(ev[0])
+
+    # ------------------------------------------------------------------ public API
+    def shap_values(self, X, nsamples="auto", l1_reg=DEFAULT_L1_REG, silent=False, **kwargs):
+        """Estimate SHAP values of the rows of ``X``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame, shape (n, d) or (d,)
+        nsamples : int or "auto", default "auto"
+            Coalitions per row: ``"auto"`` is ``2 * M + 2048``, capped at ``2**M - 2``.
+        l1_reg : False, "num_features(k)", "aic", "bic", "auto" or float
+            Feature selection before the regression (shap's options and default).
+        silent : bool, default False
+            Hide the progress bar.
+
+        Returns
+        -------
+        ndarray
+            ``(n, d)`` for a single-output model, ``(n, d, k)`` for ``k`` outputs;
+            ``(d,)`` or ``(d, k)`` when ``X`` is one row.
+        """
+        check_no_kwargs(kwargs, "shap_values()", self._CALL_OPTIONS)
+        X, _, was_1d = self._check_rows(X)
+        phi = self._explain(X, check_nsamples(nsamples), check_l1_reg(l1_reg), silent)
+        if not self.vector_out:
+            phi = phi[..., 0]
+        return phi[0] if was_1d else phi
+
+    def __call__(self, X, nsamples="auto", l1_reg=DEFAULT_L1_REG, silent=False, **kwargs):
+        """Explain ``X`` and return an :class:`~xai_fast.Explanation` (see :meth:`shap_values`)."""
+        check_no_kwargs(kwargs, "KernelExplainer.__call__()", self._CALL_OPTIONS)
+        Xc, columns, was_1d = self._check_rows(X)
+        values = self.shap_values(Xc[0] if was_1d else Xc, nsamples=nsamples, l1_reg=l1_reg,
+                                  silent=silent)
+        ev = np.asarray(self.expected_value)
+        base = ev.copy() if was_1d else np.tile(ev, (len(Xc),) + (1,) * ev.ndim)
+        return Explanation(values, base, Xc[0] if was_1d else Xc,
+                           feature_names=columns or self.feature_names)
+
+    # ------------------------------------------------------------------ internals
+    def _check_rows(self, X):
+        Xc, columns, was_1d = check_data(X, name="X", allow_1d=True)
+        d = self.background.data.shape[1]
+        if Xc.shape[1] != d:
+            raise ValueError(
+                f"X has {Xc.shape[1]} features but the background data has {d}; pass rows with "
+                "the same columns as the background."
+            )
+        names = self.background.feature_names
+        if columns is not None and names is not None and list(columns) != list(names):
+            raise ValueError(
+                f"X's columns {list(columns)[:5]}... do not match the background's "
+                f"{list(names)[:5]}...; select and order X's columns like the background's."
+            )
+        return Xc, columns, was_1d
+
+    def _explain(self, X, nsamples, l1_reg, silent) -> np.ndarray:
+        """SHAP values of ``X`` ``(n, d)`` as ``(n, d, k)``."""
+        B = self.background.data
+        dtype = self.model.input_dtype or np.result_type(X.dtype, B.dtype)
+        game = Game(self.model, self.background, self.backend.fill_masked_rows, dtype)
+        seed = normalize_seed(self.seed)
+        with self.model.evaluating():
+            fx = self.model(np.ascontiguousarray(X, dtype=dtype))  # (n, k)
+            link_null = apply_link(self.link, self.fnull)
+            total = apply_link(self.link, fx) - link_null[None, :]  # (n, k)
+            varying = varying_features(X, B)
+            counts = varying.sum(axis=1)
+            n, d = X.shape
+            k = fx.shape[1]
+            phi = np.zeros((n, d, k))
+            for M in np.unique(counts):  # one design per number of varying features
+                rows = np.nonzero(counts == M)[0]
+                var_idx = np.nonzero(varying[rows])[1].reshape(len(rows), M)
+                if M == 1:
+                    phi[rows, var_idx[:, 0], :] = total[rows]
+                elif M >= 2:
+                    phi_g = self._explain_group(game, X[rows], var_idx, total[rows], int(M),
+                                                nsamples, l1_reg, seed, link_null, silent)
+                    phi[rows[:, None], var_idx, :] = phi_g
+        return phi
+
+    def _explain_group(self, game, X, var_idx, total, M, nsamples, l1_reg, seed, link_null,
+                       silent) -> np.ndarray:
+        """Rows sharing ``M`` varying features share one design and one factorisation.
+
+        Returns
+        -------
+        ndarray, shape (n_g, M, k)
+        """
+        plan = plan_design(M, nsamples)
+        cdf = np.zeros(1) if plan.fully_enumerated else random_size_cdf(plan)
+        Z, w = self.backend.kernel_design(M, plan.nsamples, seed, plan.weight_vector,
+                                          plan.num_full, plan.num_paired, plan.binoms, cdf)
+        ey = game.evaluate(X, var_idx, Z, progress=not silent)  # (n_g, S, k)
+        n_g, S, k = ey.shape
+        what = "model output averaged over the background"
+        Y = (apply_link(self.link, ey, what=what) - link_null).transpose(1, 0, 2).reshape(S, -1)
+        tot = total.reshape(-1)  # (n_g * k,)
+        Zf = Z.astype(np.float64)
+        if selection_active(l1_reg, plan.fraction_evaluated):
+            phi = self._solve_selected(Zf, w, Y, tot, l1_reg)
+        else:
+            phi = self._solve(Zf, w, Y, tot)
+        return phi.reshape(M, n_g, k).transpose(1, 0, 2)
+
+    def _solve(self, Zf, w, Y, tot):
+        try:
+            return self.backend.constrained_wls(Zf, w, np.ascontiguousarray(Y), tot)
+        except np.linalg.LinAlgError:
+            warnings.warn(
+                "The Kernel SHAP regression is singular; using a least-squares solution. "
+                "Raise nsamples, use l1_reg='num_features(k)', or group features.",
+                RuntimeWarning,
+                stacklevel=4,
+            )
+            return constrained_lstsq(Zf, w, Y, tot)
+
+    @staticmethod
+    def _solve_selected(Zf, w, Y, tot, l1_reg):
+        """Per column: select features with l1, then solve on the kept ones (shap's path)."""
+        M, R = Zf.shape[1], Y.shape[1]
+        phi = np.zeros((M, R))
+        for r in range(R):  # sklearn's selectors work one column at a time
+            keep = np.sort(select_features(Zf, w, Y[:, r], tot[r], l1_reg))
+            if len(keep) == 1:
+                phi[keep[0], r] = tot[r]
+            elif len(keep) > 1:
+                Zk = np.ascontiguousarray(Zf[:, keep])
+                try:
+                    sol = constrained_wls_ref(Zk, w, Y[:, r : r + 1], tot[r : r + 1])
+                except np.linalg.LinAlgError:
+                    sol = constrained_lstsq(Zk, w, Y[:, r : r + 1], tot[r : r + 1])
+                phi[keep, r] = sol[:, 0]
+        return phi

@@ -1,0 +1,21 @@
+"""Link functions: the space in which attributions add up."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def apply_link(link: str, values: np.ndarray, *, what: str = "model output") -> np.ndarray:
+    """Apply ``link`` (``"identity"`` or ``"logit"``) elementwise to float64 ``values``."""
+    values = np.asarray(values, dtype=np.float64)
+    if link == "identity":
+        return values
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.log(values / (1.0 - values))
+    if not np.isfinite(out).all():
+        bad = values[~np.isfinite(out)]
+        raise ValueError(
+            f"link='logit' needs the {what} strictly between 0 and 1 (probabilities); got "
+            f"values such as {bad.ravel()[:3].tolist()}. Use link='identity' for scores."
+        )
+    return out

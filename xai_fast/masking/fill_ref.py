@@ -1,0 +1,38 @@
+"""Plain numpy reference of the masking kernel (the test oracle)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def fill_masked_rows(X, B, Z, var_idx, start, out):
+    """Write the perturbed rows of consecutive (instance, coalition) pairs into ``out``.
+
+    Pair ``p`` is instance ``p // S`` under coalition ``p % S``. Its ``N`` rows are the
+    background rows with the coalition's players set to the instance's values.
+
+    Parameters
+    ----------
+    X : ndarray, shape (n, d)
+        Instances being explained, in the model's input dtype.
+    B : ndarray, shape (N, d)
+        Background rows, same dtype as ``X``.
+    Z : ndarray of bool, shape (S, M)
+        Coalitions over the ``M`` varying features.
+    var_idx : ndarray of int64, shape (n, M)
+        Column of each varying feature, per instance.
+    start : int
+        First pair to write.
+    out : ndarray, shape (P * N, d)
+        Destination; ``P = out.shape[0] // N`` pairs are written.
+    """
+    n, d = X.shape
+    N = B.shape[0]
+    S = Z.shape[0]
+    P = out.shape[0] // N
+    p = start + np.arange(P)
+    i, s = p // S, p % S
+    full = np.zeros((P, d), dtype=bool)
+    full[np.arange(P)[:, None], var_idx[i]] = Z[s]
+    rows = np.where(full[:, None, :], X[i][:, None, :], B[None, :, :])  # (P, N, d)
+    out[:] = rows.reshape(P * N, d)

@@ -1,0 +1,146 @@
+"""ModelAdapter: any ``torch.nn.Module`` or callable as a black box ``(n, d) -> (n, k)``.
+
+The adapter knows nothing of Shapley values. It converts inputs to what the model wants
+(the module's device and dtype, or a numpy array), evaluates in chunks of ``batch_size``
+rows, and returns a float64 ``(n, k)`` numpy array.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+
+import numpy as np
+
+__all__ = ["ModelAdapter", "is_torch_module"]
+
+
+def is_torch_module(obj) -> bool:
+    """True for a ``torch.nn.Module`` (without importing torch when it is not loaded)."""
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(obj, torch.nn.Module)
+
+
+def _default_batch_rows(d: int) -> int:
+    # about 4M values per call, between 1k and 64k rows
+    return int(min(max(2**22 // max(d, 1), 1024), 2**16))
+
+
+class ModelAdapter:
+    """Wrap a model so that it maps a numpy ``(n, d)`` array to a float64 ``(n, k)`` array.
+
+    Parameters
+    ----------
+    model : torch.nn.Module or callable
+        A module is run in eval mode under ``torch.inference_mode`` on its own device and
+        dtype. A callable receives a numpy array ``(n, d)`` and may return a numpy array,
+        list, pandas object or tensor of shape ``(n,)`` or ``(n, k)``.
+    batch_size : int, optional
+        Rows per model call; default about 4 million values per call.
+    device : str or torch.device, optional
+        Device for a module's inputs; default the device of its first parameter.
+    check_finite : bool, default True
+        Raise when the model returns NaN or infinity.
+
+    Attributes
+    ----------
+    input_dtype : numpy.dtype or None
+        dtype the model wants (a module's parameter dtype); ``None`` for callables.
+    """
+
+    def __init__(self, model, *, batch_size=None, device=None, check_finite=True):
+        if isinstance(model, ModelAdapter):
+            model = model.model
+        self.model = model
+        self.is_module = is_torch_module(model)
+        if not self.is_module and not callable(model):
+            raise TypeError(
+                "model must be a torch.nn.Module or a callable mapping an (n, d) array to "
+                f"(n,) or (n, k) outputs; got {type(model).__name__}. For a scikit-learn "
+                "estimator pass its bound method, e.g. clf.predict_proba."
+            )
+        if batch_size is not None:
+            if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
+                    or batch_size < 1:
+                raise ValueError(f"batch_size must be a positive int or None; got {batch_size!r}.")
+            batch_size = int(batch_size)
+        self.batch_size = batch_size
+        self.check_finite = bool(check_finite)
+        self.device = None
+        self.input_dtype = None
+        if self.is_module:
+            import torch
+
+            tensors = list(model.parameters()) + list(model.buffers())
+            floating = [t for t in tensors if t.is_floating_point()]
+            tdtype = floating[0].dtype if floating else torch.get_default_dtype()
+            self.device = torch.device(device) if device is not None else (
+                tensors[0].device if tensors else torch.device("cpu"))
+            self.input_dtype = torch.empty((), dtype=tdtype).numpy().dtype
+
+    def batch_rows(self, d: int) -> int:
+        """Rows per model call for inputs with ``d`` columns."""
+        return self.batch_size if self.batch_size is not None else _default_batch_rows(d)
+
+    @contextlib.contextmanager
+    def evaluating(self):
+        """Put a module in eval mode for the duration, restoring its previous mode."""
+        if not self.is_module:
+            yield
+            return
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            yield
+        finally:
+            self.model.train(was_training)
+
+    def raw_call(self, X: np.ndarray):
+        """One model call on ``X`` ``(n, d)``; returns the output as a float64 array (n,) or (n, k)."""
+        if self.is_module:
+            import torch
+
+            with torch.inference_mode():
+                t = torch.from_numpy(np.ascontiguousarray(X, dtype=self.input_dtype))
+                out = self.model(t.to(self.device))
+            if not isinstance(out, torch.Tensor):
+                raise TypeError(
+                    f"the model returned {type(out).__name__}; expected a tensor of shape (n,) "
+                    "or (n, k). Wrap the module so that forward returns a single tensor."
+                )
+            out = out.detach().to("cpu", torch.float64).numpy()
+        else:
+            out = self.model(X)
+            if hasattr(out, "detach") and hasattr(out, "cpu"):  # a tensor from a callable
+                out = out.detach().cpu().numpy()
+            elif hasattr(out, "to_numpy"):  # pandas
+                out = out.to_numpy()
+            try:
+                out = np.asarray(out, dtype=np.float64)
+            except (TypeError, ValueError) as err:
+                raise TypeError(
+                    f"the model's output could not be read as numbers ({err}); expected a "
+                    "numeric array of shape (n,) or (n, k)."
+                ) from None
+        n = X.shape[0]
+        if out.ndim == 0 or out.shape[0] != n or out.ndim > 2:
+            raise ValueError(
+                f"the model returned an output of shape {out.shape} for {n} input rows; "
+                f"expected ({n},) or ({n}, k). Check that the model maps each row to one output "
+                "vector."
+            )
+        if self.check_finite and not np.isfinite(out).all():
+            bad = np.nonzero(~np.isfinite(out.reshape(n, -1)).all(axis=1))[0]
+            raise ValueError(
+                f"the model returned non-finite values (NaN or inf) for {len(bad)} of {n} rows "
+                f"(first rows: {bad[:5].tolist()}). Fix the model or its inputs, or pass "
+                "check_finite=False to accept them."
+            )
+        return out
+
+    def __call__(self, X: np.ndarray) -> np.ndarray:
+        """Evaluate ``X`` ``(n, d)`` in chunks; returns float64 ``(n, k)``."""
+        rows = self.batch_rows(X.shape[1])
+        outs = [self.raw_call(X[i : i + rows]) for i in range(0, max(len(X), 1), rows)]
+        out = np.concatenate(outs) if len(outs) > 1 else outs[0]
+        return out.reshape(len(X), -1)
