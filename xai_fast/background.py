@@ -78,7 +78,9 @@ def kmeans(X, k: int, *, round_values: bool = True, seed: int = 0) -> Background
     arr, columns, _ = check_data(X, name="X")
     arr = arr.astype(np.float64)
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= len(arr):
-        raise ValueError(f"k must be an int between 1 and the number of rows ({len(arr)}); got {k!r}.")
+        raise ValueError(
+            f"k must be an int between 1 and the number of rows ({len(arr)}); got {k!r}."
+        )
     nan = np.isnan(arr)
     if nan.any():  # impute column means, as shap does
         means = np.nanmean(np.where(nan.all(axis=0), 0.0, arr), axis=0)

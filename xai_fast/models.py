@@ -96,7 +96,7 @@ class ModelAdapter:
             self.model.train(was_training)
 
     def raw_call(self, X: np.ndarray):
-        """One model call on ``X`` ``(n, d)``; returns the output as a float64 array (n,) or (n, k)."""
+        """One model call on ``X`` ``(n, d)``; returns float64 of shape (n,) or (n, k)."""
         if self.is_module:
             import torch
 

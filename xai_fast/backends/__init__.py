@@ -7,8 +7,8 @@ Every backend exposes the same kernels with the same signatures:
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 __all__ = ["Backend", "available", "get_backend"]
 

@@ -68,10 +68,8 @@ def _random_part(M, samples_left, seed, weight_vector, num_full, num_paired, cdf
     table = np.full(tsize, _EMPTY, dtype=np.int64)  # open addressing: slot -> unique id
     words = np.zeros((samples_left, nwords), dtype=np.uint64)
     row_of = np.zeros(samples_left, dtype=np.int64)
-    q_of = np.zeros(samples_left, dtype=np.int64)
     has_comp = np.zeros(samples_left, dtype=np.bool_)
     mult = np.zeros(samples_left)
-    count = np.zeros(L)
     perm = np.empty(M, dtype=np.int64)
     cur = np.empty(nwords, dtype=np.uint64)
     mask = np.empty(M, dtype=np.bool_)
@@ -116,7 +114,6 @@ def _random_part(M, samples_left, seed, weight_vector, num_full, num_paired, cdf
                 found = uid
                 break
             slot = (slot + 1) & (tsize - 1)
-        count[q] += 1.0
         if found >= 0:
             mult[found] += 1.0
             continue
@@ -125,7 +122,6 @@ def _random_part(M, samples_left, seed, weight_vector, num_full, num_paired, cdf
         table[slot] = uid
         words[uid] = cur
         row_of[uid] = added
-        q_of[uid] = q
         mult[uid] = 1.0
         Z[added] = mask
         added += 1
@@ -134,13 +130,10 @@ def _random_part(M, samples_left, seed, weight_vector, num_full, num_paired, cdf
                 Z[added, j] = not mask[j]
             has_comp[uid] = True
             added += 1
-    for uid in range(n_unique):
-        s = q_of[uid] + num_full + 1
-        base = weight_vector[s - 1] / (2.0 if s <= num_paired else 1.0)
-        wu = mult[uid] * base / count[q_of[uid]]
-        w[row_of[uid]] = wu
+    for uid in range(n_unique):  # weight = draws of the coalition, as in shap
+        w[row_of[uid]] = mult[uid]
         if has_comp[uid]:
-            w[row_of[uid] + 1] = wu
+            w[row_of[uid] + 1] = mult[uid]
     total = 0.0
     for i in range(added):
         total += w[i]

@@ -1,6 +1,7 @@
 """Plain numpy reference of the Kernel SHAP coalition design (the test oracle).
 
-Same signature and bit-identical output as :func:`xai_fast.sampling.kernel_design_numba.kernel_design`.
+Same signature and bit-identical output as
+:func:`xai_fast.sampling.kernel_design_numba.kernel_design`.
 """
 
 from __future__ import annotations
@@ -91,14 +92,11 @@ def _random_part(M, samples_left, seed, weight_vector, num_full, num_paired, cdf
     prev = np.cumsum(slots) - slots
     processed = prev < samples_left  # a prefix: the loop stops once the budget is spent
 
+    # weight = how often the coalition was drawn (duplicates add up), as in shap
     mult = np.bincount(inv[processed], minlength=len(first)).astype(np.float64)
-    count = np.bincount(q[processed], minlength=L).astype(np.float64)
-    sizes = np.arange(num_full + 1, num_full + L + 1)
-    base = weight_vector[num_full:] / np.where(sizes <= num_paired, 2.0, 1.0)
-
     t_new = rows[processed & is_new]
     keep_comp = paired[t_new] & (prev[t_new] + 1 < samples_left)
-    w_new = mult[inv[t_new]] * base[q[t_new]] / count[q[t_new]]
+    w_new = mult[inv[t_new]]
     n_out = len(t_new) + int(keep_comp.sum())
     pos = np.arange(len(t_new)) + np.cumsum(keep_comp) - keep_comp  # row of each original
     Z = np.zeros((n_out, M), dtype=bool)

@@ -11,7 +11,10 @@ import numpy as np
 
 @nb.njit(cache=True)
 def constrained_wls(Z, w, Y, total):
-    """See :func:`xai_fast.solvers.kernel_wls_ref.constrained_wls`; raises LinAlgError if singular."""
+    """See :func:`xai_fast.solvers.kernel_wls_ref.constrained_wls`.
+
+    Raises LinAlgError when the normal equations are singular.
+    """
     S, M = Z.shape
     R = Y.shape[1]
     X = np.empty((S, M - 1))

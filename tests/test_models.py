@@ -1,0 +1,45 @@
+import numpy as np
+import pytest
+import torch
+
+from xai_fast.models import ModelAdapter
+
+
+def test_module_gets_its_own_dtype_and_returns_float64_2d(rng):
+    net = torch.nn.Linear(3, 1)  # float32
+    ad = ModelAdapter(net)
+    assert ad.input_dtype == np.float32
+    X = rng.normal(size=(7, 3))
+    out = ad(X)
+    assert out.shape == (7, 1) and out.dtype == np.float64
+    with torch.no_grad():
+        ref = net(torch.tensor(X, dtype=torch.float32)).double().numpy()
+    np.testing.assert_array_equal(out, ref)
+
+
+@pytest.mark.parametrize("batch_size", [1, 3, 1000])
+def test_chunked_evaluation_equals_one_call(rng, batch_size):
+    w = rng.normal(size=(4, 2))
+    X = rng.normal(size=(11, 4))
+    out = ModelAdapter(lambda Z: Z @ w, batch_size=batch_size)(X)
+    np.testing.assert_allclose(out, X @ w, rtol=1e-13)
+
+
+def test_callable_outputs_of_many_kinds_are_read(rng):
+    import pandas as pd
+
+    X = rng.normal(size=(5, 3))
+    for f in [lambda Z: list(Z[:, 0]), lambda Z: pd.Series(Z[:, 0]),
+              lambda Z: torch.tensor(Z[:, 0]), lambda Z: Z[:, :1]]:
+        np.testing.assert_allclose(ModelAdapter(f)(X)[:, 0], X[:, 0])
+
+
+def test_adapter_errors():
+    with pytest.raises(TypeError, match="model must be"):
+        ModelAdapter(42)
+    with pytest.raises(ValueError, match="batch_size"):
+        ModelAdapter(lambda X: X, batch_size=0)
+    with pytest.raises(TypeError, match="could not be read as numbers"):
+        ModelAdapter(lambda X: np.array(["a"] * len(X)))(np.ones((2, 2)))
+    with pytest.raises(ValueError, match="expected \\(2,\\) or \\(2, k\\)"):
+        ModelAdapter(lambda X: np.ones((2, 2, 2)))(np.ones((2, 2)))
