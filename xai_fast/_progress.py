@@ -17,24 +17,27 @@ class Progress:
         self.done = 0
         self._start = self._last = time.perf_counter()
         self._shown = False
+        self._tty = sys.stderr.isatty()
 
     def update(self, n: int = 1) -> None:
         self.done += n
         if not self.enabled:
             return
         now = time.perf_counter()
-        if now - self._start < self.delay or (now - self._last < 0.5 and self.done < self.total):
+        every = 0.5 if self._tty else 10.0  # a log file gets a line every 10 s at most
+        if now - self._start < self.delay or (now - self._last < every and self.done < self.total):
             return
         self._last = now
         self._shown = True
         frac = self.done / self.total
         bar = "#" * int(frac * 30)
         sys.stderr.write(
-            f"\r{self.desc}: [{bar:<30}] {self.done}/{self.total} ({now - self._start:.1f}s)"
+            ("\r" if self._tty else "") + f"{self.desc}: [{bar:<30}] {self.done}/{self.total} ({now - self._start:.1f}s)"
+            + ("" if self._tty else "\n")
         )
         sys.stderr.flush()
 
     def close(self) -> None:
-        if self._shown:
+        if self._shown and self._tty:
             sys.stderr.write("\n")
             sys.stderr.flush()

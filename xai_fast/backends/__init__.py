@@ -1,7 +1,7 @@
 """Kernel backends behind one picker: ``"numpy"`` (reference) and ``"numba"``.
 
 Every backend exposes the same kernels with the same signatures:
-``kernel_design``, ``constrained_wls`` and ``fill_masked_rows``.
+``kernel_design``, ``constrained_wls``, ``fill_masked_rows`` and ``background_mean``.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ class Backend:
     kernel_design: Callable
     constrained_wls: Callable
     fill_masked_rows: Callable
+    background_mean: Callable
 
 
 def available() -> list[str]:
@@ -51,6 +52,7 @@ def get_backend(name: str = "auto") -> Backend:
             kernel_design_ref.kernel_design,
             kernel_wls_ref.constrained_wls,
             fill_ref.fill_masked_rows,
+            fill_ref.background_mean,
         )
     from ..masking import fill_numba
     from ..sampling import kernel_design_numba
@@ -61,4 +63,5 @@ def get_backend(name: str = "auto") -> Backend:
         kernel_design_numba.kernel_design,
         kernel_wls_numba.constrained_wls,
         fill_numba.fill_masked_rows,
+        fill_numba.background_mean,
     )

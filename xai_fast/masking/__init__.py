@@ -48,16 +48,17 @@ class Game:
     ----------
     model : ModelAdapter
     background : Background
-    fill_masked_rows : callable
-        Masking kernel of the chosen backend.
+    backend : Backend
+        Supplies the masking and background-mean kernels.
     dtype : numpy.dtype
         dtype of the rows handed to the model.
     """
 
-    def __init__(self, model: ModelAdapter, background: Background, fill_masked_rows, dtype):
+    def __init__(self, model: ModelAdapter, background: Background, backend, dtype):
         self.model = model
         self.background = background
-        self.fill = fill_masked_rows
+        self.fill = backend.fill_masked_rows
+        self.mean = backend.background_mean
         self.dtype = np.dtype(dtype)
         self.B = np.ascontiguousarray(background.data, dtype=self.dtype)
 
@@ -87,7 +88,7 @@ class Game:
         per_chunk = max(1, self.model.batch_rows(d) // N)  # whole pairs per model call
         buf = np.empty((min(per_chunk, pairs) * N, d), dtype=self.dtype)
         bw = self.background.weights
-        ey = None
+        ey = None  # allocated once the number of outputs is known
         bar = Progress(pairs, "xai_fast: evaluating coalitions", enabled=progress)
         try:
             for start in range(0, pairs, per_chunk):
@@ -97,8 +98,7 @@ class Game:
                 out = self.model(rows)  # (P*N, k)
                 if ey is None:
                     ey = np.empty((pairs, out.shape[1]))
-                # weighted mean over the background: (P, k, N) @ (N,)
-                ey[start : start + P] = out.reshape(P, N, -1).transpose(0, 2, 1) @ bw
+                self.mean(out, bw, ey[start : start + P])
                 bar.update(P)
         finally:
             bar.close()

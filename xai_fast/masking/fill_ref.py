@@ -36,3 +36,19 @@ def fill_masked_rows(X, B, Z, var_idx, start, out):
     full[np.arange(P)[:, None], var_idx[i]] = Z[s]
     rows = np.where(full[:, None, :], X[i][:, None, :], B[None, :, :])  # (P, N, d)
     out[:] = rows.reshape(P * N, d)
+
+
+def background_mean(out, weights, ey):
+    """Weighted mean of the model output over each pair's ``N`` background rows.
+
+    Parameters
+    ----------
+    out : ndarray of float64, shape (P * N, k)
+        Model outputs of consecutive pairs, ``N`` rows each.
+    weights : ndarray of float64, shape (N,)
+        Background weights (summing to 1).
+    ey : ndarray of float64, shape (P, k)
+        Destination.
+    """
+    N = weights.shape[0]
+    ey[:] = np.einsum("pnk,n->pk", out.reshape(-1, N, out.shape[1]), weights, optimize=False)
