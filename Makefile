@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m xai_fast.demo
+	$(PY) benchmarks/demo_breast_cancer.py
 
 test: $(STAMP)
 	$(PY) -m pytest -q tests
@@ -27,6 +27,7 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check xai_fast tests benchmarks
+	$(VENV)/bin/ruff format --check xai_fast tests benchmarks
 
 clean:
 	rm -rf $(VENV) build *.egg-info

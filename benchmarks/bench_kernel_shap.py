@@ -54,6 +54,7 @@ def torch_callable(net):
         with torch.inference_mode():
             out = net(torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32)))
         return out.numpy()[:, 0]
+
     return f
 
 
@@ -82,6 +83,7 @@ def model_alone(net, n_rows, d, repeats):
             with torch.inference_mode():
                 for start in range(0, n_rows, batch_rows):
                     net(buf[: min(batch_rows, n_rows - start)])
+
         best = min(best, (median_time(run, repeats), batch_rows))
     return best
 
@@ -94,8 +96,9 @@ def brute_force(f, X, B):
     pos = np.empty(2**d, dtype=np.int64)
     pos[codes] = np.arange(2**d)
     size = masks.sum(1)
-    coef = np.array([math.factorial(s) * math.factorial(d - s - 1) / math.factorial(d)
-                     for s in range(d)])
+    coef = np.array(
+        [math.factorial(s) * math.factorial(d - s - 1) / math.factorial(d) for s in range(d)]
+    )
     phi = np.zeros((n, d))
     for i, x in enumerate(X):
         rows = np.where(masks[:, None, :], x[None, None, :], B[None]).reshape(-1, d)
@@ -118,8 +121,9 @@ class PairwiseGame:
 
     def exact(self, X, B):
         m, mm, S = B.mean(0), B.T @ B / len(B), self.C + self.C.T
-        return self.a * (X - m) + 0.5 * (X * (m @ S) - np.sum(S * mm, 1) + X * (X @ S)
-                                         - m * (X @ S))
+        return self.a * (X - m) + 0.5 * (
+            X * (m @ S) - np.sum(S * mm, 1) + X * (X @ S) - m * (X @ S)
+        )
 
 
 def rel_err(v, exact):
@@ -130,8 +134,9 @@ def run_case(name, N, d, n, nsamples, hidden, repeats, shap_rows):
     import shap
     from sklearn.datasets import make_classification
 
-    data, _ = make_classification(n_samples=N + n + 200, n_features=d, n_informative=d // 2,
-                                  random_state=0)
+    data, _ = make_classification(
+        n_samples=N + n + 200, n_features=d, n_informative=d // 2, random_state=0
+    )
     data = ((data - data.mean(0)) / data.std(0)).astype(np.float64)
     B, X = data[:N], data[N : N + n]
     net = make_mlp(d, hidden)
@@ -163,21 +168,30 @@ def run_case(name, N, d, n, nsamples, hidden, repeats, shap_rows):
         err_src = "pairwise game, closed form, same settings"
     errs_ours, errs_shap = [], []
     for s in range(ACCURACY_SEEDS):
-        v = xf.KernelExplainer(fa, B, seed=s).shap_values(Xa, nsamples=nsamples, l1_reg=False,
-                                                         silent=True)
+        v = xf.KernelExplainer(fa, B, seed=s).shap_values(
+            Xa, nsamples=nsamples, l1_reg=False, silent=True
+        )
         errs_ours.append(rel_err(np.reshape(v, exact.shape), exact))
         np.random.seed(s)  # noqa: NPY002  (shap samples from numpy's global state)
-        v = shap.KernelExplainer(fa, B).shap_values(Xa, nsamples=nsamples, l1_reg=False,
-                                                    silent=True)
+        v = shap.KernelExplainer(fa, B).shap_values(
+            Xa, nsamples=nsamples, l1_reg=False, silent=True
+        )
         errs_shap.append(rel_err(v, exact))
     err_ours, err_shap = float(np.mean(errs_ours)), float(np.mean(errs_shap))
     err_src += f", mean of {ACCURACY_SEEDS} seeds"
     return {
-        "case": name, "model_rows": n_model_rows, "xai_fast_s": t_ours, "shap_s": t_shap,
-        "shap_rows_timed": len(rows), "model_alone_s": t_model,
+        "case": name,
+        "model_rows": n_model_rows,
+        "xai_fast_s": t_ours,
+        "shap_s": t_shap,
+        "shap_rows_timed": len(rows),
+        "model_alone_s": t_model,
         "model_alone_chunk": best_chunk,
-        "speedup_vs_shap": t_shap / t_ours, "xai_fast_over_model": t_ours / t_model,
-        "shap_over_model": t_shap / t_model, "err_xai_fast": err_ours, "err_shap": err_shap,
+        "speedup_vs_shap": t_shap / t_ours,
+        "xai_fast_over_model": t_ours / t_model,
+        "shap_over_model": t_shap / t_model,
+        "err_xai_fast": err_ours,
+        "err_shap": err_shap,
         "err_reference": err_src,
     }
 
@@ -188,8 +202,10 @@ def main(argv=None):
     p.add_argument("--quick", action="store_true", help="time shap on a few rows and scale")
     p.add_argument("--json", help="also write the results to this file")
     args = p.parse_args(argv)
-    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, "
-          f"backend {xf.KernelExplainer(lambda X: X[:, 0], np.eye(2)).backend.name}")
+    print(
+        f"torch {torch.__version__}, threads {torch.get_num_threads()}, "
+        f"backend {xf.KernelExplainer(lambda X: X[:, 0], np.eye(2)).backend.name}"
+    )
     results = []
     for name, N, d, n, ns, hidden in CASES:
         shap_rows = 3 if args.quick else n
@@ -197,13 +213,19 @@ def main(argv=None):
         results.append(r)
         print(f"\n{name}  (MLP hidden {hidden}, {r['model_rows']:,} model rows)")
         print(f"  xai_fast     {r['xai_fast_s']:8.3f} s   {r['xai_fast_over_model']:5.2f}x model")
-        print(f"  shap         {r['shap_s']:8.3f} s   {r['shap_over_model']:5.2f}x model"
-              f"   (timed on {r['shap_rows_timed']} rows)")
-        print(f"  model alone  {r['model_alone_s']:8.3f} s   (best chunk: "
-              f"{r['model_alone_chunk']} rows)")
+        print(
+            f"  shap         {r['shap_s']:8.3f} s   {r['shap_over_model']:5.2f}x model"
+            f"   (timed on {r['shap_rows_timed']} rows)"
+        )
+        print(
+            f"  model alone  {r['model_alone_s']:8.3f} s   (best chunk: "
+            f"{r['model_alone_chunk']} rows)"
+        )
         print(f"  speed-up vs shap: {r['speedup_vs_shap']:.1f}x")
-        print(f"  rel. L2 error vs exact: xai_fast {r['err_xai_fast']:.4f}, "
-              f"shap {r['err_shap']:.4f}  ({r['err_reference']})")
+        print(
+            f"  rel. L2 error vs exact: xai_fast {r['err_xai_fast']:.4f}, "
+            f"shap {r['err_shap']:.4f}  ({r['err_reference']})"
+        )
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(results, fh, indent=2)

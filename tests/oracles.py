@@ -57,6 +57,10 @@ class PairwiseGame:
         mm = background.T @ background / len(background)
         S = self.C + self.C.T  # symmetric coefficients, zero diagonal
         # phi_i += 1/2 sum_j S_ij (x_i m_j - m_ij + x_i x_j - m_i x_j)
-        pair = 0.5 * (X * (m @ S)[None, :] - np.sum(S * mm, axis=1)[None, :]
-                      + X * (X @ S) - m[None, :] * (X @ S))
+        pair = 0.5 * (
+            X * (m @ S)[None, :]
+            - np.sum(S * mm, axis=1)[None, :]
+            + X * (X @ S)
+            - m[None, :] * (X @ S)
+        )
         return self.a * (X - m) + pair

@@ -44,7 +44,7 @@ def test_constant_features_get_zero_and_single_varying_feature_gets_everything(r
     v = e.shap_values(x)
     np.testing.assert_array_equal(v[:3], 0.0)
     np.testing.assert_allclose(v[3], a[3] * (4.0 - B[:, 3].mean()), rtol=1e-12)
-    np.testing.assert_array_equal(e.shap_values(B[0] * 0 + B[0]) [:3], 0.0)
+    np.testing.assert_array_equal(e.shap_values(B[0] * 0 + B[0])[:3], 0.0)
 
 
 def test_pandas_input_and_explanation(linear, rng):
@@ -135,11 +135,14 @@ def test_feature_count_mismatch_names_both_counts(linear):
         e.shap_values(B[:2, :4])
 
 
-@pytest.mark.parametrize("bad,err,match", [
-    (np.zeros((0, 5)), ValueError, "empty"),
-    (np.array([["a"] * 5]), TypeError, "numeric"),
-    (np.zeros((2, 2, 5)), ValueError, "shape"),
-])
+@pytest.mark.parametrize(
+    "bad,err,match",
+    [
+        (np.zeros((0, 5)), ValueError, "empty"),
+        (np.array([["a"] * 5]), TypeError, "numeric"),
+        (np.zeros((2, 2, 5)), ValueError, "shape"),
+    ],
+)
 def test_bad_data(linear, bad, err, match):
     a, B = linear
     with pytest.raises(err, match=match):
@@ -192,3 +195,13 @@ def test_module_training_mode_is_restored(rng):
     v2 = e.shap_values(B[:2] + 1, l1_reg=False)
     np.testing.assert_array_equal(v1, v2)  # dropout off while explaining
     assert net.training
+
+
+def test_grouped_shap_background_is_refused(linear):
+    pytest.importorskip("shap")
+    from shap.utils._legacy import DenseData
+
+    a, B = linear
+    grouped = DenseData(B, ["g0", "g1"], [np.array([0, 1]), np.array([2, 3, 4])])
+    with pytest.raises(ValueError, match="feature groups"):
+        xf.KernelExplainer(lambda X: X @ a, grouped)

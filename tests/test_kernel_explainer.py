@@ -27,6 +27,7 @@ def as_callable(net):
     def f(X):
         with torch.no_grad():
             return net(torch.as_tensor(X, dtype=next(net.parameters()).dtype)).numpy()
+
     return f
 
 
@@ -174,8 +175,9 @@ def test_row_alone_equals_row_in_batch(rng):
     batch = e.shap_values(X, nsamples=400, l1_reg=False)
     assert batch[2, 0] == 0.0
     for i in [0, 2, 4]:
-        np.testing.assert_allclose(e.shap_values(X[i], nsamples=400, l1_reg=False), batch[i],
-                                   rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(
+            e.shap_values(X[i], nsamples=400, l1_reg=False), batch[i], rtol=1e-12, atol=1e-12
+        )
 
 
 def test_backends_give_the_same_values(rng):
@@ -183,9 +185,10 @@ def test_backends_give_the_same_values(rng):
     game = PairwiseGame(d, rng)
     B = rng.normal(size=(6, d))
     X = rng.normal(size=(3, d))
-    vals = [xf.KernelExplainer(game, B, seed=2, backend=b).shap_values(X, nsamples=300,
-                                                                         l1_reg=False)
-            for b in ["numpy", "numba"]]
+    vals = [
+        xf.KernelExplainer(game, B, seed=2, backend=b).shap_values(X, nsamples=300, l1_reg=False)
+        for b in ["numpy", "numba"]
+    ]
     assert_close_to(vals[1], vals[0], rel=1e-10)
 
 
@@ -195,8 +198,7 @@ def test_module_path_equals_callable_path(rng):
     B = rng.normal(size=(10, d))
     X = rng.normal(size=(4, d))
     a = xf.KernelExplainer(net, B, seed=0).shap_values(X, nsamples=500, l1_reg=False)
-    b = xf.KernelExplainer(as_callable(net), B, seed=0).shap_values(X, nsamples=500,
-                                                                     l1_reg=False)
+    b = xf.KernelExplainer(as_callable(net), B, seed=0).shap_values(X, nsamples=500, l1_reg=False)
     assert_close_to(a, b, rel=1e-10)
 
 
@@ -215,8 +217,7 @@ def test_l1_reg_keeps_the_same_features_as_shap(rng, l1_reg, d, nsamples):
     B = rng.normal(size=(10, d))
     X = rng.normal(size=(3, d))
     seed_shap(0)
-    ref = shap.KernelExplainer(f, B).shap_values(X, nsamples=nsamples, l1_reg=l1_reg,
-                                                 silent=True)
+    ref = shap.KernelExplainer(f, B).shap_values(X, nsamples=nsamples, l1_reg=l1_reg, silent=True)
     ours = xf.KernelExplainer(f, B, seed=0).shap_values(X, nsamples=nsamples, l1_reg=l1_reg)
     for i in range(len(X)):
         kept = set(np.nonzero(ours[i])[0].tolist())

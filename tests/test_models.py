@@ -29,8 +29,12 @@ def test_callable_outputs_of_many_kinds_are_read(rng):
     import pandas as pd
 
     X = rng.normal(size=(5, 3))
-    for f in [lambda Z: list(Z[:, 0]), lambda Z: pd.Series(Z[:, 0]),
-              lambda Z: torch.tensor(Z[:, 0]), lambda Z: Z[:, :1]]:
+    for f in [
+        lambda Z: list(Z[:, 0]),
+        lambda Z: pd.Series(Z[:, 0]),
+        lambda Z: torch.tensor(Z[:, 0]),
+        lambda Z: Z[:, :1],
+    ]:
         np.testing.assert_allclose(ModelAdapter(f)(X)[:, 0], X[:, 0])
 
 

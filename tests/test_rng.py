@@ -9,8 +9,9 @@ from xai_fast._rng_numba import uniform as uniform_nb
 def test_mix64_matches_published_splitmix64_sequence():
     # SplitMix64 from state 0: the first three outputs of the published reference generator
     states = np.array([1, 2, 3], dtype=np.uint64) * _rng.GOLDEN
-    expected = np.array([0xE220A8397B1DCDAF, 0x6E789E6AA1B965F4, 0x06C45D188009454F],
-                        dtype=np.uint64)
+    expected = np.array(
+        [0xE220A8397B1DCDAF, 0x6E789E6AA1B965F4, 0x06C45D188009454F], dtype=np.uint64
+    )
     np.testing.assert_array_equal(_rng.mix64(states), expected)
     assert all(mix64_nb(s) == e for s, e in zip(states, expected, strict=True))
 

@@ -13,16 +13,36 @@ BACKENDS = {"numpy": kernel_design_ref.kernel_design, "numba": kernel_design_num
 def design(backend, M, nsamples, seed):
     p = plan_design(M, nsamples)
     cdf = np.zeros(1) if p.fully_enumerated else random_size_cdf(p)
-    return BACKENDS[backend](M, p.nsamples, normalize_seed(seed), p.weight_vector, p.num_full,
-                             p.num_paired, p.binoms, cdf)
+    return BACKENDS[backend](
+        M,
+        p.nsamples,
+        normalize_seed(seed),
+        p.weight_vector,
+        p.num_full,
+        p.num_paired,
+        p.binoms,
+        cdf,
+    )
 
 
 def shapley_kernel(M, s):
     return (M - 1) / (math.comb(M, s) * s * (M - s))
 
 
-CASES = [(2, "auto"), (3, "auto"), (7, "auto"), (11, "auto"), (12, "auto"), (16, 2048),
-         (17, 301), (33, 500), (50, 2148), (64, 700), (65, 700), (130, 257)]
+CASES = [
+    (2, "auto"),
+    (3, "auto"),
+    (7, "auto"),
+    (11, "auto"),
+    (12, "auto"),
+    (16, 2048),
+    (17, 301),
+    (33, 500),
+    (50, 2148),
+    (64, 700),
+    (65, 700),
+    (130, 257),
+]
 
 
 @pytest.mark.parametrize("M,nsamples", CASES)
@@ -74,7 +94,7 @@ def test_sampled_design_properties(rng, M, nsamples):
         else:
             i += 1
     # the random part carries exactly the kernel mass of the sizes not enumerated
-    np.testing.assert_allclose(w[n_enum:].sum(), p.weight_vector[p.num_full:].sum(), rtol=1e-12)
+    np.testing.assert_allclose(w[n_enum:].sum(), p.weight_vector[p.num_full :].sum(), rtol=1e-12)
 
 
 def test_sampled_sizes_follow_the_shapley_kernel():
@@ -82,10 +102,10 @@ def test_sampled_sizes_follow_the_shapley_kernel():
     M, nsamples = 40, 20000
     Z, w = design("numba", M, nsamples, 7)
     p = plan_design(M, nsamples)
-    s = np.minimum(Z.sum(axis=1), M - Z.sum(axis=1))[p.n_enumerated:]
+    s = np.minimum(Z.sum(axis=1), M - Z.sum(axis=1))[p.n_enumerated :]
     sizes = np.arange(p.num_full + 1, p.num_sizes + 1)
     share = np.array([(s == k).mean() for k in sizes])
-    expected = p.weight_vector[p.num_full:] / p.weight_vector[p.num_full:].sum()
+    expected = p.weight_vector[p.num_full :] / p.weight_vector[p.num_full :].sum()
     np.testing.assert_allclose(share, expected, atol=0.01)
 
 

@@ -41,8 +41,9 @@ def test_constrained_wls_matches_kkt_oracle(rng, backend, S, M, R):
 
 def test_backends_agree(rng):
     Z, w, Y, total = random_problem(rng, 500, 30, 8)
-    np.testing.assert_allclose(SOLVERS["numba"](Z, w, Y, total), SOLVERS["numpy"](Z, w, Y, total),
-                               rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        SOLVERS["numba"](Z, w, Y, total), SOLVERS["numpy"](Z, w, Y, total), rtol=1e-10, atol=1e-12
+    )
 
 
 @pytest.mark.parametrize("backend", list(SOLVERS))
@@ -59,16 +60,26 @@ def test_lstsq_fallback_keeps_efficiency(rng):
     np.testing.assert_allclose(phi.sum(axis=0), 1.0, rtol=1e-12)
 
 
-@pytest.mark.parametrize("value,expected", [
-    (False, False), (0, False), (0.0, False), ("aic", "aic"), ("bic", "bic"),
-    ("num_features(3)", "num_features(3)"), (0.01, 0.01), ("auto", "auto"),
-])
+@pytest.mark.parametrize(
+    "value,expected",
+    [
+        (False, False),
+        (0, False),
+        (0.0, False),
+        ("aic", "aic"),
+        ("bic", "bic"),
+        ("num_features(3)", "num_features(3)"),
+        (0.01, 0.01),
+        ("auto", "auto"),
+    ],
+)
 def test_check_l1_reg_accepts_shap_options(value, expected):
     assert check_l1_reg(value) == expected
 
 
-@pytest.mark.parametrize("value", ["num_features(0)", "num_features(x)", "lasso", -0.1, True,
-                                   float("nan"), None])
+@pytest.mark.parametrize(
+    "value", ["num_features(0)", "num_features(x)", "lasso", -0.1, True, float("nan"), None]
+)
 def test_check_l1_reg_rejects_unknown(value):
     with pytest.raises(ValueError, match="l1_reg must be|must keep"):
         check_l1_reg(value)

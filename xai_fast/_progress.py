@@ -31,10 +31,8 @@ class Progress:
         self._shown = True
         frac = self.done / self.total
         bar = "#" * int(frac * 30)
-        sys.stderr.write(
-            ("\r" if self._tty else "") + f"{self.desc}: [{bar:<30}] {self.done}/{self.total} ({now - self._start:.1f}s)"
-            + ("" if self._tty else "\n")
-        )
+        line = f"{self.desc}: [{bar:<30}] {self.done}/{self.total} ({now - self._start:.1f}s)"
+        sys.stderr.write(f"\r{line}" if self._tty else f"{line}\n")
         sys.stderr.flush()
 
     def close(self) -> None:

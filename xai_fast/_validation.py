@@ -50,8 +50,9 @@ def check_data(data, *, name: str, allow_1d: bool = False):
     try:
         arr = np.asarray(data)
     except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be a numeric array-like; could not convert it ({err}).") \
-            from None
+        raise TypeError(
+            f"{name} must be a numeric array-like; could not convert it ({err})."
+        ) from None
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
         raise TypeError(
             f"{name} must be numeric; got an array of dtype {arr.dtype}. Encode categorical or "

@@ -48,6 +48,14 @@ def as_background(data) -> Background:
         return data
     if hasattr(data, "data") and hasattr(data, "weights") and not isinstance(data, np.ndarray):
         arr, _, _ = check_data(data.data, name="data")
+        groups = getattr(data, "groups", None)
+        if groups is not None and [list(np.ravel(g)) for g in groups] != [
+            [j] for j in range(arr.shape[1])
+        ]:
+            raise ValueError(
+                "the background defines feature groups; explaining groups of features is not "
+                "supported yet. Pass the plain background rows instead."
+            )
         names = getattr(data, "group_names", None)
         names = [str(n) for n in names] if names is not None else None
         return Background(arr, np.asarray(data.weights, dtype=np.float64), names)

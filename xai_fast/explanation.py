@@ -72,12 +72,18 @@ class Explanation:
             data = data[..., feat] if np.ndim(data) == 2 else data[feat]
         names = self.feature_names
         if names is not None:
-            names = names[feat] if not isinstance(feat, (list, np.ndarray)) else [
-                names[i] for i in np.arange(len(names))[feat]]
+            names = (
+                names[feat]
+                if not isinstance(feat, (list, np.ndarray))
+                else [names[i] for i in np.arange(len(names))[feat]]
+            )
         outs = self.output_names
         if outs is not None and out is not None:
-            outs = outs[out] if not isinstance(out, (list, np.ndarray)) else [
-                outs[i] for i in np.arange(len(outs))[out]]
+            outs = (
+                outs[out]
+                if not isinstance(out, (list, np.ndarray))
+                else [outs[i] for i in np.arange(len(outs))[out]]
+            )
         if isinstance(names, str):
             names = [names]
         if isinstance(outs, str):

@@ -61,8 +61,11 @@ class ModelAdapter:
                 "estimator pass its bound method, e.g. clf.predict_proba."
             )
         if batch_size is not None:
-            if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
-                    or batch_size < 1:
+            if (
+                isinstance(batch_size, bool)
+                or not isinstance(batch_size, (int, np.integer))
+                or batch_size < 1
+            ):
                 raise ValueError(f"batch_size must be a positive int or None; got {batch_size!r}.")
             batch_size = int(batch_size)
         self.batch_size = batch_size
@@ -75,8 +78,11 @@ class ModelAdapter:
             tensors = list(model.parameters()) + list(model.buffers())
             floating = [t for t in tensors if t.is_floating_point()]
             tdtype = floating[0].dtype if floating else torch.get_default_dtype()
-            self.device = torch.device(device) if device is not None else (
-                tensors[0].device if tensors else torch.device("cpu"))
+            self.device = (
+                torch.device(device)
+                if device is not None
+                else (tensors[0].device if tensors else torch.device("cpu"))
+            )
             self.input_dtype = torch.empty((), dtype=tdtype).numpy().dtype
 
     def batch_rows(self, d: int) -> int:

@@ -84,10 +84,23 @@ class KernelExplainer:
 
     _CALL_OPTIONS = ("nsamples", "l1_reg", "silent")
 
-    def __init__(self, model, data, link="identity", feature_names=None, *, seed=None,
-                 batch_size=None, backend="auto", **kwargs):
-        check_no_kwargs(kwargs, "KernelExplainer()",
-                        ["model", "data", "link", "feature_names", "seed", "batch_size", "backend"])
+    def __init__(
+        self,
+        model,
+        data,
+        link="identity",
+        feature_names=None,
+        *,
+        seed=None,
+        batch_size=None,
+        backend="auto",
+        **kwargs,
+    ):
+        check_no_kwargs(
+            kwargs,
+            "KernelExplainer()",
+            ["model", "data", "link", "feature_names", "seed", "batch_size", "backend"],
+        )
         self.link = check_link(link)
         self.background = as_background(data)
         d = self.background.data.shape[1]
@@ -137,12 +150,14 @@ class KernelExplainer:
         """Explain ``X`` and return an :class:`~xai_fast.Explanation` (see :meth:`shap_values`)."""
         check_no_kwargs(kwargs, "KernelExplainer.__call__()", self._CALL_OPTIONS)
         Xc, columns, was_1d = self._check_rows(X)
-        values = self.shap_values(Xc[0] if was_1d else Xc, nsamples=nsamples, l1_reg=l1_reg,
-                                  silent=silent)
+        values = self.shap_values(
+            Xc[0] if was_1d else Xc, nsamples=nsamples, l1_reg=l1_reg, silent=silent
+        )
         ev = np.asarray(self.expected_value)
         base = ev.copy() if was_1d else np.tile(ev, (len(Xc),) + (1,) * ev.ndim)
-        return Explanation(values, base, Xc[0] if was_1d else Xc,
-                           feature_names=columns or self.feature_names)
+        return Explanation(
+            values, base, Xc[0] if was_1d else Xc, feature_names=columns or self.feature_names
+        )
 
     # ------------------------------------------------------------------ internals
     def _check_rows(self, X):
@@ -182,13 +197,24 @@ class KernelExplainer:
                 if M == 1:
                     phi[rows, var_idx[:, 0], :] = total[rows]
                 elif M >= 2:
-                    phi_g = self._explain_group(game, X[rows], var_idx, total[rows], int(M),
-                                                nsamples, l1_reg, seed, link_null, silent)
+                    phi_g = self._explain_group(
+                        game,
+                        X[rows],
+                        var_idx,
+                        total[rows],
+                        int(M),
+                        nsamples,
+                        l1_reg,
+                        seed,
+                        link_null,
+                        silent,
+                    )
                     phi[rows[:, None], var_idx, :] = phi_g
         return phi
 
-    def _explain_group(self, game, X, var_idx, total, M, nsamples, l1_reg, seed, link_null,
-                       silent) -> np.ndarray:
+    def _explain_group(
+        self, game, X, var_idx, total, M, nsamples, l1_reg, seed, link_null, silent
+    ) -> np.ndarray:
         """Rows sharing ``M`` varying features share one design and one factorisation.
 
         Returns
@@ -197,8 +223,16 @@ class KernelExplainer:
         """
         plan = plan_design(M, nsamples)
         cdf = np.zeros(1) if plan.fully_enumerated else random_size_cdf(plan)
-        Z, w = self.backend.kernel_design(M, plan.nsamples, seed, plan.weight_vector,
-                                          plan.num_full, plan.num_paired, plan.binoms, cdf)
+        Z, w = self.backend.kernel_design(
+            M,
+            plan.nsamples,
+            seed,
+            plan.weight_vector,
+            plan.num_full,
+            plan.num_paired,
+            plan.binoms,
+            cdf,
+        )
         ey = game.evaluate(X, var_idx, Z, progress=not silent)  # (n_g, S, k)
         n_g, S, k = ey.shape
         what = "model output averaged over the background"

@@ -35,8 +35,9 @@ def varying_features(X: np.ndarray, B: np.ndarray) -> np.ndarray:
     step = max(1, 2**22 // max(N * d, 1))
     out = np.empty((n, d), dtype=bool)
     for i in range(0, n, step):  # chunks bound the (rows, N, d) temporary
-        close = np.isclose(X[i : i + step, None, :], B[None, :, :], rtol=1e-5, atol=1e-8,
-                           equal_nan=True)
+        close = np.isclose(
+            X[i : i + step, None, :], B[None, :, :], rtol=1e-5, atol=1e-8, equal_nan=True
+        )
         out[i : i + step] = ~close.all(axis=1)
     return out
 

@@ -19,8 +19,9 @@ def check_l1_reg(l1_reg):
     Accepted: ``False`` or ``0`` (no selection), ``"num_features(k)"``, ``"aic"``, ``"bic"``,
     ``"auto"`` (deprecated: AIC when under 20% of coalitions are evaluated) or a float alpha > 0.
     """
-    if l1_reg is False or (isinstance(l1_reg, (int, float)) and not isinstance(l1_reg, bool)
-                           and l1_reg == 0):
+    if l1_reg is False or (
+        isinstance(l1_reg, (int, float)) and not isinstance(l1_reg, bool) and l1_reg == 0
+    ):
         return False
     if isinstance(l1_reg, str):
         if l1_reg in ("auto", "aic", "bic") or _NUM_FEATURES.match(l1_reg):
