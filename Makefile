@@ -9,11 +9,15 @@ STAMP := $(VENV)/.installed
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml constraints.txt
-	$(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet --upgrade pip setuptools wheel
+CSRC := $(shell find csrc -name '*.cpp' -o -name '*.h' -o -name '*.cu')
+
+# The C++ extension (csrc/) is compiled here, against the venv's torch, never on first use.
+$(STAMP): pyproject.toml setup.py constraints.txt $(CSRC)
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip setuptools wheel ninja
 	$(PIP) install --quiet -c constraints.txt torch==2.13.0
 	$(PIP) install --quiet -c constraints.txt --no-build-isolation -e ".[test,dev]"
+	$(PY) -c "import xai_fast.backends as b; print('xai_fast backends:', b.available())"
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -30,4 +34,4 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check xai_fast tests benchmarks
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info xai_fast/*.so

@@ -8,6 +8,7 @@ import torch
 from oracles import PairwiseGame, brute_force_shapley
 
 import xai_fast as xf
+from xai_fast.backends import available
 
 shap = pytest.importorskip("shap")
 
@@ -187,9 +188,27 @@ def test_backends_give_the_same_values(rng):
     X = rng.normal(size=(3, d))
     vals = [
         xf.KernelExplainer(game, B, seed=2, backend=b).shap_values(X, nsamples=300, l1_reg=False)
-        for b in ["numpy", "numba"]
+        for b in available()
     ]
-    assert_close_to(vals[1], vals[0], rel=1e-10)
+    for v in vals[1:]:
+        assert_close_to(v, vals[0], rel=1e-10)
+
+
+@pytest.mark.parametrize("link", ["identity", "logit"])
+def test_module_on_every_backend_gives_the_same_values(rng, link):
+    # "torch" keeps the whole pipeline on the module's device; the others go through numpy.
+    d = 14
+    net = torch.nn.Sequential(mlp(d, 3, 4), torch.nn.Softmax(dim=1))
+    B = rng.normal(size=(9, d))
+    X = rng.normal(size=(5, d))
+    vals = {
+        b: xf.KernelExplainer(net, B, link=link, seed=7, backend=b).shap_values(
+            X, nsamples=600, l1_reg=False
+        )
+        for b in available()
+    }
+    for v in vals.values():
+        assert_close_to(v, vals["numpy"], rel=1e-9)
 
 
 def test_module_path_equals_callable_path(rng):

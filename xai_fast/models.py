@@ -145,6 +145,36 @@ class ModelAdapter:
             )
         return out
 
+    def call_tensor(self, t):
+        """Run a module on a tensor already on its device; returns its ``(n, k)`` output there.
+
+        Only the finiteness check synchronises with the device (once per call).
+        """
+        import torch
+
+        with torch.inference_mode():
+            out = self.model(t)
+        if not isinstance(out, torch.Tensor):
+            raise TypeError(
+                f"the model returned {type(out).__name__}; expected a tensor of shape (n,) "
+                "or (n, k). Wrap the module so that forward returns a single tensor."
+            )
+        n = t.shape[0]
+        if out.dim() == 0 or out.dim() > 2 or out.shape[0] != n:
+            raise ValueError(
+                f"the model returned an output of shape {tuple(out.shape)} for {n} input rows; "
+                f"expected ({n},) or ({n}, k)."
+            )
+        out = out.reshape(n, -1)
+        if self.check_finite and not bool(torch.isfinite(out).all()):
+            bad = torch.nonzero(~torch.isfinite(out).all(dim=1))[:, 0].cpu().numpy()
+            raise ValueError(
+                f"the model returned non-finite values (NaN or inf) for {len(bad)} of {n} rows "
+                f"(first rows: {bad[:5].tolist()}). Fix the model or its inputs, or pass "
+                "check_finite=False to accept them."
+            )
+        return out
+
     def __call__(self, X: np.ndarray) -> np.ndarray:
         """Evaluate ``X`` ``(n, d)`` in chunks; returns float64 ``(n, k)``."""
         rows = self.batch_rows(X.shape[1])

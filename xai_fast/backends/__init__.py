@@ -1,7 +1,8 @@
-"""Kernel backends behind one picker: ``"numpy"`` (reference) and ``"numba"``.
+"""Kernel backends behind one picker: ``"numpy"`` (reference), ``"numba"`` and ``"torch"``.
 
 Every backend exposes the same kernels with the same signatures:
 ``kernel_design``, ``constrained_wls``, ``fill_masked_rows`` and ``background_mean``.
+``"torch"`` is the C++ extension ``xai_fast._C`` and is listed only when it loads.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 
 __all__ = ["Backend", "available", "get_backend"]
 
-_KNOWN = ("numpy", "numba")
+_KNOWN = ("numpy", "numba", "torch")
 
 
 @dataclass(frozen=True)
@@ -28,20 +29,36 @@ class Backend:
 
 def available() -> list[str]:
     """Names of the backends usable on this machine, reference first."""
+    from .._extension import extension_status
+
     names = ["numpy"]
     if importlib.util.find_spec("numba") is not None:
         names.append("numba")
+    if extension_status()[0]:
+        names.append("torch")
     return names
 
 
-def get_backend(name: str = "auto") -> Backend:
-    """Return the kernels of backend ``name`` (``"auto"`` picks the fastest available)."""
-    if name == "auto":
-        name = available()[-1]
-    if name not in _KNOWN:
+def get_backend(name: str = "auto", *, model_is_module: bool = False) -> Backend:
+    """Return the kernels of backend ``name``.
+
+    ``"auto"`` picks ``"torch"`` for a ``torch.nn.Module`` when the extension is loaded (the
+    whole pipeline then stays on the module's device), and ``"numba"`` otherwise.
+    """
+    if name not in _KNOWN + ("auto",):
         raise ValueError(f"backend must be 'auto' or one of {list(_KNOWN)}; got {name!r}.")
-    if name not in available():
-        raise ValueError(f"backend {name!r} is not available here; available: {available()}.")
+    names = available()
+    if name == "auto":
+        name = (
+            "torch"
+            if model_is_module and "torch" in names
+            else ("numba" if "numba" in names else "numpy")
+        )
+    if name not in names:
+        from .._extension import extension_status
+
+        why = f" ({extension_status()[1]})" if name == "torch" else ""
+        raise ValueError(f"backend {name!r} is not available here{why}; available: {names}.")
     if name == "numpy":
         from ..masking import fill_ref
         from ..sampling import kernel_design_ref
@@ -54,14 +71,24 @@ def get_backend(name: str = "auto") -> Backend:
             fill_ref.fill_masked_rows,
             fill_ref.background_mean,
         )
-    from ..masking import fill_numba
-    from ..sampling import kernel_design_numba
-    from ..solvers import kernel_wls_numba
+    if name == "numba":
+        from ..masking import fill_numba
+        from ..sampling import kernel_design_numba
+        from ..solvers import kernel_wls_numba
+
+        return Backend(
+            "numba",
+            kernel_design_numba.kernel_design,
+            kernel_wls_numba.constrained_wls,
+            fill_numba.fill_masked_rows,
+            fill_numba.background_mean,
+        )
+    from . import torch_ops
 
     return Backend(
-        "numba",
-        kernel_design_numba.kernel_design,
-        kernel_wls_numba.constrained_wls,
-        fill_numba.fill_masked_rows,
-        fill_numba.background_mean,
+        "torch",
+        torch_ops.kernel_design,
+        torch_ops.constrained_wls,
+        torch_ops.fill_masked_rows,
+        torch_ops.background_mean,
     )

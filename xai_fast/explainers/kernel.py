@@ -73,8 +73,10 @@ class KernelExplainer:
         ``None`` draws fresh entropy on every call.
     batch_size : int, optional, keyword-only
         Rows per model call (default 4096, fewer for very wide inputs).
-    backend : {"auto", "numpy", "numba"}, keyword-only
-        Kernels to use; ``"numpy"`` is the plain reference.
+    backend : {"auto", "numpy", "numba", "torch"}, keyword-only
+        Kernels to use; ``"numpy"`` is the plain reference, ``"torch"`` the C++ extension.
+        ``"auto"`` picks ``"torch"`` for a module (perturbed rows are then built, evaluated,
+        averaged and solved on the module's device) and ``"numba"`` otherwise.
 
     Attributes
     ----------
@@ -106,7 +108,7 @@ class KernelExplainer:
         d = self.background.data.shape[1]
         self.feature_names = check_feature_names(feature_names, d) or self.background.feature_names
         self.model = ModelAdapter(model, batch_size=batch_size)
-        self.backend = get_backend(backend)
+        self.backend = get_backend(backend, model_is_module=self.model.is_module)
         normalize_seed(0 if seed is None else seed)  # validate the type now
         self.seed = seed
         B = self.background.data
@@ -180,7 +182,12 @@ class KernelExplainer:
         """SHAP values of ``X`` ``(n, d)`` as ``(n, d, k)``."""
         B = self.background.data
         dtype = self.model.input_dtype or np.result_type(X.dtype, B.dtype)
-        game = Game(self.model, self.background, self.backend, dtype)
+        if self.backend.name == "torch" and self.model.is_module:
+            from ..masking.torch_game import TorchGame
+
+            game = TorchGame(self.model, self.background, self.backend)
+        else:
+            game = Game(self.model, self.background, self.backend, dtype)
         seed = normalize_seed(self.seed)
         with self.model.evaluating():
             fx = self.model(np.ascontiguousarray(X, dtype=dtype))  # (n, k)
@@ -236,19 +243,31 @@ class KernelExplainer:
         ey = game.evaluate(X, var_idx, Z, progress=not silent)  # (n_g, S, k)
         n_g, S, k = ey.shape
         what = "model output averaged over the background"
-        Y = (apply_link(self.link, ey, what=what) - link_null).transpose(1, 0, 2).reshape(S, -1)
+        Y = apply_link(self.link, ey, what=what)  # numpy, or a tensor on the model's device
         tot = total.reshape(-1)  # (n_g * k,)
         Zf = Z.astype(np.float64)
-        if selection_active(l1_reg, plan.fraction_evaluated):
+        selecting = selection_active(l1_reg, plan.fraction_evaluated)
+        if isinstance(Y, np.ndarray):
+            Y = (Y - link_null).transpose(1, 0, 2).reshape(S, -1)
+        elif selecting:  # scikit-learn selects on the host
+            Y = (Y.cpu().numpy() - link_null).transpose(1, 0, 2).reshape(S, -1)
+        else:  # solve on the device; only the values come back
+            Y = (Y - game.to_device(link_null)).permute(1, 0, 2).reshape(S, -1)
+            phi = self._solve(game.to_device(Zf), game.to_device(w), Y, game.to_device(tot))
+            phi = phi.cpu().numpy() if hasattr(phi, "cpu") else phi  # lstsq fallback is numpy
+            return phi.reshape(M, n_g, k).transpose(1, 0, 2)
+        if selecting:
             phi = self._solve_selected(Zf, w, Y, tot, l1_reg)
         else:
             phi = self._solve(Zf, w, Y, tot)
         return phi.reshape(M, n_g, k).transpose(1, 0, 2)
 
     def _solve(self, Zf, w, Y, tot):
+        if isinstance(Y, np.ndarray):
+            Y = np.ascontiguousarray(Y)
         try:
             with single_threaded_blas():
-                return self.backend.constrained_wls(Zf, w, np.ascontiguousarray(Y), tot)
+                return self.backend.constrained_wls(Zf, w, Y, tot)
         except np.linalg.LinAlgError:
             warnings.warn(
                 "The Kernel SHAP regression is singular; using a least-squares solution. "
@@ -256,7 +275,8 @@ class KernelExplainer:
                 RuntimeWarning,
                 stacklevel=4,
             )
-            return constrained_lstsq(Zf, w, Y, tot)
+            as_np = [a.cpu().numpy() if hasattr(a, "cpu") else a for a in (Zf, w, Y, tot)]
+            return constrained_lstsq(*as_np)
 
     @staticmethod
     def _solve_selected(Zf, w, Y, tot, l1_reg):

@@ -1,0 +1,178 @@
+"""The C++ extension's ops: opcheck, each against its numpy reference, and the fallback switch."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from xai_fast.backends import available, get_backend
+from xai_fast.masking import fill_ref
+from xai_fast.sampling import kernel_design_ref
+from xai_fast.sampling.plan import plan_design, random_size_cdf
+from xai_fast.solvers import kernel_wls_ref
+
+torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.skipif("torch" not in available(), reason="xai_fast._C not built")
+
+
+def design_args(M, nsamples, seed):
+    p = plan_design(M, nsamples)
+    cdf = np.zeros(1) if p.fully_enumerated else random_size_cdf(p)
+    return (
+        M,
+        p.nsamples,
+        np.uint64(seed),
+        p.weight_vector,
+        p.num_full,
+        p.num_paired,
+        p.binoms,
+        cdf,
+    )
+
+
+def tensor_design_args(M, nsamples, seed):
+    a = design_args(M, nsamples, seed)
+    t = torch.from_numpy
+    return (a[0], a[1], int(a[2].astype(np.int64)), t(a[3]), a[4], a[5], t(a[6]), t(a[7]))
+
+
+def masking_inputs(rng, dtype=torch.float32):
+    n, d, N, S, M = 3, 11, 4, 17, 7
+    X = torch.from_numpy(rng.normal(size=(n, d))).to(dtype)
+    B = torch.from_numpy(rng.normal(size=(N, d))).to(dtype)
+    Z = torch.from_numpy(rng.random((S, M)) < 0.5)
+    var_idx = torch.from_numpy(
+        np.sort(np.array([rng.choice(d, M, replace=False) for _ in range(n)]), axis=1)
+    )
+    return X, B, Z, var_idx
+
+
+# ---------------------------------------------------------------- opcheck on every op
+def test_opcheck_kernel_design(rng):
+    for M, ns in [(6, "auto"), (20, 300)]:
+        torch.library.opcheck(
+            torch.ops.xai_fast.kernel_design.default,
+            tensor_design_args(M, ns, int(rng.integers(2**62))),
+        )
+
+
+def test_opcheck_fill_masked_rows(rng):
+    X, B, Z, var_idx = masking_inputs(rng)
+    out = torch.empty((5 * B.shape[0], X.shape[1]), dtype=X.dtype)
+    torch.library.opcheck(torch.ops.xai_fast.fill_masked_rows.default, (X, B, Z, var_idx, 3, out))
+
+
+def test_opcheck_background_mean(rng):
+    out = torch.from_numpy(rng.normal(size=(5 * 4, 2)))
+    w = torch.from_numpy(rng.random(4))
+    ey = torch.empty((5, 2), dtype=torch.float64)
+    torch.library.opcheck(torch.ops.xai_fast.background_mean.default, (out, w, ey))
+
+
+def test_opcheck_constrained_wls(rng):
+    Z = torch.from_numpy((rng.random((60, 5)) < 0.5).astype(np.float64))
+    args = (
+        Z,
+        torch.from_numpy(rng.random(60) + 0.1),
+        torch.from_numpy(rng.normal(size=(60, 3))),
+        torch.from_numpy(rng.normal(size=3)),
+    )
+    torch.library.opcheck(torch.ops.xai_fast.constrained_wls.default, args)
+
+
+# ---------------------------------------------------------------- each op = its numpy reference
+@pytest.mark.parametrize(
+    "M,nsamples",
+    [
+        (2, "auto"),
+        (9, "auto"),
+        (12, "auto"),
+        (16, 2048),
+        (50, 2148),
+        (64, 500),
+        (65, 500),
+        (200, 257),
+    ],
+)
+def test_kernel_design_bit_identical_to_reference(rng, M, nsamples):
+    args = design_args(M, nsamples, int(rng.integers(2**63)))
+    Z1, w1 = kernel_design_ref.kernel_design(*args)
+    Z2, w2 = get_backend("torch").kernel_design(*args)
+    np.testing.assert_array_equal(Z2, Z1)
+    np.testing.assert_array_equal(w2, w1)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("impl", ["op", "plain_torch"])
+def test_fill_masked_rows_equals_reference(rng, dtype, impl):
+    from xai_fast.backends import torch_ops
+
+    X, B, Z, var_idx = masking_inputs(rng, dtype)
+    start, P = 5, 30
+    out = torch.full((P * B.shape[0], X.shape[1]), float("nan"), dtype=dtype)
+    if impl == "op":
+        torch_ops.fill_masked_rows(X, B, Z, var_idx, start, out)
+    else:
+        torch_ops.fill_masked_rows_torch(X, B, Z, var_idx, start, out)
+    ref = np.empty(out.shape, dtype=out.numpy().dtype)
+    fill_ref.fill_masked_rows(X.numpy(), B.numpy(), Z.numpy(), var_idx.numpy(), start, ref)
+    np.testing.assert_array_equal(out.numpy(), ref)
+
+
+def test_fill_masked_rows_rejects_out_of_range_pairs(rng):
+    X, B, Z, var_idx = masking_inputs(rng)
+    out = torch.empty((10 * B.shape[0], X.shape[1]), dtype=X.dtype)
+    with pytest.raises(RuntimeError, match="exceed"):
+        torch.ops.xai_fast.fill_masked_rows(X, B, Z, var_idx, X.shape[0] * Z.shape[0] - 3, out)
+
+
+def test_background_mean_equals_reference(rng):
+    out = rng.normal(size=(7 * 5, 3))
+    w = rng.random(5)
+    w /= w.sum()
+    ey, ref = np.empty((7, 3)), np.empty((7, 3))
+    get_backend("torch").background_mean(out, w, ey)
+    fill_ref.background_mean(out, w, ref)
+    np.testing.assert_allclose(ey, ref, rtol=1e-13, atol=1e-15)
+
+
+def test_constrained_wls_equals_reference(rng):
+    Z = (rng.random((400, 20)) < 0.5).astype(np.float64)
+    w, Y, total = rng.random(400) + 0.1, rng.normal(size=(400, 6)), rng.normal(size=6)
+    np.testing.assert_allclose(
+        get_backend("torch").constrained_wls(Z, w, Y, total),
+        kernel_wls_ref.constrained_wls(Z, w, Y, total),
+        rtol=1e-9,
+        atol=1e-12,
+    )
+
+
+def test_constrained_wls_on_tensors_stays_a_tensor(rng):
+    Z = torch.from_numpy((rng.random((50, 4)) < 0.5).astype(np.float64))
+    phi = get_backend("torch").constrained_wls(
+        Z,
+        torch.ones(50, dtype=torch.float64),
+        torch.randn(50, 2, dtype=torch.float64),
+        torch.ones(2, dtype=torch.float64),
+    )
+    assert isinstance(phi, torch.Tensor) and phi.shape == (4, 2)
+
+
+# ---------------------------------------------------------------- loading and fallback
+def test_environment_variable_forces_the_fallback():
+    code = (
+        "import logging; logging.basicConfig(level=logging.INFO);"
+        "import xai_fast.backends as b; print(b.available())"
+    )
+    env = dict(os.environ, XAI_FAST_DISABLE_EXTENSION="1")
+    res = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert res.stdout.strip() == "['numpy', 'numba']"
+    assert "XAI_FAST_DISABLE_EXTENSION" in res.stderr
+    code = "import xai_fast.backends as b; b.get_backend('torch')"
+    res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert res.returncode != 0
+    assert "ValueError: backend 'torch' is not available here (disabled by" in res.stderr

@@ -1,0 +1,83 @@
+"""The Game on a torch module's device: perturbed rows are built, evaluated and averaged there.
+
+Only the background means leave :meth:`TorchGame.evaluate` (as a device tensor); nothing goes
+through numpy on the way.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .._progress import Progress
+from ..background import Background
+from ..models import ModelAdapter
+
+
+class TorchGame:
+    """Evaluate coalitions of many instances with every tensor on the module's device.
+
+    Parameters
+    ----------
+    model : ModelAdapter
+        Wrapping a ``torch.nn.Module``.
+    background : Background
+    backend : Backend
+        The ``"torch"`` backend (its kernels accept device tensors).
+    """
+
+    def __init__(self, model: ModelAdapter, background: Background, backend):
+        if not model.is_module:
+            raise TypeError("TorchGame needs a torch.nn.Module model.")
+        self.model = model
+        self.device = model.device
+        self.dtype = torch.from_numpy(np.empty(0, dtype=model.input_dtype)).dtype
+        self.fill = backend.fill_masked_rows
+        self.mean = backend.background_mean
+        self.B = torch.as_tensor(background.data, dtype=self.dtype, device=self.device)
+        self.weights = torch.as_tensor(background.weights, dtype=torch.float64, device=self.device)
+
+    def to_device(self, a, dtype=None) -> torch.Tensor:
+        """A numpy array as a contiguous tensor on the game's device."""
+        return torch.as_tensor(np.ascontiguousarray(a), device=self.device, dtype=dtype)
+
+    def evaluate(self, X, var_idx, Z, *, progress: bool = False) -> torch.Tensor:
+        """Expected model output of every (instance, coalition) pair.
+
+        Parameters
+        ----------
+        X : ndarray, shape (n, d)
+        var_idx : ndarray of int64, shape (n, M)
+        Z : ndarray of bool, shape (S, M)
+        progress : bool
+
+        Returns
+        -------
+        torch.Tensor of float64, shape (n, S, k), on the module's device
+        """
+        Xt = self.to_device(X, self.dtype)
+        Vt = self.to_device(var_idx, torch.int64)
+        Zt = self.to_device(Z, torch.bool)
+        n, d = Xt.shape
+        N, S = self.B.shape[0], Zt.shape[0]
+        pairs = n * S
+        per_chunk = max(1, self.model.batch_rows(d) // N)
+        buf = torch.empty((min(per_chunk, pairs) * N, d), dtype=self.dtype, device=self.device)
+        ey = None
+        bar = Progress(pairs, "xai_fast: evaluating coalitions", enabled=progress)
+        try:
+            with torch.inference_mode():
+                for start in range(0, pairs, per_chunk):
+                    P = min(per_chunk, pairs - start)
+                    rows = buf[: P * N]
+                    self.fill(Xt, self.B, Zt, Vt, start, rows)
+                    out = self.model.call_tensor(rows)  # (P*N, k) on the device
+                    if ey is None:
+                        ey = torch.empty(
+                            (pairs, out.shape[1]), dtype=torch.float64, device=self.device
+                        )
+                    self.mean(out, self.weights, ey[start : start + P])
+                    bar.update(P)
+        finally:
+            bar.close()
+        return ey.reshape(n, S, -1)
