@@ -128,10 +128,13 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> kernel_design_cpu(
   const auto wv = weight_vector.contiguous();
   const auto bn = binoms.contiguous();
   const auto cd = cdf.contiguous();
-  auto Z = at::zeros({nsamples, M}, at::TensorOptions().dtype(at::kBool));
-  auto w = at::zeros({nsamples}, at::TensorOptions().dtype(at::kDouble));
+  // Zeroed serially: at::zeros would wake the intra-op thread pool for a few hundred kB.
+  auto Z = at::empty({nsamples, M}, at::TensorOptions().dtype(at::kBool));
+  auto w = at::empty({nsamples}, at::TensorOptions().dtype(at::kDouble));
   bool* Zp = Z.data_ptr<bool>();
   double* wp = w.data_ptr<double>();
+  std::fill(Zp, Zp + nsamples * M, false);
+  std::fill(wp, wp + nsamples, 0.0);
   int64_t n = enumerate_sizes(M, num_full, num_paired, wv.data_ptr<double>(),
                               bn.data_ptr<double>(), Zp, wp);
   TORCH_INTERNAL_ASSERT(n <= nsamples, "enumerated part exceeds the budget");
