@@ -31,3 +31,17 @@ def _quiet_shap_logs():
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*l1_reg.*", category=DeprecationWarning)
         yield
+
+
+def _hypothesis_profiles():
+    """``ci`` (default): few examples, no deadline; ``thorough``: many. Pick with
+    HYPOTHESIS_PROFILE=thorough."""
+    from hypothesis import HealthCheck, settings
+
+    common = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    settings.register_profile("ci", max_examples=15, **common)
+    settings.register_profile("thorough", max_examples=300, **common)
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+_hypothesis_profiles()

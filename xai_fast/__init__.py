@@ -4,10 +4,18 @@ Re-exports only; importing the package never imports hypothesis or matplotlib.
 """
 
 from .background import Background, kmeans, sample
-from .explainers import KernelExplainer
+from .explainers import ExactExplainer, KernelExplainer
 from .explanation import Explanation
 from .models import ModelAdapter
 
 __version__ = "0.1.0"
 
-__all__ = ["Background", "Explanation", "KernelExplainer", "ModelAdapter", "kmeans", "sample"]
+__all__ = [
+    "Background",
+    "ExactExplainer",
+    "Explanation",
+    "KernelExplainer",
+    "ModelAdapter",
+    "kmeans",
+    "sample",
+]

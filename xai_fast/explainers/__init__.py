@@ -1,5 +1,6 @@
 """Explainers: thin compositions of model adapter, game, sampler and solver."""
 
+from .exact import ExactExplainer
 from .kernel import KernelExplainer
 
-__all__ = ["KernelExplainer"]
+__all__ = ["ExactExplainer", "KernelExplainer"]

@@ -13,19 +13,8 @@ import warnings
 import numpy as np
 
 from .._rng import normalize_seed
-from .._validation import (
-    check_data,
-    check_feature_names,
-    check_link,
-    check_no_kwargs,
-    check_nsamples,
-)
-from ..backends import get_backend
-from ..background import as_background
-from ..explanation import Explanation
+from .._validation import check_no_kwargs, check_nsamples
 from ..links import apply_link
-from ..masking import Game, varying_features
-from ..models import ModelAdapter
 from ..sampling.plan import plan_design, random_size_cdf
 from ..solvers.feature_selection import (
     DEFAULT_L1_REG,
@@ -35,6 +24,7 @@ from ..solvers.feature_selection import (
 )
 from ..solvers.kernel_wls_ref import constrained_lstsq
 from ..solvers.kernel_wls_ref import constrained_wls as constrained_wls_ref
+from ._base import CoalitionExplainer
 
 __all__ = ["KernelExplainer"]
 
@@ -53,7 +43,7 @@ def single_threaded_blas():
     return threadpool_limits(limits=1, user_api="blas")
 
 
-class KernelExplainer:
+class KernelExplainer(CoalitionExplainer):
     """Kernel SHAP values of any model, with shap's arguments, shapes and numbers.
 
     Parameters
@@ -103,23 +93,9 @@ class KernelExplainer:
             "KernelExplainer()",
             ["model", "data", "link", "feature_names", "seed", "batch_size", "backend"],
         )
-        self.link = check_link(link)
-        self.background = as_background(data)
-        d = self.background.data.shape[1]
-        self.feature_names = check_feature_names(feature_names, d) or self.background.feature_names
-        self.model = ModelAdapter(model, batch_size=batch_size)
-        self.backend = get_backend(backend, model_is_module=self.model.is_module)
         normalize_seed(0 if seed is None else seed)  # validate the type now
         self.seed = seed
-        B = self.background.data
-        dtype = self.model.input_dtype or B.dtype
-        with self.model.evaluating():
-            raw = self.model.raw_call(np.ascontiguousarray(B[:1], dtype=dtype))
-            out = self.model(np.ascontiguousarray(B, dtype=dtype))
-        self.vector_out = raw.ndim == 2
-        self.fnull = self.background.weights @ out  # (k,)
-        ev = apply_link(self.link, self.fnull, what="mean model output over the background")
-        self.expected_value = ev if self.vector_out else float(ev[0])
+        super().__init__(model, data, link, feature_names, batch_size, backend)
 
     # ------------------------------------------------------------------ public API
     def shap_values(self, X, nsamples="auto", l1_reg=DEFAULT_L1_REG, silent=False, **kwargs):
@@ -144,9 +120,7 @@ class KernelExplainer:
         check_no_kwargs(kwargs, "shap_values()", self._CALL_OPTIONS)
         X, _, was_1d = self._check_rows(X)
         phi = self._explain(X, check_nsamples(nsamples), check_l1_reg(l1_reg), silent)
-        if not self.vector_out:
-            phi = phi[..., 0]
-        return phi[0] if was_1d else phi
+        return self._shap_shape(phi, was_1d)
 
     def __call__(self, X, nsamples="auto", l1_reg=DEFAULT_L1_REG, silent=False, **kwargs):
         """Explain ``X`` and return an :class:`~xai_fast.Explanation` (see :meth:`shap_values`)."""
@@ -155,68 +129,32 @@ class KernelExplainer:
         values = self.shap_values(
             Xc[0] if was_1d else Xc, nsamples=nsamples, l1_reg=l1_reg, silent=silent
         )
-        ev = np.asarray(self.expected_value)
-        base = ev.copy() if was_1d else np.tile(ev, (len(Xc),) + (1,) * ev.ndim)
-        return Explanation(
-            values, base, Xc[0] if was_1d else Xc, feature_names=columns or self.feature_names
-        )
+        return self._explanation(values, Xc, columns, was_1d)
 
     # ------------------------------------------------------------------ internals
-    def _check_rows(self, X):
-        Xc, columns, was_1d = check_data(X, name="X", allow_1d=True)
-        d = self.background.data.shape[1]
-        if Xc.shape[1] != d:
-            raise ValueError(
-                f"X has {Xc.shape[1]} features but the background data has {d}; pass rows with "
-                "the same columns as the background."
-            )
-        names = self.background.feature_names
-        if columns is not None and names is not None and list(columns) != list(names):
-            raise ValueError(
-                f"X's columns {list(columns)[:5]}... do not match the background's "
-                f"{list(names)[:5]}...; select and order X's columns like the background's."
-            )
-        return Xc, columns, was_1d
-
     def _explain(self, X, nsamples, l1_reg, silent) -> np.ndarray:
         """SHAP values of ``X`` ``(n, d)`` as ``(n, d, k)``."""
-        B = self.background.data
-        dtype = self.model.input_dtype or np.result_type(X.dtype, B.dtype)
-        if self.backend.name == "torch" and self.model.is_module:
-            from ..masking.torch_game import TorchGame
-
-            game = TorchGame(self.model, self.background, self.backend)
-        else:
-            game = Game(self.model, self.background, self.backend, dtype)
+        game = self._game(X)
         seed = normalize_seed(self.seed)
         with self.model.evaluating():
-            fx = self.model(np.ascontiguousarray(X, dtype=dtype))  # (n, k)
-            link_null = apply_link(self.link, self.fnull)
-            total = apply_link(self.link, fx) - link_null[None, :]  # (n, k)
-            varying = varying_features(X, B)
-            counts = varying.sum(axis=1)
-            n, d = X.shape
-            k = fx.shape[1]
-            phi = np.zeros((n, d, k))
-            for M in np.unique(counts):  # one design per number of varying features
-                rows = np.nonzero(counts == M)[0]
-                var_idx = np.nonzero(varying[rows])[1].reshape(len(rows), M)
+            total, link_null = self._outputs(X)  # (n, k), (k,)
+            phi = np.zeros(X.shape + (total.shape[1],))
+            for M, rows, var_idx in self._varying_groups(X):  # one design per group
                 if M == 1:
                     phi[rows, var_idx[:, 0], :] = total[rows]
                 elif M >= 2:
-                    phi_g = self._explain_group(
+                    phi[rows[:, None], var_idx, :] = self._explain_group(
                         game,
                         X[rows],
                         var_idx,
                         total[rows],
-                        int(M),
+                        M,
                         nsamples,
                         l1_reg,
                         seed,
                         link_null,
                         silent,
                     )
-                    phi[rows[:, None], var_idx, :] = phi_g
         return phi
 
     def _explain_group(

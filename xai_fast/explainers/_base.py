@@ -1,0 +1,98 @@
+"""What every coalition-based explainer shares: model, background, link and the row loop."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validation import check_data, check_feature_names, check_link
+from ..backends import get_backend
+from ..background import as_background
+from ..explanation import Explanation
+from ..links import apply_link
+from ..masking import Game, varying_features
+from ..models import ModelAdapter
+
+
+class CoalitionExplainer:
+    """Base of explainers that evaluate coalitions of features against a background.
+
+    Sets ``link``, ``background``, ``feature_names``, ``model`` (a :class:`ModelAdapter`),
+    ``backend``, ``vector_out``, ``fnull`` ``(k,)`` and ``expected_value``.
+    """
+
+    def __init__(self, model, data, link, feature_names, batch_size, backend):
+        self.link = check_link(link)
+        self.background = as_background(data)
+        d = self.background.data.shape[1]
+        self.feature_names = check_feature_names(feature_names, d) or self.background.feature_names
+        self.model = ModelAdapter(model, batch_size=batch_size)
+        self.backend = get_backend(backend, model_is_module=self.model.is_module)
+        B = self.background.data
+        dtype = self.model.input_dtype or B.dtype
+        with self.model.evaluating():
+            raw = self.model.raw_call(np.ascontiguousarray(B[:1], dtype=dtype))
+            out = self.model(np.ascontiguousarray(B, dtype=dtype))
+        self.vector_out = raw.ndim == 2
+        self.fnull = self.background.weights @ out  # (k,)
+        ev = apply_link(self.link, self.fnull, what="mean model output over the background")
+        self.expected_value = ev if self.vector_out else float(ev[0])
+
+    def _check_rows(self, X):
+        """Validate rows to explain: ``(Xc (n, d), columns or None, was_1d)``."""
+        Xc, columns, was_1d = check_data(X, name="X", allow_1d=True)
+        d = self.background.data.shape[1]
+        if Xc.shape[1] != d:
+            raise ValueError(
+                f"X has {Xc.shape[1]} features but the background data has {d}; pass rows with "
+                "the same columns as the background."
+            )
+        names = self.background.feature_names
+        if columns is not None and names is not None and list(columns) != list(names):
+            raise ValueError(
+                f"X's columns {list(columns)[:5]}... do not match the background's "
+                f"{list(names)[:5]}...; select and order X's columns like the background's."
+            )
+        return Xc, columns, was_1d
+
+    def _game(self, X):
+        """The game for rows ``X``: on the module's device for the torch backend."""
+        if self.backend.name == "torch" and self.model.is_module:
+            from ..masking.torch_game import TorchGame
+
+            return TorchGame(self.model, self.background, self.backend)
+        dtype = self.model.input_dtype or np.result_type(X.dtype, self.background.data.dtype)
+        return Game(self.model, self.background, self.backend, dtype)
+
+    def _outputs(self, X):
+        """``link(f(X)) - link(base)`` as ``(n, k)``, and ``link(base)`` as ``(k,)``."""
+        dtype = self.model.input_dtype or np.result_type(X.dtype, self.background.data.dtype)
+        fx = self.model(np.ascontiguousarray(X, dtype=dtype))
+        link_null = apply_link(self.link, self.fnull)
+        return apply_link(self.link, fx) - link_null[None, :], link_null
+
+    def _varying_groups(self, X):
+        """Rows grouped by their number ``M`` of varying features: ``[(M, rows, var_idx)]``.
+
+        ``var_idx`` ``(len(rows), M)`` lists each row's varying columns in order.
+        """
+        varying = varying_features(X, self.background.data)
+        counts = varying.sum(axis=1)
+        groups = []
+        for M in np.unique(counts):
+            rows = np.nonzero(counts == M)[0]
+            groups.append((int(M), rows, np.nonzero(varying[rows])[1].reshape(len(rows), M)))
+        return groups
+
+    def _shap_shape(self, phi, was_1d):
+        """shap's shapes: drop the output axis of a single-output model, and the row axis of
+        a single row."""
+        if not self.vector_out:
+            phi = phi[..., 0]
+        return phi[0] if was_1d else phi
+
+    def _explanation(self, values, Xc, columns, was_1d):
+        ev = np.asarray(self.expected_value)
+        base = ev.copy() if was_1d else np.tile(ev, (len(Xc),) + (1,) * ev.ndim)
+        return Explanation(
+            values, base, Xc[0] if was_1d else Xc, feature_names=columns or self.feature_names
+        )

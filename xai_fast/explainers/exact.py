@@ -1,0 +1,165 @@
+"""Exact interventional Shapley values by evaluating every coalition (the ground truth).
+
+Data flow: the rows' varying features -> all ``2**M`` coalitions -> one batched, chunked
+evaluation against the weighted background -> Shapley (and interaction) sums over the cube.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validation import check_no_kwargs
+from ..links import apply_link
+from ..sampling.enumeration import all_coalitions
+from ..solvers.exact_shapley import interactions_from_values, shapley_from_values
+from ._base import CoalitionExplainer
+
+__all__ = ["ExactExplainer"]
+
+DEFAULT_MAX_EVALS = 2**25
+DEFAULT_MAX_MEMORY = 2**30
+
+
+class ExactExplainer(CoalitionExplainer):
+    """Exact Shapley values over a (weighted) background, from all ``2**M`` coalitions.
+
+    Parameters
+    ----------
+    model : torch.nn.Module or callable
+        Maps ``(n, d)`` to ``(n,)`` or ``(n, k)``.
+    data : array-like, DataFrame, Background or shap DenseData, shape (N, d)
+        Background rows standing for "feature absent".
+    link : {"identity", "logit"}, keyword-only
+    feature_names : list of str, optional, keyword-only
+    batch_size : int, optional, keyword-only
+        Rows per model call.
+    backend : {"auto", "numpy", "numba", "torch"}, keyword-only
+        Kernels that build and average the perturbed rows.
+    max_evals : int, keyword-only
+        Most model evaluations allowed per explained row (``2**M * N`` are needed for ``M``
+        varying features and ``N`` background rows). Default ``2**25``.
+    max_memory : int, keyword-only
+        Bytes for the table of coalition values; rows are processed in chunks that fit.
+
+    Attributes
+    ----------
+    expected_value : float or ndarray of shape (k,)
+    """
+
+    def __init__(
+        self,
+        model,
+        data,
+        *,
+        link="identity",
+        feature_names=None,
+        batch_size=None,
+        backend="auto",
+        max_evals=DEFAULT_MAX_EVALS,
+        max_memory=DEFAULT_MAX_MEMORY,
+        **kwargs,
+    ):
+        check_no_kwargs(
+            kwargs,
+            "ExactExplainer()",
+            [
+                "model",
+                "data",
+                "link",
+                "feature_names",
+                "batch_size",
+                "backend",
+                "max_evals",
+                "max_memory",
+            ],
+        )
+        for name, val in (("max_evals", max_evals), ("max_memory", max_memory)):
+            if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < 1:
+                raise ValueError(f"{name} must be a positive int; got {val!r}.")
+        self.max_evals = int(max_evals)
+        self.max_memory = int(max_memory)
+        super().__init__(model, data, link, feature_names, batch_size, backend)
+
+    def shap_values(self, X, *, silent=False):
+        """Exact Shapley values of the rows of ``X``.
+
+        Returns
+        -------
+        ndarray
+            ``(n, d)`` for a single-output model, ``(n, d, k)`` otherwise; ``(d,)`` /
+            ``(d, k)`` for a single row.
+        """
+        X, _, was_1d = self._check_rows(X)
+        return self._shap_shape(self._explain(X, False, silent), was_1d)
+
+    def shap_interaction_values(self, X, *, silent=False):
+        """Exact pairwise Shapley interaction values, split as shap does.
+
+        ``values[i, j]`` (i != j) is half the Shapley interaction index of features i and j;
+        ``values[i, i]`` is the rest of feature i's Shapley value, so ``values.sum(-1)`` (over
+        the second feature axis) gives the Shapley values.
+
+        Returns
+        -------
+        ndarray
+            ``(n, d, d)`` or ``(n, d, d, k)``; without the row axis for a single row.
+        """
+        X, _, was_1d = self._check_rows(X)
+        return self._shap_shape(self._explain(X, True, silent), was_1d)
+
+    def __call__(self, X, *, interactions=False, silent=False):
+        """Explain ``X``; an :class:`~xai_fast.Explanation` of values, or of interaction values
+        ``(n, d, d[, k])`` when ``interactions=True``."""
+        Xc, columns, was_1d = self._check_rows(X)
+        values = self._shap_shape(self._explain(Xc, bool(interactions), silent), was_1d)
+        return self._explanation(values, Xc, columns, was_1d)
+
+    # ------------------------------------------------------------------ internals
+    def _explain(self, X, interactions, silent):
+        """``(n, d, k)`` values, or ``(n, d, d, k)`` interaction values."""
+        N = self.background.data.shape[0]
+        groups = self._varying_groups(X)
+        M_max = max(M for M, _, _ in groups)
+        if 2**M_max * N > self.max_evals:
+            raise ValueError(
+                f"exact Shapley values for {M_max} varying features need 2**{M_max} = "
+                f"{2**M_max:,} coalitions per row, {2**M_max * N:,} model evaluations with the "
+                f"{N}-row background; max_evals={self.max_evals:,}. Raise max_evals, use a "
+                "smaller background (xai_fast.kmeans), or use KernelExplainer."
+            )
+        game = self._game(X)
+        with self.model.evaluating():
+            total, link_null = self._outputs(X)
+            n, d = X.shape
+            k = total.shape[1]
+            shape = (n, d, d, k) if interactions else (n, d, k)
+            out = np.zeros(shape)
+            for M, rows, var_idx in groups:
+                if M == 0:
+                    continue
+                if M == 1:
+                    at = (
+                        (rows, var_idx[:, 0], var_idx[:, 0])
+                        if interactions
+                        else (rows, var_idx[:, 0])
+                    )
+                    out[at] = total[rows]
+                    continue
+                Z = all_coalitions(M)
+                per_chunk = max(1, self.max_memory // (3 * 8 * 2**M * k))
+                for s in range(0, len(rows), per_chunk):
+                    r, vi = rows[s : s + per_chunk], var_idx[s : s + per_chunk]
+                    ey = game.evaluate(X[r], vi, Z, progress=not silent)  # (n_c, 2**M, k)
+                    if not isinstance(ey, np.ndarray):
+                        ey = ey.cpu().numpy()
+                    v = (
+                        apply_link(self.link, ey, what="model output averaged over the background")
+                        - link_null
+                    )
+                    if interactions:
+                        out[r[:, None, None], vi[:, :, None], vi[:, None, :]] = (
+                            interactions_from_values(v)
+                        )
+                    else:
+                        out[r[:, None], vi] = shapley_from_values(v)
+        return out
