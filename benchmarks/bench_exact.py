@@ -12,51 +12,18 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import itertools
 import logging
-import math
-import statistics
-import time
 import warnings
 
 import numpy as np
 import torch
+from common import brute_force_shapley, median_time
 from sklearn.datasets import make_classification
 
 import xai_fast as xf
 
 warnings.filterwarnings("ignore")
 logging.getLogger("shap").setLevel(logging.ERROR)
-
-
-def brute_force(f, X, B):
-    n, d = X.shape
-    masks = np.array(list(itertools.product([False, True], repeat=d)))
-    codes = masks @ (1 << np.arange(d))
-    pos = np.empty(2**d, dtype=np.int64)
-    pos[codes] = np.arange(2**d)
-    size = masks.sum(1)
-    coef = np.array(
-        [math.factorial(s) * math.factorial(d - s - 1) / math.factorial(d) for s in range(d)]
-    )
-    phi = np.zeros((n, d))
-    for i, x in enumerate(X):
-        v = f(np.where(masks[:, None, :], x, B[None]).reshape(-1, d)).reshape(2**d, -1).mean(1)
-        for j in range(d):
-            without = ~masks[:, j]
-            phi[i, j] = np.sum(
-                coef[size[without]] * (v[pos[codes[without] | (1 << j)]] - v[without])
-            )
-    return phi
-
-
-def median_time(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times), out
 
 
 def main(argv=None):
@@ -81,7 +48,7 @@ def main(argv=None):
         with torch.inference_mode():
             return net(torch.from_numpy(np.ascontiguousarray(Z, dtype=np.float32))).numpy()[:, 0]
 
-    exact = brute_force(f, X, B)
+    exact = brute_force_shapley(f, X, B)
     ours = xf.ExactExplainer(net, B)
     ours.shap_values(X[:1], silent=True)  # compile kernels once
     t_ours, v_ours = median_time(lambda: ours.shap_values(X, silent=True)[..., 0], args.repeats)

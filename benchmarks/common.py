@@ -1,0 +1,66 @@
+"""Helpers shared by the benchmark scripts: timing, a torch MLP, brute-force Shapley values."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import statistics
+import time
+
+import numpy as np
+import torch
+
+
+def median_time(fn, repeats):
+    """Median wall time of ``repeats`` calls of ``fn`` (seconds) and the last result."""
+    times, out = [], None
+    for _ in range(repeats):
+        t = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), out
+
+
+def make_mlp(d, hidden, seed=0):
+    """A ReLU MLP ``d -> hidden... -> 1`` in eval mode (float32)."""
+    torch.manual_seed(seed)
+    layers, width = [], d
+    for h in hidden:
+        layers += [torch.nn.Linear(width, h), torch.nn.ReLU()]
+        width = h
+    layers.append(torch.nn.Linear(width, 1))
+    return torch.nn.Sequential(*layers).eval()
+
+
+def torch_callable(net):
+    """``net`` as a numpy callable ``(n, d) -> (n,)``, as users hand it to shap."""
+
+    def f(X):
+        with torch.inference_mode():
+            out = net(torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32)))
+        return out.numpy()[:, 0]
+
+    return f
+
+
+def brute_force_shapley(f, X, B):
+    """Exact Shapley values ``(n, d)`` of ``f`` (n,) at each row of ``X`` over background ``B``,
+    by evaluating all ``2**d`` coalitions."""
+    n, d = X.shape
+    masks = np.array(list(itertools.product([False, True], repeat=d)))
+    codes = masks @ (1 << np.arange(d))
+    pos = np.empty(2**d, dtype=np.int64)
+    pos[codes] = np.arange(2**d)
+    size = masks.sum(1)
+    coef = np.array(
+        [math.factorial(s) * math.factorial(d - s - 1) / math.factorial(d) for s in range(d)]
+    )
+    phi = np.zeros((n, d))
+    for i, x in enumerate(X):
+        rows = np.where(masks[:, None, :], x[None, None, :], B[None]).reshape(-1, d)
+        v = f(rows).reshape(2**d, len(B)).mean(1)
+        for j in range(d):
+            without = ~masks[:, j]
+            with_j = pos[codes[without] | (1 << j)]
+            phi[i, j] = np.sum(coef[size[without]] * (v[with_j] - v[without]))
+    return phi
