@@ -234,7 +234,8 @@ def sparse_linear(rng, d, k):
 def test_l1_reg_keeps_the_same_features_as_shap(rng, l1_reg, d, nsamples):
     f, support = sparse_linear(rng, d, 4)
     B = rng.normal(size=(10, d))
-    X = rng.normal(size=(3, d))
+    # every feature at least 1 away from its background mean: true values are all >= 1
+    X = B.mean(0) + rng.choice([-1, 1], (3, d)) * rng.uniform(1, 2, (3, d))
     seed_shap(0)
     ref = shap.KernelExplainer(f, B).shap_values(X, nsamples=nsamples, l1_reg=l1_reg, silent=True)
     ours = xf.KernelExplainer(f, B, seed=0).shap_values(X, nsamples=nsamples, l1_reg=l1_reg)

@@ -6,8 +6,40 @@
 #include <ATen/Parallel.h>
 #include <torch/library.h>
 
+#include <vector>
+
 namespace xai_fast {
 namespace {
+
+// Rows are blended on the bit patterns of the values (same-width integer views): exact, NaN
+// and -0.0 included, and the inner loop vectorises.
+template <typename bits_t>
+void fill_bits(const at::Tensor& X, const at::Tensor& B, const at::Tensor& Z,
+               const at::Tensor& var_idx, int64_t start, const at::Tensor& out, int64_t S,
+               int64_t M, int64_t N, int64_t d, int64_t P) {
+  const bits_t* xp = X.data_ptr<bits_t>();
+  const bits_t* bp = B.data_ptr<bits_t>();
+  const bool* zp = Z.data_ptr<bool>();
+  const int64_t* vp = var_idx.data_ptr<int64_t>();
+  bits_t* op = out.data_ptr<bits_t>();
+  const int64_t grain = std::max<int64_t>(1, 8192 / std::max<int64_t>(N * d, 1));
+  at::parallel_for(0, P, grain, [&](int64_t lo, int64_t hi) {
+    std::vector<bits_t> keep(d), xrow(d);
+    for (int64_t q = lo; q < hi; ++q) {
+      const int64_t p = start + q, i = p / S, s = p % S;
+      std::fill(keep.begin(), keep.end(), static_cast<bits_t>(-1));
+      for (int64_t j = 0; j < M; ++j)
+        if (zp[s * M + j]) keep[vp[i * M + j]] = 0;
+      for (int64_t c = 0; c < d; ++c) xrow[c] = xp[i * d + c] & ~keep[c];
+      bits_t* rows = op + q * N * d;
+      for (int64_t b = 0; b < N; ++b) {
+        const bits_t* brow = bp + b * d;
+        bits_t* orow = rows + b * d;
+        for (int64_t c = 0; c < d; ++c) orow[c] = xrow[c] | (brow[c] & keep[c]);
+      }
+    }
+  });
+}
 
 void fill_masked_rows_cpu(const at::Tensor& X, const at::Tensor& B, const at::Tensor& Z,
                           const at::Tensor& var_idx, int64_t start, const at::Tensor& out) {
@@ -27,27 +59,14 @@ void fill_masked_rows_cpu(const at::Tensor& X, const at::Tensor& B, const at::Te
               ") exceed the ", n * S, " pairs");
   const auto Xc = X.contiguous(), Bc = B.contiguous(), Zc = Z.contiguous();
   const auto Vc = var_idx.contiguous();
-  const bool* zp = Zc.data_ptr<bool>();
-  const int64_t* vp = Vc.data_ptr<int64_t>();
-  AT_DISPATCH_FLOATING_TYPES(X.scalar_type(), "fill_masked_rows", [&] {
-    const scalar_t* xp = Xc.data_ptr<scalar_t>();
-    const scalar_t* bp = Bc.data_ptr<scalar_t>();
-    scalar_t* op = out.data_ptr<scalar_t>();
-    const int64_t grain = std::max<int64_t>(1, 8192 / std::max<int64_t>(N * d, 1));
-    at::parallel_for(0, P, grain, [&](int64_t lo, int64_t hi) {
-      for (int64_t q = lo; q < hi; ++q) {
-        const int64_t p = start + q, i = p / S, s = p % S;
-        scalar_t* rows = op + q * N * d;
-        std::copy(bp, bp + N * d, rows);
-        for (int64_t j = 0; j < M; ++j) {
-          if (!zp[s * M + j]) continue;
-          const int64_t c = vp[i * M + j];
-          const scalar_t v = xp[i * d + c];
-          for (int64_t b = 0; b < N; ++b) rows[b * d + c] = v;
-        }
-      }
-    });
-  });
+  if (X.element_size() == 4) {
+    fill_bits<int32_t>(Xc.view(at::kInt), Bc.view(at::kInt), Zc, Vc, start, out.view(at::kInt),
+                       S, M, N, d, P);
+  } else {
+    TORCH_CHECK(X.element_size() == 8, "fill_masked_rows supports 32- and 64-bit floats");
+    fill_bits<int64_t>(Xc.view(at::kLong), Bc.view(at::kLong), Zc, Vc, start,
+                       out.view(at::kLong), S, M, N, d, P);
+  }
 }
 
 void background_mean_cpu(const at::Tensor& out, const at::Tensor& weights, const at::Tensor& ey) {
