@@ -205,3 +205,20 @@ def test_grouped_shap_background_is_refused(linear):
     grouped = DenseData(B, ["g0", "g1"], [np.array([0, 1]), np.array([2, 3, 4])])
     with pytest.raises(ValueError, match="feature groups"):
         xf.KernelExplainer(lambda X: X @ a, grouped)
+
+
+@pytest.mark.parametrize("backend", xf.backends.available())
+def test_non_finite_module_output_is_reported_on_every_backend(rng, backend):
+    class NanAbove(torch.nn.Module):
+        def forward(self, x):
+            out = x.sum(dim=1, keepdim=True)
+            bad = (x[:, :1] > 2.0) & (x[:, 1:2] < 0.0)
+            return torch.where(bad, torch.full_like(out, float("nan")), out)
+
+    B = rng.normal(size=(6, 4)).clip(-1.5, 1.5)
+    B[:, 1] = -1.0
+    e = xf.KernelExplainer(NanAbove().double(), B, seed=0, backend=backend)
+    x = B[:1].copy()
+    x[0, 0], x[0, 1] = 3.0, 1.0  # finite at x, NaN once feature 1 comes from the background
+    with pytest.raises(ValueError, match="non-finite values .NaN or inf. on perturbed"):
+        e.shap_values(x, l1_reg=False)

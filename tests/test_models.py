@@ -47,3 +47,18 @@ def test_adapter_errors():
         ModelAdapter(lambda X: np.array(["a"] * len(X)))(np.ones((2, 2)))
     with pytest.raises(ValueError, match="expected \\(2,\\) or \\(2, k\\)"):
         ModelAdapter(lambda X: np.ones((2, 2, 2)))(np.ones((2, 2)))
+
+
+def test_rewrapping_keeps_settings_and_check_finite_can_be_turned_off(rng):
+    import xai_fast as xf
+
+    inner = ModelAdapter(
+        lambda X: np.where(X[:, 0] > 0, np.nan, X[:, 0]), batch_size=7, check_finite=False
+    )
+    outer = ModelAdapter(inner)
+    assert outer.batch_size == 7 and not outer.check_finite
+    B = rng.normal(size=(5, 3))
+    B[:, 0] = -1.0
+    e = xf.KernelExplainer(inner, B, seed=0)
+    v = e.shap_values(np.array([1.0, 0.5, 0.5]), l1_reg=False)
+    assert np.isnan(v).any()  # accepted, as asked

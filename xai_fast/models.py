@@ -50,7 +50,10 @@ class ModelAdapter:
     """
 
     def __init__(self, model, *, batch_size=None, device=None, check_finite=True):
-        if isinstance(model, ModelAdapter):
+        if isinstance(model, ModelAdapter):  # re-wrap, keeping its settings unless overridden
+            batch_size = model.batch_size if batch_size is None else batch_size
+            device = model.device if device is None else device
+            check_finite = model.check_finite and check_finite
             model = model.model
         self.model = model
         self.is_module = is_torch_module(model)
@@ -102,8 +105,11 @@ class ModelAdapter:
         finally:
             self.model.train(was_training)
 
-    def raw_call(self, X: np.ndarray):
-        """One model call on ``X`` ``(n, d)``; returns float64 of shape (n,) or (n, k)."""
+    def raw_call(self, X: np.ndarray, check: bool = True):
+        """One model call on ``X`` ``(n, d)``; returns float64 of shape (n,) or (n, k).
+
+        ``check=False`` skips the finiteness check (callers that check the reduced result).
+        """
         if self.is_module:
             import torch
 
@@ -136,19 +142,19 @@ class ModelAdapter:
                 f"expected ({n},) or ({n}, k). Check that the model maps each row to one output "
                 "vector."
             )
-        if self.check_finite and not np.isfinite(out).all():
+        if check and self.check_finite and not np.isfinite(out).all():
             bad = np.nonzero(~np.isfinite(out.reshape(n, -1)).all(axis=1))[0]
             raise ValueError(
                 f"the model returned non-finite values (NaN or inf) for {len(bad)} of {n} rows "
-                f"(first rows: {bad[:5].tolist()}). Fix the model or its inputs, or pass "
-                "check_finite=False to accept them."
+                f"(first rows: {bad[:5].tolist()}). Fix the model or its inputs, or wrap it as "
+                "xai_fast.ModelAdapter(model, check_finite=False) to accept them."
             )
         return out
 
-    def call_tensor(self, t):
+    def call_tensor(self, t, check: bool = True):
         """Run a module on a tensor already on its device; returns its ``(n, k)`` output there.
 
-        Only the finiteness check synchronises with the device (once per call).
+        Only the finiteness check synchronises with the device; ``check=False`` skips it.
         """
         import torch
 
@@ -166,18 +172,18 @@ class ModelAdapter:
                 f"expected ({n},) or ({n}, k)."
             )
         out = out.reshape(n, -1)
-        if self.check_finite and not bool(torch.isfinite(out).all()):
+        if check and self.check_finite and not bool(torch.isfinite(out).all()):
             bad = torch.nonzero(~torch.isfinite(out).all(dim=1))[:, 0].cpu().numpy()
             raise ValueError(
                 f"the model returned non-finite values (NaN or inf) for {len(bad)} of {n} rows "
-                f"(first rows: {bad[:5].tolist()}). Fix the model or its inputs, or pass "
-                "check_finite=False to accept them."
+                f"(first rows: {bad[:5].tolist()}). Fix the model or its inputs, or wrap it as "
+                "xai_fast.ModelAdapter(model, check_finite=False) to accept them."
             )
         return out
 
-    def __call__(self, X: np.ndarray) -> np.ndarray:
+    def __call__(self, X: np.ndarray, check: bool = True) -> np.ndarray:
         """Evaluate ``X`` ``(n, d)`` in chunks; returns float64 ``(n, k)``."""
         rows = self.batch_rows(X.shape[1])
-        outs = [self.raw_call(X[i : i + rows]) for i in range(0, max(len(X), 1), rows)]
+        outs = [self.raw_call(X[i : i + rows], check) for i in range(0, max(len(X), 1), rows)]
         out = np.concatenate(outs) if len(outs) > 1 else outs[0]
         return out.reshape(len(X), -1)

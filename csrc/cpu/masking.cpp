@@ -77,20 +77,19 @@ void background_mean_cpu(const at::Tensor& out, const at::Tensor& weights, const
   TORCH_CHECK(weights.scalar_type() == at::kDouble && ey.scalar_type() == at::kDouble,
               "weights and ey must be float64");
   TORCH_CHECK(ey.is_contiguous(), "ey must be contiguous");
-  const auto Oc = out.to(at::kDouble).contiguous();
+  const auto Oc = out.contiguous();
   const auto Wc = weights.contiguous();
-  const double* o = Oc.data_ptr<double>();
   const double* w = Wc.data_ptr<double>();
   double* e = ey.data_ptr<double>();
-  at::parallel_for(0, P, std::max<int64_t>(1, 4096 / std::max<int64_t>(N * k, 1)),
-                   [&](int64_t lo, int64_t hi) {
-                     for (int64_t p = lo; p < hi; ++p)
-                       for (int64_t c = 0; c < k; ++c) {
-                         double acc = 0.0;
-                         for (int64_t b = 0; b < N; ++b) acc += o[(p * N + b) * k + c] * w[b];
-                         e[p * k + c] = acc;
-                       }
-                   });
+  AT_DISPATCH_FLOATING_TYPES(out.scalar_type(), "background_mean", [&] {
+    const scalar_t* o = Oc.data_ptr<scalar_t>();  // accumulated in double
+    for (int64_t p = 0; p < P; ++p)
+      for (int64_t c = 0; c < k; ++c) {
+        double acc = 0.0;
+        for (int64_t b = 0; b < N; ++b) acc += static_cast<double>(o[(p * N + b) * k + c]) * w[b];
+        e[p * k + c] = acc;
+      }
+  });
 }
 
 }  // namespace

@@ -42,6 +42,33 @@ def varying_features(X: np.ndarray, B: np.ndarray) -> np.ndarray:
     return out
 
 
+def check_means(model: ModelAdapter, ey, S: int) -> None:
+    """Raise if any background mean is not finite (the model returned NaN or inf somewhere).
+
+    One check on the means replaces a check (and a device sync) per model call: a non-finite
+    output makes its pair's weighted mean non-finite.
+    """
+    if not model.check_finite:
+        return
+    if hasattr(ey, "is_floating_point"):  # torch tensor: one sync
+        import torch
+
+        if bool(torch.isfinite(ey).all()):
+            return
+        bad_pairs = torch.nonzero(~torch.isfinite(ey).all(dim=1))[:, 0].cpu().numpy()
+    else:
+        if np.isfinite(ey).all():
+            return
+        bad_pairs = np.nonzero(~np.isfinite(ey).all(axis=1))[0]
+    rows = np.unique(bad_pairs // S)
+    raise ValueError(
+        f"the model returned non-finite values (NaN or inf) on perturbed versions of {len(rows)} "
+        f"explained row(s) (first, counted within this call's group: {rows[:5].tolist()}). "
+        "Fix the model or its inputs, or wrap it as "
+        "xai_fast.ModelAdapter(model, check_finite=False) to accept them."
+    )
+
+
 class Game:
     """Evaluate coalitions of many instances in large, chunked model calls.
 
@@ -96,11 +123,12 @@ class Game:
                 P = min(per_chunk, pairs - start)
                 rows = buf[: P * N]
                 self.fill(X, self.B, Z, var_idx, start, rows)
-                out = self.model(rows)  # (P*N, k)
+                out = self.model(rows, check=False)  # (P*N, k); checked once below
                 if ey is None:
                     ey = np.empty((pairs, out.shape[1]))
                 self.mean(out, bw, ey[start : start + P])
                 bar.update(P)
         finally:
             bar.close()
+        check_means(self.model, ey, S)
         return ey.reshape(n, S, -1)

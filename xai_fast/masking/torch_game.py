@@ -12,6 +12,7 @@ import torch
 from .._progress import Progress
 from ..background import Background
 from ..models import ModelAdapter
+from . import check_means
 
 
 class TorchGame:
@@ -71,7 +72,7 @@ class TorchGame:
                     P = min(per_chunk, pairs - start)
                     rows = buf[: P * N]
                     self.fill(Xt, self.B, Zt, Vt, start, rows)
-                    out = self.model.call_tensor(rows)  # (P*N, k) on the device
+                    out = self.model.call_tensor(rows, check=False)  # (P*N, k) on the device
                     if ey is None:
                         ey = torch.empty(
                             (pairs, out.shape[1]), dtype=torch.float64, device=self.device
@@ -80,4 +81,5 @@ class TorchGame:
                     bar.update(P)
         finally:
             bar.close()
+        check_means(self.model, ey, S)
         return ey.reshape(n, S, -1)
