@@ -15,7 +15,7 @@ CSRC := $(shell find csrc -name '*.cpp' -o -name '*.h' -o -name '*.cu')
 $(STAMP): pyproject.toml setup.py constraints.txt $(CSRC)
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip setuptools wheel ninja
-	$(PIP) install --quiet -c constraints.txt torch==2.13.0
+	$(PIP) install --quiet -c constraints.txt torch==2.13.0 numpy
 	$(PIP) install --quiet -c constraints.txt --no-build-isolation -e ".[test,dev]"
 	$(PY) -c "import xai_fast.backends as b; print('xai_fast backends:', b.available())"
 	touch $(STAMP)

@@ -31,11 +31,12 @@ void fill_bits(const at::Tensor& X, const at::Tensor& B, const at::Tensor& Z,
       for (int64_t j = 0; j < M; ++j)
         if (zp[s * M + j]) keep[vp[i * M + j]] = 0;
       for (int64_t c = 0; c < d; ++c) xrow[c] = xp[i * d + c] & ~keep[c];
-      bits_t* rows = op + q * N * d;
+      const bits_t* __restrict__ xr = xrow.data();
+      const bits_t* __restrict__ kp = keep.data();
       for (int64_t b = 0; b < N; ++b) {
-        const bits_t* brow = bp + b * d;
-        bits_t* orow = rows + b * d;
-        for (int64_t c = 0; c < d; ++c) orow[c] = xrow[c] | (brow[c] & keep[c]);
+        const bits_t* __restrict__ brow = bp + b * d;
+        bits_t* __restrict__ orow = op + (q * N + b) * d;
+        for (int64_t c = 0; c < d; ++c) orow[c] = xr[c] | (brow[c] & kp[c]);
       }
     }
   });
