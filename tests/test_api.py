@@ -222,3 +222,27 @@ def test_non_finite_module_output_is_reported_on_every_backend(rng, backend):
     x[0, 0], x[0, 1] = 3.0, 1.0  # finite at x, NaN once feature 1 comes from the background
     with pytest.raises(ValueError, match="non-finite values .NaN or inf. on perturbed"):
         e.shap_values(x, l1_reg=False)
+
+
+def test_helpers_reject_bad_input():
+    from xai_fast.testing import pairwise_game
+
+    with pytest.raises(ValueError, match="nsamples must be"):
+        xf.sample(np.ones((3, 2)), 0)
+    with pytest.raises(TypeError, match="numeric"):
+        xf.sample([["a", "b"]], 1)
+    with pytest.raises(ValueError, match="k must be"):
+        xf.kmeans(np.ones((3, 2)), 5)
+    with pytest.raises(ValueError, match="d must be a positive int"):
+        pairwise_game(0)
+
+
+def test_row_of_a_multi_output_explanation(linear, rng):
+    a, B = linear
+    e = xf.KernelExplainer(lambda X: np.stack([X @ a, -(X @ a)], 1), B, seed=0)
+    exp = e(rng.normal(size=(3, 5)), l1_reg=False)
+    row = exp[1]
+    assert row.values.shape == (5, 2) and row.base_values.shape == (2,)
+    np.testing.assert_allclose(
+        row.values.sum(0) + row.base_values, exp.values[1].sum(0) + exp.base_values[1], rtol=1e-12
+    )

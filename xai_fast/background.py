@@ -110,6 +110,10 @@ def sample(X, nsamples: int = 100, *, seed: int = 0):
     """
     if isinstance(nsamples, bool) or not isinstance(nsamples, (int, np.integer)) or nsamples < 1:
         raise ValueError(f"nsamples must be a positive int; got {nsamples!r}.")
+    if not hasattr(X, "iloc"):
+        X, _, _ = check_data(X, name="X")
+    elif len(X) == 0:
+        raise ValueError("X is empty; it needs at least one row.")
     n = X.shape[0]
     rows = np.random.default_rng(seed).permutation(n)[: min(int(nsamples), n)]
     if hasattr(X, "iloc"):

@@ -76,6 +76,9 @@ class ClosedFormGame:
 
 
 def _background(rng, n_background, d):
+    for name, val in (("d", d), ("n_background", n_background)):
+        if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < 1:
+            raise ValueError(f"{name} must be a positive int; got {val!r}.")
     return rng.normal(size=(n_background, d))
 
 
