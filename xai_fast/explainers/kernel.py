@@ -203,6 +203,10 @@ class KernelExplainer(CoalitionExplainer):
     def _solve(self, Zf, w, Y, tot):
         if isinstance(Y, np.ndarray):
             Y = np.ascontiguousarray(Y)
+            if not np.isfinite(Y).all():
+                # Only with check_finite=False: Numba's solver refuses NaN; numpy's propagates
+                # it to the affected rows, which is what the user asked for.
+                return constrained_wls_ref(Zf, w, Y, tot)
         try:
             with single_threaded_blas():
                 return self.backend.constrained_wls(Zf, w, Y, tot)
