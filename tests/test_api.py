@@ -246,3 +246,34 @@ def test_row_of_a_multi_output_explanation(linear, rng):
     np.testing.assert_allclose(
         row.values.sum(0) + row.base_values, exp.values[1].sum(0) + exp.base_values[1], rtol=1e-12
     )
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_half_precision_modules(rng, dtype):
+    net = torch.nn.Linear(4, 1).to(dtype)
+    B = rng.normal(size=(5, 4))
+    X = rng.normal(size=(2, 4))
+    for backend in xf.backends.available():
+        e = xf.KernelExplainer(net, B, seed=0, backend=backend)
+        v = e.shap_values(X, l1_reg=False)
+        w = net.weight.detach().double().numpy()[0]
+        # a linear model: values are w * (x - mean), up to the module's precision
+        Xr = torch.tensor(X).to(dtype).double().numpy()
+        Br = torch.tensor(B).to(dtype).double().numpy()
+        np.testing.assert_allclose(v[..., 0], w * (Xr - Br.mean(0)), rtol=0.05, atol=0.05)
+
+
+def test_batch_size_bounds_every_model_call_on_the_torch_path(rng):
+    sizes = []
+
+    class Recorder(torch.nn.Module):
+        def forward(self, x):
+            sizes.append(x.shape[0])
+            return x.sum(dim=1)
+
+    B = rng.normal(size=(30, 3))
+    for backend in xf.backends.available():
+        sizes.clear()
+        e = xf.KernelExplainer(Recorder(), B, seed=0, batch_size=8, backend=backend)
+        e.shap_values(rng.normal(size=(2, 3)), l1_reg=False)
+        assert max(sizes) <= 8, (backend, max(sizes))

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import check_data
+from ._validation import check_data, check_feature_names
 
 __all__ = ["Background", "as_background", "kmeans", "sample"]
 
@@ -28,6 +28,10 @@ class Background:
     feature_names: list | None = None
 
     def __post_init__(self):
+        data, columns, _ = check_data(self.data, name="background data")
+        object.__setattr__(self, "data", data)
+        names = self.feature_names if self.feature_names is not None else columns
+        object.__setattr__(self, "feature_names", check_feature_names(names, data.shape[1]))
         w = np.asarray(self.weights, dtype=np.float64)
         if w.shape != (self.data.shape[0],):
             raise ValueError(

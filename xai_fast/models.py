@@ -75,6 +75,7 @@ class ModelAdapter:
         self.check_finite = bool(check_finite)
         self.device = None
         self.input_dtype = None
+        self.torch_dtype = None
         if self.is_module:
             import torch
 
@@ -86,7 +87,11 @@ class ModelAdapter:
                 if device is not None
                 else (tensors[0].device if tensors else torch.device("cpu"))
             )
-            self.input_dtype = torch.empty((), dtype=tdtype).numpy().dtype
+            self.torch_dtype = tdtype
+            try:
+                self.input_dtype = torch.empty((), dtype=tdtype).numpy().dtype
+            except TypeError:  # bfloat16 has no numpy dtype: hold float32, cast on the device
+                self.input_dtype = np.dtype(np.float32)
 
     def batch_rows(self, d: int) -> int:
         """Rows per model call for inputs with ``d`` columns."""
@@ -115,7 +120,7 @@ class ModelAdapter:
 
             with torch.inference_mode():
                 t = torch.from_numpy(np.ascontiguousarray(X, dtype=self.input_dtype))
-                out = self.model(t.to(self.device))
+                out = self.model(t.to(self.device, self.torch_dtype))
             if not isinstance(out, torch.Tensor):
                 raise TypeError(
                     f"the model returned {type(out).__name__}; expected a tensor of shape (n,) "
@@ -152,20 +157,24 @@ class ModelAdapter:
         return out
 
     def call_tensor(self, t, check: bool = True):
-        """Run a module on a tensor already on its device; returns its ``(n, k)`` output there.
+        """Run a module on a tensor already on its device, ``batch_size`` rows at a time;
+        returns its ``(n, k)`` output there.
 
         Only the finiteness check synchronises with the device; ``check=False`` skips it.
         """
         import torch
 
-        with torch.inference_mode():
-            out = self.model(t)
-        if not isinstance(out, torch.Tensor):
-            raise TypeError(
-                f"the model returned {type(out).__name__}; expected a tensor of shape (n,) "
-                "or (n, k). Wrap the module so that forward returns a single tensor."
-            )
         n = t.shape[0]
+        step = self.batch_rows(t.shape[1])
+        with torch.inference_mode():
+            outs = [self.model(t[i : i + step]) for i in range(0, n, step)]
+        for out in outs:
+            if not isinstance(out, torch.Tensor):
+                raise TypeError(
+                    f"the model returned {type(out).__name__}; expected a tensor of shape (n,) "
+                    "or (n, k). Wrap the module so that forward returns a single tensor."
+                )
+        out = outs[0] if len(outs) == 1 else torch.cat(outs)
         if out.dim() == 0 or out.dim() > 2 or out.shape[0] != n:
             raise ValueError(
                 f"the model returned an output of shape {tuple(out.shape)} for {n} input rows; "

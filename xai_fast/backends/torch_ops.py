@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 _ops = torch.ops.xai_fast
+_OP_DTYPES = (torch.float32, torch.float64)  # others (half, bfloat16) use plain torch ops
 
 
 def _t(a):
@@ -37,7 +38,7 @@ def kernel_design(M, nsamples, seed, weight_vector, num_full, num_paired, binoms
 def fill_masked_rows(X, B, Z, var_idx, start, out):
     """See :func:`xai_fast.masking.fill_ref.fill_masked_rows` (writes into ``out``)."""
     out_t = _t(out) if isinstance(out, torch.Tensor) else torch.from_numpy(out)
-    if out_t.device.type == "cpu":
+    if out_t.device.type == "cpu" and out_t.dtype in _OP_DTYPES:
         _ops.fill_masked_rows(_t(X), _t(B), _t(Z), _t(var_idx), int(start), out_t)
     else:
         fill_masked_rows_torch(_t(X), _t(B), _t(Z), _t(var_idx), int(start), out_t)
@@ -60,7 +61,7 @@ def background_mean(out, weights, ey):
     """See :func:`xai_fast.masking.fill_ref.background_mean` (writes into ``ey``)."""
     out_t, w_t = _t(out), _t(weights)
     ey_t = ey if isinstance(ey, torch.Tensor) else torch.from_numpy(ey)
-    if ey_t.device.type == "cpu" and ey_t.is_contiguous():
+    if ey_t.device.type == "cpu" and ey_t.is_contiguous() and out_t.dtype in _OP_DTYPES:
         _ops.background_mean(out_t, w_t, ey_t)
     else:
         N = w_t.shape[0]

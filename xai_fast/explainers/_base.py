@@ -94,5 +94,5 @@ class CoalitionExplainer:
         ev = np.asarray(self.expected_value)
         base = ev.copy() if was_1d else np.tile(ev, (len(Xc),) + (1,) * ev.ndim)
         return Explanation(
-            values, base, Xc[0] if was_1d else Xc, feature_names=columns or self.feature_names
+            values, base, Xc[0] if was_1d else Xc, feature_names=self.feature_names or columns
         )

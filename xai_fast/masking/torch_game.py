@@ -32,7 +32,7 @@ class TorchGame:
             raise TypeError("TorchGame needs a torch.nn.Module model.")
         self.model = model
         self.device = model.device
-        self.dtype = torch.from_numpy(np.empty(0, dtype=model.input_dtype)).dtype
+        self.dtype = model.torch_dtype
         self.fill = backend.fill_masked_rows
         self.mean = backend.background_mean
         self.B = torch.as_tensor(background.data, dtype=self.dtype, device=self.device)

@@ -63,6 +63,14 @@ class DesignPlan:
         return self.nsamples / self.max_samples
 
 
+def _as_float(count: int) -> float:
+    """An exact integer as a float, ``inf`` beyond float range (only enumerated sizes use it)."""
+    try:
+        return float(count)
+    except OverflowError:
+        return math.inf
+
+
 def resolve_nsamples(nsamples, M: int) -> int:
     """Budget for ``M`` players: ``"auto"`` gives ``2 * M + 2048``; ints pass through."""
     if isinstance(nsamples, str):
@@ -98,7 +106,7 @@ def plan_design(M: int, nsamples) -> DesignPlan:
     weight_vector = (M - 1.0) / (sizes * (M - sizes))
     weight_vector[:num_paired] *= 2
     weight_vector /= weight_vector.sum()
-    binoms = np.array([float(math.comb(M, s)) for s in range(1, num_sizes + 1)])
+    binoms = np.array([_as_float(math.comb(M, s)) for s in range(1, num_sizes + 1)])
 
     num_full = 0
     left = n

@@ -38,7 +38,7 @@ def assert_efficiency(values, base_values, outputs, *, atol=1e-8, rtol=1e-6):
     ----------
     values : array (n, d) or (n, d, k), or an Explanation
     base_values : float or array (n,), (k,) or (n, k)
-        A 1-D array of length ``n`` is taken as one base value per row.
+        1-D: one base value per row for a single-output model, one per output otherwise.
     outputs : array (n,) or (n, k)
         Model outputs of the rows (in the explanation's link space).
     atol, rtol : float
@@ -48,9 +48,14 @@ def assert_efficiency(values, base_values, outputs, *, atol=1e-8, rtol=1e-6):
     n, _, k = v.shape
     out = np.asarray(outputs, dtype=np.float64).reshape(n, -1)  # (n, k)
     base = np.asarray(base_values, dtype=np.float64)
-    if base.ndim == 1 and base.shape[0] == n:  # one base value per row
-        base = base[:, None]
-    elif base.ndim == 1:  # one per output
+    if base.ndim == 1 and out.shape[1] == 1:  # single output: one base value per row
+        base = base[:, None] if base.shape[0] == n else base[None, :]
+    elif base.ndim == 1:  # several outputs: one base value per output
+        if base.shape[0] != out.shape[1]:
+            raise ValueError(
+                f"base_values of shape {base.shape} fits neither the {out.shape[1]} outputs nor "
+                "(n, k); pass one value per output or an (n, k) array."
+            )
         base = base[None, :]
     target = out - np.broadcast_to(base, out.shape)
     err = np.abs(v.sum(axis=1) - target)

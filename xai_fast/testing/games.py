@@ -51,6 +51,7 @@ class ClosedFormGame:
 
     def rows(self, n: int, seed: int = 0) -> np.ndarray:
         """``n`` rows to explain, equal within each symmetric pair. Shape ``(n, d)``."""
+        _check_positive(n=n)
         X = np.random.default_rng(seed).normal(size=(n, self.n_features))
         for i, j in self.symmetric_pairs:
             X[:, j] = X[:, i]
@@ -75,15 +76,19 @@ class ClosedFormGame:
         )
 
 
-def _background(rng, n_background, d):
-    for name, val in (("d", d), ("n_background", n_background)):
+def _check_positive(**values):
+    for name, val in values.items():
         if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < 1:
             raise ValueError(f"{name} must be a positive int; got {val!r}.")
+
+
+def _background(rng, n_background, d):
     return rng.normal(size=(n_background, d))
 
 
 def linear_game(d: int, seed: int = 0, *, n_background: int = 20) -> ClosedFormGame:
     """``f(x) = b + a @ x``; Shapley values ``a * (x - mean(background))``."""
+    _check_positive(d=d, n_background=n_background)
     rng = np.random.default_rng(seed)
     return ClosedFormGame(
         rng.normal(size=d),
@@ -98,6 +103,7 @@ def pairwise_game(
     d: int, seed: int = 0, *, n_background: int = 20, density: float = 0.5
 ) -> ClosedFormGame:
     """Additive terms plus products of random pairs of features."""
+    _check_positive(d=d, n_background=n_background)
     rng = np.random.default_rng(seed)
     C = np.triu(rng.normal(size=(d, d)) * (rng.random((d, d)) < density), 1)
     return ClosedFormGame(
@@ -116,6 +122,12 @@ def dummy_game(
     part; they are listed in ``dummy_features``."""
     g = pairwise_game(d, seed, n_background=n_background)
     n_dummy = max(1, d // 3) if n_dummy is None else n_dummy
+    if (
+        isinstance(n_dummy, bool)
+        or not isinstance(n_dummy, (int, np.integer))
+        or not (0 <= n_dummy <= d)
+    ):
+        raise ValueError(f"n_dummy must be an int between 0 and d={d}; got {n_dummy!r}.")
     dummies = tuple(
         sorted(np.random.default_rng(seed + 1).choice(d, n_dummy, replace=False).tolist())
     )
@@ -130,6 +142,7 @@ def symmetric_game(d: int, seed: int = 0, *, n_background: int = 20) -> ClosedFo
     """A pairwise game in which features ``(0, 1)`` (and ``(2, 3)`` when ``d >= 4``) are
     interchangeable: equal coefficients, equal background columns, and equal values in the
     rows from :meth:`ClosedFormGame.rows`."""
+    _check_positive(d=d, n_background=n_background)
     if d < 2:
         raise ValueError(f"symmetric_game needs d >= 2; got {d}.")
     g = pairwise_game(d, seed, n_background=n_background)
