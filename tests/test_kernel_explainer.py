@@ -254,3 +254,15 @@ def test_auto_l1_reg_is_deprecated_like_shap(rng):
         warnings.simplefilter("error", DeprecationWarning)
         with pytest.raises(DeprecationWarning, match="deprecated"):
             xf.KernelExplainer(f, B, seed=0).shap_values(B[:1] + 1, nsamples=100, l1_reg="auto")
+
+
+def test_rows_in_memory_bounded_chunks_give_the_same_values(rng, monkeypatch):
+    import xai_fast.explainers.kernel as kernel_module
+
+    game = PairwiseGame(12, rng)
+    B = rng.normal(size=(4, 12))
+    X = rng.normal(size=(7, 12))
+    whole = xf.KernelExplainer(game, B, seed=5).shap_values(X, nsamples=300, l1_reg=False)
+    monkeypatch.setattr(kernel_module, "ROW_TABLES_BYTES", 4 * 8 * 300 * 2)  # 2 rows a chunk
+    chunked = xf.KernelExplainer(game, B, seed=5).shap_values(X, nsamples=300, l1_reg=False)
+    np.testing.assert_allclose(chunked, whole, rtol=1e-12, atol=1e-12)  # BLAS blocking only

@@ -100,9 +100,15 @@ def kmeans(X, k: int, *, round_values: bool = True, seed: int = 0) -> Background
     km = KMeans(n_clusters=int(k), random_state=seed, n_init=10).fit(arr)
     centres = km.cluster_centers_.copy()
     if round_values:
-        for j in range(arr.shape[1]):  # loop over features, vectorised over centres and rows
-            nearest = np.abs(arr[:, j][None, :] - centres[:, j][:, None]).argmin(axis=1)
-            centres[:, j] = arr[nearest, j]
+        for j in range(arr.shape[1]):  # per feature: nearest value present in the data
+            values = np.unique(arr[:, j])  # sorted
+            if len(values) == 1:
+                centres[:, j] = values[0]
+                continue
+            hi = np.clip(np.searchsorted(values, centres[:, j]), 1, len(values) - 1)
+            lo = hi - 1
+            closer_lo = np.abs(centres[:, j] - values[lo]) <= np.abs(values[hi] - centres[:, j])
+            centres[:, j] = np.where(closer_lo, values[lo], values[hi])
     weights = np.bincount(km.labels_, minlength=int(k)).astype(np.float64)
     return Background(centres, weights, columns)
 

@@ -28,6 +28,10 @@ from ._base import CoalitionExplainer
 
 __all__ = ["KernelExplainer"]
 
+#: Bytes for the per-row tables of coalition values (model means and their link transforms);
+#: rows are explained in chunks that fit.
+ROW_TABLES_BYTES = 2**28
+
 
 def single_threaded_blas():
     """Run the (small) solve on one BLAS thread.
@@ -143,18 +147,23 @@ class KernelExplainer(CoalitionExplainer):
                 if M == 1:
                     phi[rows, var_idx[:, 0], :] = total[rows]
                 elif M >= 2:
-                    phi[rows[:, None], var_idx, :] = self._explain_group(
-                        game,
-                        X[rows],
-                        var_idx,
-                        total[rows],
-                        M,
-                        nsamples,
-                        l1_reg,
-                        seed,
-                        link_null,
-                        silent,
-                    )
+                    # rows in chunks that bound the (rows, S, k) tables; same design for all
+                    S = plan_design(M, nsamples).nsamples
+                    step = max(1, ROW_TABLES_BYTES // (4 * 8 * S * total.shape[1]))
+                    for c in range(0, len(rows), step):
+                        r, vi = rows[c : c + step], var_idx[c : c + step]
+                        phi[r[:, None], vi, :] = self._explain_group(
+                            game,
+                            X[r],
+                            vi,
+                            total[r],
+                            M,
+                            nsamples,
+                            l1_reg,
+                            seed,
+                            link_null,
+                            silent,
+                        )
         return phi
 
     def _explain_group(
