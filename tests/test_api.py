@@ -277,3 +277,17 @@ def test_batch_size_bounds_every_model_call_on_the_torch_path(rng):
         e = xf.KernelExplainer(Recorder(), B, seed=0, batch_size=8, backend=backend)
         e.shap_values(rng.normal(size=(2, 3)), l1_reg=False)
         assert max(sizes) <= 8, (backend, max(sizes))
+
+
+def test_explanation_of_a_single_row_slices_features(linear, rng):
+    a, B = linear
+    e = xf.KernelExplainer(lambda X: np.stack([X @ a, 2 * (X @ a)], 1), B, seed=0)
+    x = rng.normal(size=5)
+    exp = e(x, l1_reg=False)
+    assert exp.axes == ("feature", "output") and exp.values.shape == (5, 2)
+    f2 = exp[2]
+    assert f2.values.shape == (2,) and f2.data.shape == () and f2.base_values.shape == (2,)
+    out1 = exp[:, 1]
+    np.testing.assert_allclose(out1.values.sum() + out1.base_values, 2 * (x @ a), rtol=1e-9)
+    col = e(rng.normal(size=(3, 5)), l1_reg=False)[:, 4, 0]
+    assert col.axes == ("row",) and col.values.shape == (3,) and col.base_values.shape == (3,)

@@ -115,6 +115,12 @@ def test_shapes_explanation_and_torch_module(rng):
     assert e.shap_values(X[0]).shape == (5, 1)
     exp = e(X, interactions=True)
     assert exp.values.shape == (3, 5, 5, 1)
+    assert exp.axes == ("row", "feature", "feature2", "output")
+    row = exp[1, :, :, 0]
+    assert row.axes == ("feature", "feature2") and row.data.shape == (5,)
+    np.testing.assert_allclose(
+        row.values.sum() + row.base_values, exp[1].values.sum() + exp.base_values[1, 0], rtol=1e-12
+    )
     f = lambda Z: net(torch.from_numpy(Z)).detach().numpy()[:, 0]  # noqa: E731
     exact = np.stack([brute_force_shapley(f, x, B)[:, 0] for x in X])
     np.testing.assert_allclose(e.shap_values(X)[..., 0], exact, rtol=1e-9, atol=1e-12)

@@ -20,6 +20,9 @@ class Explanation:
         The explained rows.
     feature_names : list of str, optional
     output_names : list of str, optional
+    axes : tuple of str, optional, keyword-only
+        Names of the axes of ``values``, from ``"row"``, ``"feature"``, ``"feature2"`` (the
+        second feature of interaction values) and ``"output"``; inferred when omitted.
 
     Notes
     -----
@@ -28,12 +31,21 @@ class Explanation:
     equals the model output (in link space).
     """
 
-    def __init__(self, values, base_values, data=None, feature_names=None, output_names=None):
+    def __init__(
+        self, values, base_values, data=None, feature_names=None, output_names=None, *, axes=None
+    ):
         self.values = np.asarray(values)
         self.base_values = np.asarray(base_values)
         self.data = None if data is None else np.asarray(data)
         self.feature_names = None if feature_names is None else list(feature_names)
         self.output_names = None if output_names is None else list(output_names)
+        if axes is None:  # a single explained row has no row axis
+            single = self.data is not None and self.data.ndim == 1
+            axes = ("feature", "output") if single else ("row", "feature", "output")
+            axes = axes[: self.values.ndim]
+        if len(axes) != self.values.ndim:
+            raise ValueError(f"axes {axes} do not match values of shape {self.values.shape}.")
+        self.axes = tuple(axes)
 
     @property
     def shape(self) -> tuple:
@@ -57,35 +69,36 @@ class Explanation:
             fill = nd - (len(key) - 1)
             key = key[:at] + (slice(None),) * fill + key[at + 1 :]
         if len(key) > nd:
-            raise IndexError(f"too many indices: the explanation has {nd} axes {self.shape}.")
+            raise IndexError(
+                f"too many indices: the explanation has {nd} axes {self.axes} of shape "
+                f"{self.shape}."
+            )
         return list(key) + [slice(None)] * (nd - len(key))
 
     def __getitem__(self, key) -> Explanation:
-        axes = self._axes(key)
-        row, feat = axes[0], axes[1]
-        out = axes[2] if len(axes) == 3 else None
-        values = self.values[tuple(axes)]
-        base = self.base_values[row] if out is None else self.base_values[row, ...][..., out]
-        data = None
-        if self.data is not None:
-            data = self.data[row]
-            data = data[..., feat] if np.ndim(data) == 2 else data[feat]
-        names = self.feature_names
-        if names is not None:
-            names = (
-                names[feat]
-                if not isinstance(feat, (list, np.ndarray))
-                else [names[i] for i in np.arange(len(names))[feat]]
-            )
-        outs = self.output_names
-        if outs is not None and out is not None:
-            outs = (
-                outs[out]
-                if not isinstance(out, (list, np.ndarray))
-                else [outs[i] for i in np.arange(len(outs))[out]]
-            )
-        if isinstance(names, str):
-            names = [names]
-        if isinstance(outs, str):
-            outs = [outs]
-        return Explanation(values, base, data, names, outs)
+        keys = dict(zip(self.axes, self._axes(key), strict=True))
+        values = self.values[tuple(keys[a] for a in self.axes)]
+        base_axes = [a for a in self.axes if a not in ("feature", "feature2")]
+        base = self.base_values
+        if base.ndim == len(base_axes):
+            base = base[tuple(keys[a] for a in base_axes)]
+        data = self.data
+        if data is not None:
+            data_axes = [a for a in self.axes if a not in ("output", "feature2")]
+            data = data[tuple(keys[a] for a in data_axes)]
+        names = _pick(self.feature_names, keys.get("feature", keys.get("feature2")))
+        outs = _pick(self.output_names, keys.get("output"))
+        kept = tuple(a for a in self.axes if not _is_int(keys[a]))
+        return Explanation(values, base, data, names, outs, axes=kept)
+
+
+def _is_int(k) -> bool:
+    return isinstance(k, (int, np.integer))
+
+
+def _pick(names, k):
+    """Names selected by index ``k`` (a list, even for one name)."""
+    if names is None or k is None:
+        return names
+    picked = np.asarray(names, dtype=object)[k]
+    return [picked] if _is_int(k) else list(picked)

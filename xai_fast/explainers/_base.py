@@ -90,9 +90,16 @@ class CoalitionExplainer:
             phi = phi[..., 0]
         return phi[0] if was_1d else phi
 
-    def _explanation(self, values, Xc, columns, was_1d):
+    def _explanation(self, values, Xc, columns, was_1d, interactions=False):
         ev = np.asarray(self.expected_value)
         base = ev.copy() if was_1d else np.tile(ev, (len(Xc),) + (1,) * ev.ndim)
         return Explanation(
-            values, base, Xc[0] if was_1d else Xc, feature_names=self.feature_names or columns
+            values,
+            base,
+            Xc[0] if was_1d else Xc,
+            feature_names=self.feature_names or columns,
+            axes=(() if was_1d else ("row",))
+            + ("feature",)
+            + (("feature2",) if interactions else ())
+            + (("output",) if self.vector_out else ()),
         )

@@ -112,7 +112,7 @@ class ExactExplainer(CoalitionExplainer):
         ``(n, d, d[, k])`` when ``interactions=True``."""
         Xc, columns, was_1d = self._check_rows(X)
         values = self._shap_shape(self._explain(Xc, bool(interactions), silent), was_1d)
-        return self._explanation(values, Xc, columns, was_1d)
+        return self._explanation(values, Xc, columns, was_1d, interactions=bool(interactions))
 
     # ------------------------------------------------------------------ internals
     def _explain(self, X, interactions, silent):
