@@ -59,6 +59,12 @@ def design(backend, M):
     return args, backend.kernel_design
 
 
+def reference_design(M):
+    """The ``nsamples="auto"`` design for ``M`` players (coalitions, weights), seed 0."""
+    numba = get_backend("numba")
+    return numba.kernel_design(*design(numba, M)[0])
+
+
 def bench_sampling(backends, repeats):
     rows = []
     for M in MS:
@@ -76,7 +82,7 @@ def bench_masking(backends, repeats, rng):
         for n in ROWS:
             X = rng.normal(size=(n, M)).astype(np.float32)
             B = rng.normal(size=(BG, M)).astype(np.float32)
-            Z, _ = get_backend("numba").kernel_design(*design(get_backend("numba"), M)[0])
+            Z, _ = reference_design(M)
             var_idx = np.tile(np.arange(M), (n, 1))
             w = np.full(BG, 1.0 / BG)
             pairs = n * len(Z)
@@ -103,7 +109,7 @@ def bench_solve(backends, repeats, rng):
     rows = []
     for M in MS:
         for n in ROWS:
-            Z, w = get_backend("numba").kernel_design(*design(get_backend("numba"), M)[0])
+            Z, w = reference_design(M)
             Zf = Z.astype(np.float64)
             Y = rng.normal(size=(len(Z), n))
             total = rng.normal(size=n)

@@ -23,12 +23,17 @@ def _values(values) -> np.ndarray:
     return v  # (n, d, k)
 
 
-def _fail(what, bad, size, limit, detail):
-    rows = ", ".join(detail[:5]) + (" ..." if len(detail) > 5 else "")
-    raise AssertionError(
-        f"{what} violated in {bad} place(s); worst violation {size:.3g} > tolerance "
-        f"{limit:.3g}. {rows}"
-    )
+def _check(what, err, limit, describe):
+    """Raise naming the worst places where ``err > limit``; ``describe(index)`` words one."""
+    limit = np.broadcast_to(limit, err.shape)
+    bad = np.argwhere(err > limit)
+    if len(bad):
+        worst = np.unravel_index(np.argmax(err - limit), err.shape)
+        places = ", ".join(describe(*idx) for idx in bad[:5]) + (" ..." if len(bad) > 5 else "")
+        raise AssertionError(
+            f"{what} violated in {len(bad)} place(s); worst violation {err[worst]:.3g} > "
+            f"tolerance {limit[worst]:.3g}. {places}"
+        )
 
 
 def assert_efficiency(values, base_values, outputs, *, atol=1e-8, rtol=1e-6):
@@ -60,18 +65,12 @@ def assert_efficiency(values, base_values, outputs, *, atol=1e-8, rtol=1e-6):
     target = out - np.broadcast_to(base, out.shape)
     err = np.abs(v.sum(axis=1) - target)
     limit = atol + rtol * np.abs(target)
-    bad = np.argwhere(err > limit)
-    if len(bad):
-        _fail(
-            "efficiency (sum of values = output - base value)",
-            len(bad),
-            err.max(),
-            limit.ravel()[err.argmax()],
-            [
-                f"row {r} output {c}: sum {v[r, :, c].sum():.6g} vs {target[r, c]:.6g}"
-                for r, c in bad
-            ],
-        )
+    _check(
+        "efficiency (sum of values = output - base value)",
+        err,
+        limit,
+        lambda r, c: f"row {r} output {c}: sum {v[r, :, c].sum():.6g} vs {target[r, c]:.6g}",
+    )
 
 
 def assert_symmetry(values, pairs, *, atol=1e-8, rtol=1e-6):
@@ -88,15 +87,12 @@ def assert_symmetry(values, pairs, *, atol=1e-8, rtol=1e-6):
     for i, j in pairs:
         err = np.abs(v[:, i, :] - v[:, j, :])
         limit = atol + rtol * scale
-        bad = np.argwhere(err > limit)
-        if len(bad):
-            _fail(
-                f"symmetry of features {i} and {j}",
-                len(bad),
-                err.max(),
-                limit,
-                [f"row {r} output {c}: {v[r, i, c]:.6g} vs {v[r, j, c]:.6g}" for r, c in bad],
-            )
+        _check(
+            f"symmetry of features {i} and {j}",
+            err,
+            limit,
+            lambda r, c, i=i, j=j: f"row {r} output {c}: {v[r, i, c]:.6g} vs {v[r, j, c]:.6g}",
+        )
 
 
 def assert_dummy(values, dummies, *, atol=1e-8, rtol=1e-6):
@@ -112,18 +108,12 @@ def assert_dummy(values, dummies, *, atol=1e-8, rtol=1e-6):
     scale = np.abs(v).max() if v.size else 0.0
     err = np.abs(v[:, dummies, :])
     limit = atol + rtol * scale
-    bad = np.argwhere(err > limit)
-    if len(bad):
-        _fail(
-            "dummy (a feature with no effect gets 0)",
-            len(bad),
-            err.max(),
-            limit,
-            [
-                f"row {r} feature {dummies[f]} output {c}: {v[r, dummies[f], c]:.6g}"
-                for r, f, c in bad
-            ],
-        )
+    _check(
+        "dummy (a feature with no effect gets 0)",
+        err,
+        limit,
+        lambda r, f, c: f"row {r} feature {dummies[f]} output {c}: {v[r, dummies[f], c]:.6g}",
+    )
 
 
 def assert_linearity(
@@ -152,15 +142,11 @@ def assert_linearity(
     expected = wa * va + wb * vb
     err = np.abs(vc - expected)
     limit = atol + rtol * np.abs(expected).max()
-    bad = np.argwhere(err > limit)
-    if len(bad):
-        _fail(
-            f"linearity ({wa} f + {wb} g)",
-            len(bad),
-            err.max(),
-            limit,
-            [
-                f"row {r} feature {f} output {c}: {vc[r, f, c]:.6g} vs {expected[r, f, c]:.6g}"
-                for r, f, c in bad
-            ],
-        )
+    _check(
+        f"linearity ({wa} f + {wb} g)",
+        err,
+        limit,
+        lambda r, f, c: (
+            f"row {r} feature {f} output {c}: {vc[r, f, c]:.6g} vs {expected[r, f, c]:.6g}"
+        ),
+    )
