@@ -2,5 +2,6 @@
 
 from .exact import ExactExplainer
 from .kernel import KernelExplainer
+from .lime_tabular import LimeTabularExplainer
 
-__all__ = ["ExactExplainer", "KernelExplainer"]
+__all__ = ["ExactExplainer", "KernelExplainer", "LimeTabularExplainer"]
