@@ -24,17 +24,19 @@ def _rows(codes, inst, z0, gauss, around):
     n = inst.shape[0]
     Xs = np.empty((n, S1 + 1, d))
     dist = np.empty((n, S1 + 1))
+    shift = np.zeros(d)
     for i in range(n):
         for j in range(d):
             Xs[i, 0, j] = z0[i, j] if gauss[j] else 1.0
+            shift[j] = z0[i, j] if around else 0.0
         dist[i, 0] = 0.0
         for s in range(S1):
             acc = 0.0
             for j in range(d):
                 if gauss[j]:
-                    v = codes[s, j] + z0[i, j] if around else codes[s, j]
-                else:
-                    v = 1.0 if codes[s, j] == inst[i, j] else 0.0
+                    v = codes[s, j] + shift[j]
+                else:  # branch-free: "same code as the row" is random
+                    v = np.float64(codes[s, j] == inst[i, j])
                 Xs[i, s + 1, j] = v
                 diff = v - Xs[i, 0, j]
                 acc += diff * diff

@@ -81,13 +81,25 @@ def ndtri(p):
 
 
 @nb.njit(cache=True)
-def truncated_normal(v, lo, hi, mu, sd):
-    """See :func:`xai_fast.sampling.lime_neighbourhood_ref.truncated_normal` (scalars)."""
-    a = (lo - mu) / sd
-    b = (hi - mu) / sd
-    upper = a > 0.0
-    ma, mb = (-b, -a) if upper else (a, b)
-    pa, pb = ndtr(ma), ndtr(mb)
+def _bin_table(lo, hi, mu, sd):
+    """Per bin: mirrored or not, and the normal CDF at both ends (lower tail kept)."""
+    d, V = lo.shape
+    upper = np.zeros((d, V), dtype=np.bool_)
+    pa, pb = np.zeros((d, V)), np.zeros((d, V))
+    for j in range(d):
+        for t in range(V):
+            a = (lo[j, t] - mu[j, t]) / sd[j, t]
+            b = (hi[j, t] - mu[j, t]) / sd[j, t]
+            upper[j, t] = a > 0.0  # mirror: draw -x from [-b, -a]
+            ma, mb = (-b, -a) if upper[j, t] else (a, b)
+            pa[j, t], pb[j, t] = ndtr(ma), ndtr(mb)
+    return upper, pa, pb
+
+
+@nb.njit(cache=True)
+def truncated_normal(v, lo, hi, mu, sd, upper, pa, pb):
+    """See :func:`xai_fast.sampling.lime_neighbourhood_ref.truncated_normal`; the bin's CDF
+    values come from :func:`_bin_table`."""
     fallback = min(max(mu, lo), hi)
     if not pb > pa:
         return fallback
@@ -104,6 +116,7 @@ def _sample(seed, kinds, cdf, values, lo, hi, mu, sd, center, scale, codes, inve
     V = cdf.shape[1]
     k_pick = stream_key(seed, STREAM_PICK)
     k_within = stream_key(seed, STREAM_WITHIN)
+    upper, pa, pb = _bin_table(lo, hi, mu, sd)
     for s in range(S):
         for j in range(d):
             cell = s * d + j
@@ -120,7 +133,8 @@ def _sample(seed, kinds, cdf, values, lo, hi, mu, sd, center, scale, codes, inve
             if kinds[j] == BINNED:
                 v = uniform(k_within, cell)
                 inverse[s, j] = truncated_normal(
-                    v, lo[j, pick], hi[j, pick], mu[j, pick], sd[j, pick]
-                )
+                    v, lo[j, pick], hi[j, pick], mu[j, pick], sd[j, pick],
+                    upper[j, pick], pa[j, pick], pb[j, pick],
+                )  # fmt: skip
             else:
                 inverse[s, j] = values[j, pick]

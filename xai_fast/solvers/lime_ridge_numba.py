@@ -24,33 +24,34 @@ def weighted_moments(X, w, Y):
     L = Y.shape[2]
     xbar, ybar = np.zeros((n, d)), np.zeros((n, L))
     G, c, syy = np.zeros((n, d, d)), np.zeros((n, L, d)), np.zeros((n, L))
-    xc, yc = np.empty(d), np.empty(L)
+    xc = np.empty(d)
+    Gi = np.empty((d, d))  # a local accumulator: the full square loop vectorises
     for i in range(n):
+        Xi = X[i]
         wsum = 0.0
         for s in range(S):
             wsum += w[i, s]
             for j in range(d):
-                xbar[i, j] += w[i, s] * X[i, s, j]
+                xbar[i, j] += w[i, s] * Xi[s, j]
             for lab in range(L):
                 ybar[i, lab] += w[i, s] * Y[i, s, lab]
         xbar[i] /= wsum
         ybar[i] /= wsum
+        Gi[:] = 0.0
         for s in range(S):
             ws = w[i, s]
             for j in range(d):
-                xc[j] = X[i, s, j] - xbar[i, j]
+                xc[j] = Xi[s, j] - xbar[i, j]
             for lab in range(L):
-                yc[lab] = Y[i, s, lab] - ybar[i, lab]
-                syy[i, lab] += ws * yc[lab] * yc[lab]
+                yc = Y[i, s, lab] - ybar[i, lab]
+                syy[i, lab] += ws * yc * yc
                 for j in range(d):
-                    c[i, lab, j] += ws * yc[lab] * xc[j]
+                    c[i, lab, j] += ws * yc * xc[j]
             for a in range(d):
                 wa = ws * xc[a]
-                for b in range(a + 1):
-                    G[i, a, b] += wa * xc[b]
-        for a in range(d):
-            for b in range(a):
-                G[i, b, a] = G[i, a, b]
+                for b in range(d):
+                    Gi[a, b] += wa * xc[b]
+        G[i] = Gi
     return xbar, G, ybar, c, syy
 
 
