@@ -291,3 +291,18 @@ def test_explanation_of_a_single_row_slices_features(linear, rng):
     np.testing.assert_allclose(out1.values.sum() + out1.base_values, 2 * (x @ a), rtol=1e-9)
     col = e(rng.normal(size=(3, 5)), l1_reg=False)[:, 4, 0]
     assert col.axes == ("row",) and col.values.shape == (3,) and col.base_values.shape == (3,)
+
+
+def test_import_is_light_and_exports_resolve():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, xai_fast\n"
+        "heavy = [m for m in ('torch', 'hypothesis', 'matplotlib', 'lime', 'shap') "
+        "if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+        "missing = [n for n in xai_fast.__all__ if getattr(xai_fast, n, None) is None]\n"
+        "assert not missing, missing\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -246,3 +246,28 @@ def test_bad_input_is_explained(cancer):
         exp.explain_instance(np.full(12, np.nan), f)
     with pytest.warns(UserWarning, match="sum to 1"):
         exp.explain_instance(X[0], lambda A: 2 * f(A), num_samples=200)
+
+
+def test_lasso_path_selection_equals_lime_on_our_samples(cancer, rng):
+    """Given the same samples, weights and labels, lime's lasso_path picks our features."""
+    from lime.lime_base import LimeBase
+
+    from xai_fast._rng import normalize_seed
+    from xai_fast.masking import lime_rows_ref
+
+    X, _, f = cancer
+    exp = xf.LimeTabularExplainer(X, feature_selection="lasso_path", random_state=7)
+    nb = exp.neighbourhood
+    rows = X[rng.choice(len(X), 3, replace=False)]
+    e = exp.explain_instances(rows, f, num_features=4, num_samples=800)
+    codes, inverse = exp._sampler.sample_neighbourhood(
+        normalize_seed(7), 799, nb.kinds, nb.cdf, nb.values, nb.lo, nb.hi, nb.mu, nb.sd,
+        nb.center, nb.scale,
+    )  # fmt: skip
+    Xs, dist = nb.interpretable(rows, codes, lime_rows_ref.interpretable_rows)
+    base = LimeBase(kernel_fn=lambda x: x)
+    for i, x in enumerate(rows):
+        y = np.vstack([f(x[None]), f(inverse)])[:, 1]
+        w = exp.kernel(dist[i], exp.kernel_width)
+        theirs = base.feature_selection(Xs[i], y, w, 4, "lasso_path")
+        assert sorted(j for j, _ in e[i].local_exp[1]) == sorted(theirs)

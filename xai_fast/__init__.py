@@ -1,6 +1,7 @@
-"""xai_fast: fast, model-agnostic Kernel SHAP on compiled kernels.
+"""xai_fast: fast, model-agnostic Kernel SHAP and LIME on compiled kernels.
 
-Re-exports only; importing the package never imports hypothesis or matplotlib.
+Re-exports only; importing the package never imports hypothesis or matplotlib, and imports torch
+only when a tensor explainer is first used.
 """
 
 from .background import Background, kmeans, sample
@@ -11,14 +12,32 @@ from .models import ModelAdapter
 
 __version__ = "0.1.0"
 
+# Tensor explainers import torch; they load on first use so that ``import xai_fast`` stays light.
+_LAZY = {
+    "KernelShap": ".explainers.feature_mask",
+    "Lime": ".explainers.feature_mask",
+    "grid_feature_mask": ".explainers.feature_mask",
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module 'xai_fast' has no attribute {name!r}")
+
 __all__ = [
     "Background",
     "ExactExplainer",
     "Explanation",
     "KernelExplainer",
+    "KernelShap",
+    "Lime",
     "LimeExplanation",
     "LimeTabularExplainer",
     "ModelAdapter",
     "kmeans",
+    "grid_feature_mask",
     "sample",
 ]

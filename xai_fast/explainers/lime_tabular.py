@@ -436,7 +436,7 @@ class LimeTabularExplainer:
                 from ..solvers.lasso_path_numba import lasso_path_support
             n_c, L, d = c.shape
             G_rep = np.repeat(G, L, axis=0)  # one problem per (row, label)
-            support = lasso_path_support(G_rep, c.reshape(-1, d), num_features)
+            support = lasso_path_support(G_rep, c.reshape(-1, d), num_features, Xs.shape[1])
             used = _support_to_used(support.reshape(n_c, L, d))
         else:
             code = {"none": NONE, "forward_selection": FORWARD, "highest_weights": HIGHEST}[method]
