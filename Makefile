@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml setup.py constraints.txt $(CSRC)
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) benchmarks/demo_breast_cancer.py
+	$(PY) -m xai_fast demo --out demo_output
 
 test: $(STAMP)
 	$(PY) -m pytest -q tests
