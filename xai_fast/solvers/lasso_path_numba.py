@@ -51,33 +51,12 @@ def _support_batch(G, c, num_features, n_samples, out):
     B, d = c.shape
     # Workspaces shared by all problems.
     L = np.zeros((d, d))  # lower Cholesky factor of the active Gram block, entry order
+    work = np.empty((6, d))  # float vectors, see _support_one
     act = np.empty(d, np.int64)  # active features, entry order
-    sgn = np.empty(d)  # sign of each active feature's correlation
-    u = np.empty(d)  # equiangular direction in coefficient space, per active slot
-    z = np.empty(d)  # step length at which each active coefficient reaches zero
-    a = np.empty(d)  # correlation of each feature with the equiangular direction
-    beta = np.empty(d)
-    cur = np.empty(d)  # current correlations c - G @ beta
     state = np.empty(d, np.int8)
-    col1 = np.empty(d, np.bool_)
+    col1 = np.empty(d, np.bool_)  # support of path column 1
     for b in range(B):
-        _support_one(
-            G[b],
-            c[b],
-            num_features,
-            n_samples,
-            out[b],
-            L,
-            act,
-            sgn,
-            u,
-            z,
-            a,
-            beta,
-            cur,
-            state,
-            col1,
-        )
+        _support_one(G[b], c[b], num_features, n_samples, out[b], L, work, act, state, col1)
 
 
 @nb.njit(cache=True)
@@ -95,9 +74,15 @@ def _cholesky_append(G, L, act, na, j):
 
 
 @nb.njit(cache=True)
-def _support_one(G, c, num_features, n_samples, keep, L, act, sgn, u, z, a, beta, cur, state, col1):
+def _support_one(G, c, num_features, n_samples, keep, L, work, act, state, col1):
     """Lasso LARS path of one problem and lime's scan over its breakpoints; fills ``keep`` (d,)."""
     d = c.shape[0]
+    sgn = work[0]  # sign of each active feature's correlation, per active slot
+    u = work[1]  # equiangular direction in coefficient space, per active slot
+    z = work[2]  # step at which each active coefficient reaches zero, per active slot
+    a = work[3]  # correlation of each feature with the equiangular direction
+    beta = work[4]
+    cur = work[5]  # current correlations c - G @ beta
     beta[:] = 0.0
     cur[:] = c
     state[:] = _INACTIVE
@@ -141,9 +126,9 @@ def _support_one(G, c, num_features, n_samples, keep, L, act, sgn, u, z, a, beta
         qq = 0.0
         for i in range(na):
             qq += u[i] * u[i]
+        if not (0.0 < qq < np.inf):
+            break  # the active block is numerically singular
         AA = 1.0 / np.sqrt(qq)
-        if not np.isfinite(AA):
-            break
         for i in range(na - 1, -1, -1):
             acc = u[i]
             for m in range(i + 1, na):
