@@ -17,26 +17,42 @@ _LAZY = {
     "KernelShap": ".explainers.feature_mask",
     "Lime": ".explainers.feature_mask",
     "grid_feature_mask": ".explainers.feature_mask",
+    "IntegratedGradients": ".explainers.gradient",
+    "Saliency": ".explainers.gradient",
+    "InputXGradient": ".explainers.gradient",
+    "GradientShap": ".explainers.gradient",
+    "NoiseTunnel": ".explainers.gradient",
+    "LayerGradCam": ".explainers.gradient",
 }
+_LAZY_MODULES = ("plots", "testing", "backends")
 
 
 def __getattr__(name):
-    if name in _LAZY:
-        import importlib
+    import importlib
 
+    if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'xai_fast' has no attribute {name!r}")
+
 
 __all__ = [
     "Background",
     "ExactExplainer",
     "Explanation",
+    "GradientShap",
+    "InputXGradient",
+    "IntegratedGradients",
     "KernelExplainer",
     "KernelShap",
     "Lime",
     "LimeExplanation",
+    "LayerGradCam",
     "LimeTabularExplainer",
     "ModelAdapter",
+    "NoiseTunnel",
+    "Saliency",
     "kmeans",
     "grid_feature_mask",
     "sample",
