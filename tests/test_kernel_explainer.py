@@ -263,6 +263,32 @@ def test_rows_in_memory_bounded_chunks_give_the_same_values(rng, monkeypatch):
     B = rng.normal(size=(4, 12))
     X = rng.normal(size=(7, 12))
     whole = xf.KernelExplainer(game, B, seed=5).shap_values(X, nsamples=300, l1_reg=False)
-    monkeypatch.setattr(kernel_module, "ROW_TABLES_BYTES", 4 * 8 * 300 * 2)  # 2 rows a chunk
+
+    def two_rows(self, groups, nsamples):  # tables for 2 rows a chunk
+        return {M: 4 * 8 * 300 * 2 for M, _, _ in groups}
+
+    monkeypatch.setattr(kernel_module.KernelExplainer, "_check_budget", two_rows)
     chunked = xf.KernelExplainer(game, B, seed=5).shap_values(X, nsamples=300, l1_reg=False)
     np.testing.assert_allclose(chunked, whole, rtol=1e-12, atol=1e-12)  # BLAS blocking only
+
+
+def test_memory_budget_and_budget_floor_are_checked_before_any_model_call(rng):
+    calls = []
+
+    def f(A):
+        calls.append(len(A))
+        return A.sum(axis=1)
+
+    B = rng.normal(size=(5, 40))
+    X = rng.normal(size=(2, 40))
+    explainer = xf.KernelExplainer(f, B, seed=0, max_memory=2**20)
+    calls.clear()
+    with pytest.raises(ValueError, match="GiB for the design"):
+        explainer.shap_values(X, nsamples=5000, l1_reg=False)
+    with pytest.raises(ValueError, match="too small for 40 varying features"):
+        explainer.shap_values(X, nsamples=20, l1_reg=False)
+    assert calls == []
+    with pytest.raises(ValueError, match="at least 1 MiB"):
+        xf.KernelExplainer(f, B, max_memory=1000)
+    with pytest.raises(TypeError, match="max_memory must be an int"):
+        xf.KernelExplainer(f, B, max_memory=1.5e9)

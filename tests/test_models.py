@@ -62,3 +62,33 @@ def test_rewrapping_keeps_settings_and_check_finite_can_be_turned_off(rng):
     e = xf.KernelExplainer(inner, B, seed=0)
     v = e.shap_values(np.array([1.0, 0.5, 0.5]), l1_reg=False)
     assert np.isnan(v).any()  # accepted, as asked
+
+
+class _SmallDevice(torch.nn.Module):
+    """A linear model whose 'device' runs out of memory above ``limit`` rows per call."""
+
+    def __init__(self, limit):
+        super().__init__()
+        self.lin = torch.nn.Linear(5, 2).double()
+        self.limit = limit
+        self.calls = []
+
+    def forward(self, x):
+        self.calls.append(x.shape[0])
+        if x.shape[0] > self.limit:
+            raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
+        return self.lin(x)
+
+
+def test_out_of_memory_halves_the_chunk_and_retries(rng):
+    X = rng.normal(size=(300, 5))
+    net = _SmallDevice(limit=70)
+    adapter = ModelAdapter(net, batch_size=256)
+    out = adapter(X)
+    with torch.no_grad():
+        np.testing.assert_allclose(out, net.lin(torch.from_numpy(X)).numpy(), rtol=1e-12)
+    assert max(c for c in net.calls[-5:]) <= 70 and 256 in net.calls
+    t = adapter.call_tensor(torch.from_numpy(X))
+    np.testing.assert_allclose(t.numpy(), out, rtol=1e-12)
+    with pytest.raises(MemoryError, match="single row"):
+        ModelAdapter(_SmallDevice(limit=0), batch_size=8)(X[:3])

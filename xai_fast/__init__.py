@@ -5,6 +5,7 @@ only when a tensor explainer is first used.
 """
 
 from .background import Background, kmeans, sample
+from .compare import Comparison, compare
 from .explainers import ExactExplainer, KernelExplainer, LimeTabularExplainer
 from .explanation import Explanation
 from .lime_explanation import LimeExplanation
@@ -39,6 +40,7 @@ def __getattr__(name):
 
 __all__ = [
     "Background",
+    "Comparison",
     "ExactExplainer",
     "Explanation",
     "GradientShap",
@@ -53,6 +55,7 @@ __all__ = [
     "ModelAdapter",
     "NoiseTunnel",
     "Saliency",
+    "compare",
     "kmeans",
     "grid_feature_mask",
     "sample",

@@ -167,7 +167,7 @@ class ModelAdapter:
         n = t.shape[0]
         step = self.batch_rows(t.shape[1])
         with torch.inference_mode():
-            outs = [self.model(t[i : i + step]) for i in range(0, n, step)]
+            outs = _chunked_with_oom_retry(self.model, t, step)
         for out in outs:
             if not isinstance(out, torch.Tensor):
                 raise TypeError(
@@ -191,8 +191,50 @@ class ModelAdapter:
         return out
 
     def __call__(self, X: np.ndarray, check: bool = True) -> np.ndarray:
-        """Evaluate ``X`` ``(n, d)`` in chunks; returns float64 ``(n, k)``."""
+        """Evaluate ``X`` ``(n, d)`` in chunks; returns float64 ``(n, k)``.
+
+        A module that runs out of device memory on a chunk gets it again in halves.
+        """
         rows = self.batch_rows(X.shape[1])
-        outs = [self.raw_call(X[i : i + rows], check) for i in range(0, max(len(X), 1), rows)]
+        outs = _chunked_with_oom_retry(lambda A: self.raw_call(A, check), X, rows)
         out = np.concatenate(outs) if len(outs) > 1 else outs[0]
         return out.reshape(len(X), -1)
+
+
+def _is_oom(err: BaseException) -> bool:
+    torch = sys.modules.get("torch")
+    oom = getattr(torch, "OutOfMemoryError", None) if torch is not None else None
+    return oom is not None and isinstance(err, oom)
+
+
+def _chunked_with_oom_retry(fn, X, step: int) -> list:
+    """``fn`` on consecutive chunks of ``step`` rows of ``X``; a chunk that raises an
+    out-of-memory error is retried in halves, down to one row.
+
+    Returns the list of per-chunk outputs, in order.
+    """
+    n = X.shape[0]
+    outs, i = [], 0
+    if n == 0:
+        return [fn(X)]
+    while i < n:
+        try:
+            outs.append(fn(X[i : i + step]))
+        except Exception as err:
+            if not _is_oom(err) or step == 1:
+                if _is_oom(err):
+                    raise MemoryError(
+                        "the model ran out of device memory on a single row; free memory on "
+                        "the device or run the model on the CPU."
+                    ) from err
+                raise
+            import gc
+
+            step = max(1, step // 2)
+            gc.collect()
+            torch = sys.modules["torch"]
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+            continue
+        i += step
+    return outs

@@ -30,9 +30,9 @@ from ._base import CoalitionExplainer
 
 __all__ = ["KernelExplainer"]
 
-#: Bytes for the per-row tables of coalition values (model means and their link transforms);
-#: rows are explained in chunks that fit.
-ROW_TABLES_BYTES = 2**28
+#: Default ``max_memory``: bytes for one design, its regression and the per-row tables of
+#: coalition values; rows are explained in chunks that fit.
+DEFAULT_MAX_MEMORY = 2**30
 
 SAMPLERS = ("shap", "leverage", "auto")
 #: Jackknife blocks of the leverage designs (error bars).
@@ -84,6 +84,11 @@ class KernelExplainer(CoalitionExplainer):
         Kernels to use; ``"numpy"`` is the plain reference, ``"torch"`` the C++ extension.
         ``"auto"`` picks ``"torch"`` for a module (perturbed rows are then built, evaluated,
         averaged and solved on the module's device) and ``"numba"`` otherwise.
+    max_memory : int, keyword-only
+        Bytes the explainer may use beyond the model's own (default 1 GiB): the coalition
+        design and its regression must fit (checked before any model call), and rows are
+        explained in chunks whose tables fit in the rest. The perturbed rows are built and
+        evaluated ``batch_size`` rows at a time whatever the budget.
     sampler : {"shap", "leverage", "auto"}, keyword-only
         ``"shap"`` (default) is shap's design and regression: shap's numbers. ``"leverage"``
         is leverage-score sampling (every subset size gets the same share, subsets drawn
@@ -111,13 +116,20 @@ class KernelExplainer(CoalitionExplainer):
         batch_size=None,
         backend="auto",
         sampler="shap",
+        max_memory=DEFAULT_MAX_MEMORY,
         **kwargs,
     ):
         check_no_kwargs(
             kwargs,
             "KernelExplainer()",
-            ["model", "data", "link", "feature_names", "seed", "batch_size", "backend", "sampler"],
-        )
+            ["model", "data", "link", "feature_names", "seed", "batch_size", "backend", "sampler",
+             "max_memory"],
+        )  # fmt: skip
+        if isinstance(max_memory, bool) or not isinstance(max_memory, (int, np.integer)):
+            raise TypeError(f"max_memory must be an int (bytes); got {max_memory!r}.")
+        if max_memory < 2**20:
+            raise ValueError(f"max_memory must be at least 1 MiB (2**20 bytes); got {max_memory}.")
+        self.max_memory = int(max_memory)
         normalize_seed(0 if seed is None else seed)  # validate the type now
         if sampler not in SAMPLERS:
             raise ValueError(f"sampler must be one of {list(SAMPLERS)}; got {sampler!r}.")
@@ -206,19 +218,21 @@ class KernelExplainer(CoalitionExplainer):
                 raise ValueError("tol needs sampler='leverage' or sampler='auto'.")
             if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not tol > 0:
                 raise ValueError(f"tol must be a positive number; got {tol!r}.")
+        groups = self._varying_groups(X)
+        tables = self._check_budget(groups, nsamples)  # bytes left for the per-row tables
         game = self._game(X)
         seed = normalize_seed(self.seed)
         with self.model.evaluating():
             total, link_null = self._outputs(X)  # (n, k), (k,)
             phi = np.zeros(X.shape + (total.shape[1],))
             std = np.zeros_like(phi) if (error_bars or tol is not None) else None
-            for M, rows, var_idx in self._varying_groups(X):  # one design per group
+            for M, rows, var_idx in groups:  # one design per group
                 if M == 1:
                     phi[rows, var_idx[:, 0], :] = total[rows]
                 elif M >= 2:
                     # rows in chunks that bound the (rows, S, k) tables; same design for all
                     S = plan_design(M, nsamples).nsamples
-                    step = max(1, ROW_TABLES_BYTES // (4 * 8 * S * total.shape[1]))
+                    step = max(1, tables[M] // (4 * 8 * S * total.shape[1]))
                     for c in range(0, len(rows), step):
                         r, vi = rows[c : c + step], var_idx[c : c + step]
                         args = (game, X[r], vi, total[r], M, nsamples, seed, link_null, silent)
@@ -230,6 +244,37 @@ class KernelExplainer(CoalitionExplainer):
                             if std is not None:
                                 std[r[:, None], vi, :] = e
         return phi, std
+
+    def _check_budget(self, groups, nsamples) -> dict:
+        """Check every design fits ``max_memory`` before any model call.
+
+        Returns the bytes left for the per-row tables of each group size ``M``.
+        """
+        left = {}
+        for M, _, _ in groups:
+            if M < 2:
+                continue
+            S = plan_design(M, nsamples).nsamples
+            if S < M and S < 2**M - 2:
+                raise ValueError(
+                    f"nsamples={S} is too small for {M} varying features: the regression needs "
+                    f"at least {M} coalitions. Use nsamples='auto' (2 * M + 2048 = "
+                    f"{2 * M + 2048}) or at least {M}."
+                )
+            # Z (bool) + its float copy + the regression's weighted copy + solver workspace
+            design = S * M * (1 + 8 + 8) + 8 * M * M * 4
+            if self.sampler == "auto" and n_terms(M, 3) <= MAX_CUBIC_TERMS:
+                P = n_terms(M, 3)
+                design += S * P * 8 * 3 + P * P * 8 * (N_BLOCKS + 2)
+            if 2 * design > self.max_memory:
+                raise ValueError(
+                    f"explaining {M} varying features with {S:,} coalitions needs about "
+                    f"{2 * design / 2**30:.2f} GiB for the design and its regression; "
+                    f"max_memory={self.max_memory / 2**30:.2f} GiB. Lower nsamples or raise "
+                    "max_memory."
+                )
+            left[M] = self.max_memory - 2 * design
+        return left
 
     def _explain_group_leverage(
         self, game, X, var_idx, total, M, nsamples, seed, link_null, silent, error_bars, tol
