@@ -23,7 +23,7 @@ from .._rng import normalize_seed, stream_keys, uniforms
 from .._validation import check_no_kwargs
 from ..backends import get_backend
 from ..models import is_torch_module
-from ..sampling.plan import plan_design, random_size_cdf
+from ..sampling import shap_design
 from ..solvers.kernel_wls_ref import constrained_lstsq
 from .kernel import single_threaded_blas
 
@@ -624,18 +624,7 @@ class KernelShap(_FeatureMaskExplainer):
             if M == 1:  # one player gets the whole difference
                 designs.append((rows, np.array([[True], [False]]), None))
                 continue
-            plan = plan_design(M, n_samples)
-            cdf = np.zeros(1) if plan.fully_enumerated else random_size_cdf(plan)
-            Z, w = self.backend.kernel_design(
-                M,
-                plan.nsamples,
-                seed,
-                plan.weight_vector,
-                plan.num_full,
-                plan.num_paired,
-                plan.binoms,
-                cdf,
-            )
+            Z, w, _ = shap_design(self.backend, M, n_samples, seed)
             ends = np.array([[True] * M, [False] * M])  # full, then empty
             designs.append((rows, np.concatenate([ends, Z]), w))
         return self._run(prob, designs, self._solve, show_progress)

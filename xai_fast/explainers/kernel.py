@@ -15,8 +15,9 @@ import numpy as np
 from .._rng import normalize_seed
 from .._validation import check_no_kwargs, check_nsamples
 from ..links import apply_link
+from ..sampling import shap_design
 from ..sampling.leverage_plan import plan_leverage
-from ..sampling.plan import plan_design, random_size_cdf
+from ..sampling.plan import plan_design
 from ..solvers.feature_selection import (
     DEFAULT_L1_REG,
     check_l1_reg,
@@ -335,18 +336,7 @@ class KernelExplainer(CoalitionExplainer):
         -------
         ndarray, shape (n_g, M, k)
         """
-        plan = plan_design(M, nsamples)
-        cdf = np.zeros(1) if plan.fully_enumerated else random_size_cdf(plan)
-        Z, w = self.backend.kernel_design(
-            M,
-            plan.nsamples,
-            seed,
-            plan.weight_vector,
-            plan.num_full,
-            plan.num_paired,
-            plan.binoms,
-            cdf,
-        )
+        Z, w, plan = shap_design(self.backend, M, nsamples, seed)
         ey = game.evaluate(X, var_idx, Z, progress=not silent)  # (n_g, S, k)
         n_g, S, k = ey.shape
         what = "model output averaged over the background"

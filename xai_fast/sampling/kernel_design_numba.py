@@ -8,9 +8,9 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .._rng_numba import mix64, stream_key, uniform
-
-_EMPTY = -1
+from .._rng_numba import stream_key, uniform
+from .subset_table import EMPTY as _EMPTY
+from .subset_table import find_subset
 
 
 @nb.njit(cache=True)
@@ -98,22 +98,7 @@ def _random_part(M, samples_left, seed, weight_vector, num_full, num_paired, cdf
         for j in range(M):
             if mask[j]:
                 cur[j // 64] |= np.uint64(1) << np.uint64(j % 64)
-        h = np.uint64(0)
-        for k in range(nwords):
-            h = mix64(h ^ cur[k])
-        slot = np.int64(h & np.uint64(tsize - 1))
-        found = -1
-        while table[slot] != _EMPTY:
-            uid = table[slot]
-            same = True
-            for k in range(nwords):
-                if words[uid, k] != cur[k]:
-                    same = False
-                    break
-            if same:
-                found = uid
-                break
-            slot = (slot + 1) & (tsize - 1)
+        slot, found = find_subset(table, words, cur)
         if found >= 0:
             mult[found] += 1.0
             continue

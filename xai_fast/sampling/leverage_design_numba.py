@@ -12,8 +12,9 @@ import math
 import numba as nb
 import numpy as np
 
-from .._rng_numba import mix64, stream_key, uniform
+from .._rng_numba import stream_key, uniform
 from .leverage_design_ref import STREAM_BASE
+from .subset_table import EMPTY, find_subset
 
 __all__ = ["leverage_design"]
 
@@ -74,7 +75,7 @@ def _fill(M, seed, sizes, pairs, enumerated, n_blocks, Z, w, block):
         tsize = 1
         while tsize < 4 * k:
             tsize *= 2
-        table = np.full(tsize, -1, dtype=np.int64)
+        table = np.full(tsize, EMPTY, dtype=np.int64)
         words = np.zeros((k, nwords), dtype=np.uint64)
         found_n = 0
         attempt = 0
@@ -99,23 +100,8 @@ def _fill(M, seed, sizes, pairs, enumerated, n_blocks, Z, w, block):
                 rem = M - 64 * (nwords - 1)  # clear the unused high bits of the last word
                 if rem < 64:
                     cur[nwords - 1] &= (np.uint64(1) << np.uint64(rem)) - np.uint64(1)
-            h = np.uint64(0)
-            for q in range(nwords):
-                h = mix64(h ^ cur[q])
-            slot = np.int64(h & np.uint64(tsize - 1))
-            dup = False
-            while table[slot] != -1:
-                uid = table[slot]
-                same = True
-                for q in range(nwords):
-                    if words[uid, q] != cur[q]:
-                        same = False
-                        break
-                if same:
-                    dup = True
-                    break
-                slot = (slot + 1) & (tsize - 1)
-            if dup:
+            slot, uid = find_subset(table, words, cur)
+            if uid >= 0:  # drawn before: redraw
                 continue
             table[slot] = found_n
             words[found_n] = cur
