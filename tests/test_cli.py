@@ -136,3 +136,14 @@ def test_module_entry_point_runs():
     assert out.returncode == 0 and "--background" in out.stdout
     bad = subprocess.run([sys.executable, "-m", "xai_fast", "frobnicate"], capture_output=True)
     assert bad.returncode == 2
+
+
+def test_explain_writes_plots(files):
+    pytest.importorskip("matplotlib")
+    d, clf, X, B, names = files
+    argv = ["explain", "--model", str(d / "clf.pkl"), "--data", str(d / "data.csv")]
+    argv += ["--out", str(d / "v.csv"), "--plots", str(d / "plots"), "--quiet"]
+    assert main(argv) == 0
+    for name in ("bar", "beeswarm", "waterfall"):
+        png = d / "plots" / f"{name}.png"
+        assert png.stat().st_size > 5000 and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

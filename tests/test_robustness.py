@@ -104,8 +104,11 @@ _any = st.one_of(_finite, st.just(np.nan), st.just(np.inf), st.just(-np.inf), st
     fill=_any,
     dtype=st.sampled_from(["float64", "float32", "int64", "bool", "object", "str"]),
     nsamples=st.one_of(st.just("auto"), st.integers(-2, 300), st.just("many")),
+    method=st.sampled_from(["kernel", "exact", "lime"]),
 )
-def test_fuzzing_gives_values_or_a_clear_error(d, n_bg, n_x, x_extra, fill, dtype, nsamples):
+def test_fuzzing_gives_values_or_a_clear_error(
+    d, n_bg, n_x, x_extra, fill, dtype, nsamples, method
+):
     rng = np.random.default_rng(d * 1000 + n_bg * 10 + n_x)
     B = rng.normal(size=(n_bg, d))
     X = rng.normal(size=(n_x, max(d + x_extra, 0)))
@@ -116,16 +119,30 @@ def test_fuzzing_gives_values_or_a_clear_error(d, n_bg, n_x, x_extra, fill, dtyp
     elif dtype == "object":
         B, X = B.astype(object), X.astype(object)
     elif dtype not in ("float64",):
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore", over="ignore"):  # the test's own cast
             B, X = B.astype(dtype), X.astype(dtype)
 
     def model(A):
         with np.errstate(invalid="ignore"):  # sin(inf) is NaN: the explainer must say so
             return np.sin(A.astype(np.float64)).sum(axis=1) * 1e-3
 
+    def proba(A):
+        p = 1 / (1 + np.exp(-np.clip(model(A), -50, 50)))
+        return np.column_stack([1 - p, p])
+
     try:
-        explainer = xf.KernelExplainer(model, B, seed=1)
-        values = explainer.shap_values(X, nsamples=nsamples, l1_reg=False, silent=True)
+        if method == "kernel":
+            explainer = xf.KernelExplainer(model, B, seed=1)
+            values = explainer.shap_values(X, nsamples=nsamples, l1_reg=False, silent=True)
+        elif method == "exact":
+            values = xf.ExactExplainer(model, B).shap_values(X, silent=True)
+        else:
+            ns = nsamples if isinstance(nsamples, int) else 100
+            exps = xf.LimeTabularExplainer(B, random_state=1).explain_instances(
+                X, proba, num_samples=ns
+            )
+            values = np.array([[w for _, w in e.local_exp[1]] for e in exps])
+            d = values.shape[-1] if values.size else d
     except (ValueError, TypeError) as err:
         assert str(err)  # a message that says what was wrong
         return
