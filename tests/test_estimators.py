@@ -107,7 +107,7 @@ def mlp_game():
 
 def _errors(mlp_game, sampler, budget, seeds, error_bars=False):
     net, B, X, exact = mlp_game
-    errs, act, rep = [], [], []
+    errs, act, rep, cover = [], [], [], []
     for seed in seeds:
         e = xf.KernelExplainer(net, B, seed=seed, sampler=sampler)
         out = e(X, nsamples=budget, l1_reg=False, silent=True, error_bars=error_bars)
@@ -116,6 +116,9 @@ def _errors(mlp_game, sampler, budget, seeds, error_bars=False):
         act.append(np.mean((v - exact) ** 2))
         if error_bars:
             rep.append(np.mean(out.error_std[..., 0] ** 2))
+            cover.append(np.mean(np.abs(v - exact) <= 2 * out.error_std[..., 0]))
+    if error_bars:
+        return np.array(errs), np.array(act), np.array(rep), np.array(cover)
     return np.array(errs), np.array(act), np.array(rep)
 
 
@@ -130,9 +133,10 @@ def test_new_samplers_beat_shap_at_equal_budget(mlp_game):
 
 @pytest.mark.parametrize("sampler", ["leverage", "auto"])
 def test_error_bars_are_calibrated(mlp_game, sampler):
-    _, act, rep = _errors(mlp_game, sampler, 1200, range(100, 116), error_bars=True)
+    _, act, rep, cover = _errors(mlp_game, sampler, 1200, range(100, 116), error_bars=True)
     ratio = np.sqrt(rep.mean() / act.mean())  # RMS reported over RMS actual
     assert 0.5 <= ratio <= 2.0, ratio
+    assert cover.mean() >= 0.85, cover.mean()  # nominally 95% within two standard errors
 
 
 def test_tol_stopping_rule_meets_its_tolerance(mlp_game):
