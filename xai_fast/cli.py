@@ -1,4 +1,4 @@
-"""The ``xai-fast`` command line: ``demo`` and ``explain``.
+"""The ``xai-fast`` command line: ``demo``, ``explain`` and ``bench``.
 
 Every failure the user can fix (a missing file, wrong columns, a model that fails) ends with one
 line on stderr naming the problem and exit status 2; no traceback.
@@ -22,7 +22,7 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="xai-fast", description="Fast Kernel SHAP, exact Shapley values and LIME."
     )
-    sub = p.add_subparsers(dest="command", metavar="{demo,explain}")
+    sub = p.add_subparsers(dest="command", metavar="{demo,explain,bench}")
     sub.required = True
 
     d = sub.add_parser(
@@ -60,6 +60,19 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--out", required=True, metavar="CSV", help="where to write the values")
     e.add_argument("--plots", metavar="DIR", help="also write bar, beeswarm and waterfall PNGs")
     e.add_argument("--quiet", action="store_true", help="no progress bars or summary")
+
+    from .bench.suite import add_arguments
+
+    add_arguments(
+        sub.add_parser(
+            "bench",
+            help="time every method against shap, lime and captum on the same problems",
+            description="Run every xai_fast method and its reference (shap, lime, captum) on "
+            "the same torch MLPs, scikit-learn model and CNN, with the same rows, background and "
+            "budgets; report median times, the model alone, model rows, error against exact "
+            "Shapley values and speed-ups. Missing references are skipped with a note.",
+        )
+    )
     return p
 
 
@@ -71,6 +84,8 @@ def main(argv=None) -> int:
             from .demo import run_demo
 
             run_demo(out_dir=args.out, compare=not args.no_compare, quiet=args.quiet)
+        elif args.command == "bench":
+            _bench(args, sys.argv[1:] if argv is None else list(argv))
         else:
             _explain(args)
     except (CliError, OSError) as err:
@@ -80,6 +95,16 @@ def main(argv=None) -> int:
         print("xai-fast: interrupted", file=sys.stderr)
         return 130
     return 0
+
+
+# ---------------------------------------------------------------------- bench
+def _bench(args, argv) -> None:
+    from .bench.suite import run_from_args
+
+    try:
+        run_from_args(args, command=" ".join(["xai-fast", *argv]))
+    except ValueError as err:  # bad options: one line
+        raise CliError(str(err)) from None
 
 
 # ---------------------------------------------------------------------- explain

@@ -164,9 +164,7 @@ def specs(mode: str = "full") -> list[Spec]:
         out.append(Spec("gbr-diabetes", "gbr", dict(N=10, n_rows=5, lime=LIME_SAMPLES)))
         out.append(Spec("cnn-digits", "cnn", dict(n_images=4, patch=2, n_samples=2080, epochs=10)))
         return out
-    out = [
-        _mlp_spec(d, N, 10 if N < 100 else 4) for d in (10, 16, 50, 100) for N in (1, 10, 100)
-    ]
+    out = [_mlp_spec(d, N, 10 if N < 100 else 4) for d in (10, 16, 50, 100) for N in (1, 10, 100)]
     out.append(Spec("gbr-diabetes", "gbr", dict(N=10, n_rows=10, lime=LIME_SAMPLES)))
     out.append(Spec("cnn-digits", "cnn", dict(n_images=8, patch=2, n_samples=2080, epochs=10)))
     return out
