@@ -27,7 +27,7 @@ test: $(STAMP)
 	$(PY) -m pytest -q tests
 
 bench: $(STAMP)
-	$(PY) benchmarks/bench_kernel_shap.py
+	$(PY) -m xai_fast bench --quick
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check xai_fast tests benchmarks
