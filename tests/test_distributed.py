@@ -9,6 +9,8 @@ import pandas as pd
 import pytest
 
 ray = pytest.importorskip("ray")
+# Ray Data's own settings warn about each other when the context is copied
+pytestmark = pytest.mark.filterwarnings("ignore:`use_.*is deprecated:DeprecationWarning")
 
 import xai_fast as xf  # noqa: E402
 from xai_fast.distributed import explain  # noqa: E402

@@ -25,7 +25,7 @@ _LAZY = {
     "NoiseTunnel": ".explainers.gradient",
     "LayerGradCam": ".explainers.gradient",
 }
-_LAZY_MODULES = ("plots", "testing", "backends")
+_LAZY_MODULES = ("plots", "testing", "backends", "distributed", "bench")
 
 
 def __getattr__(name):

@@ -96,8 +96,8 @@ def explain(
         column per feature (with ``k`` outputs, ``base_value[<o>]`` and ``<feature>[<o>]`` for
         each output ``o`` in turn, as :func:`xai_fast.io.write_values_csv`), then
         ``error_std[<column>]`` per value column when the explainer gives error bars, then
-        ``error``: ``None``, or the message of a row whose explanation failed (its values are
-        NaN). With ``output``, the path of the directory holding the same table as Parquet.
+        ``error``: missing, or the message of a row whose explanation failed (its values are
+        then NaN). With ``output``, the path of the directory holding the same table as Parquet.
 
     Raises
     ------
@@ -149,6 +149,7 @@ def explain(
     if output is not None:
         output = _check_output(output)
     kind = _data_kind(ray, data)
+    files = _expand_paths(data) if kind == "files" else None
 
     # One seed for the whole job; then one row on the driver checks every option.
     worker = _fixed_seed(explainer, lime)
@@ -156,7 +157,7 @@ def explain(
     probe = _call(worker, probe_row, predict_fn, call_kwargs)
 
     _connect(ray, address)
-    columns, scan = _columns(ray, kind, data)
+    columns, scan = _columns(ray, kind, data, files)
     features = _feature_columns(columns, id_column, worker, lime)
     d = _n_features(worker)
     units, lengths, n_rows = _units(ray, kind, data, scan, features, id_column, d, batch_size)
@@ -429,9 +430,9 @@ def _connect(ray, address):
         ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
 
 
-def _columns(ray, kind, data):
-    """Column names of the data (``None`` for an array) and, for files, their scan:
-    ``(paths, format, [(columns, rows per unit)])``."""
+def _columns(ray, kind, data, files):
+    """Column names of the data (``None`` for an array) and, for ``files`` ``(paths, format)``,
+    their scan: ``(paths, format, [(columns, rows per unit)])``."""
     if kind == "array":
         return None, None
     if kind == "frame":
@@ -441,7 +442,7 @@ def _columns(ray, kind, data):
         return columns, None
     if kind == "dataset":
         return list(data.schema().names), None
-    paths, fmt = _expand_paths(data)
+    paths, fmt = files
     scans = ray.get([ray.remote(_scan_file).remote(p, fmt) for p in paths])
     columns = scans[0][0]
     for path, (cols, _) in zip(paths, scans, strict=True):
@@ -520,7 +521,8 @@ def _num_rows(frame) -> int:
 
 
 def _expand_paths(data):
-    """Files named by ``data`` (paths, globs, directories) and their format."""
+    """Files named by ``data`` (paths, globs, directories) and their format; local paths made
+    absolute, since actors may run elsewhere."""
     items = [os.fspath(p) for p in (data if isinstance(data, (list, tuple)) else [data])]
     paths = []
     for p in items:
@@ -530,7 +532,7 @@ def _expand_paths(data):
             found = sorted(f for f in glob.glob(p, recursive=True) if os.path.isfile(f))
             if not found:
                 raise FileNotFoundError(f"no file matches {p!r}.")
-            paths += found
+            paths += [os.path.abspath(f) for f in found]
         elif os.path.isdir(p):
             found = sorted(
                 os.path.join(root, f)
@@ -540,9 +542,9 @@ def _expand_paths(data):
             )
             if not found:
                 raise FileNotFoundError(f"directory {p!r} holds no .parquet, .pq or .csv file.")
-            paths += found
+            paths += [os.path.abspath(f) for f in found]
         elif os.path.isfile(p):
-            paths.append(p)
+            paths.append(os.path.abspath(p))
         else:
             raise FileNotFoundError(f"data file {p!r} does not exist.")
     fmts = {_format(p) for p in paths}
