@@ -22,9 +22,9 @@ def is_torch_module(obj) -> bool:
 
 
 def _default_batch_rows(d: int) -> int:
-    # Small enough that a typical model's activations stay in cache (measured best for MLPs on
-    # CPU: about 4k rows), at most about 1M input values per call, at least 256 rows.
-    return int(min(4096, max(256, 2**20 // max(d, 1))))
+    # Small enough that a typical model's activations stay near the cache (measured best for
+    # MLPs on CPU: about 2k rows), at most about 1M input values per call, at least 256 rows.
+    return int(min(2048, max(256, 2**20 // max(d, 1))))
 
 
 class ModelAdapter:
@@ -37,11 +37,17 @@ class ModelAdapter:
         dtype. A callable receives a numpy array ``(n, d)`` and may return a numpy array,
         list, pandas object or tensor of shape ``(n,)`` or ``(n, k)``.
     batch_size : int, optional
-        Rows per model call; default 4096 (fewer for very wide inputs).
+        Rows per model call; default 2048 (fewer for very wide inputs).
     device : str or torch.device, optional
         Device for a module's inputs; default the device of its first parameter.
     check_finite : bool, default True
         Raise when the model returns NaN or infinity.
+    workers : int, optional
+        Chunks a module on the CPU evaluates at once, each on its own thread with
+        ``torch.get_num_threads() // workers`` intra-op threads. Default: torch's thread count
+        (at most 8), which keeps every core busy on small models. Pass 1 for a module whose
+        ``forward`` is not safe to run from several threads (one that writes to its own
+        attributes, for instance). Modules on other devices always run one chunk at a time.
 
     Attributes
     ----------
@@ -49,11 +55,12 @@ class ModelAdapter:
         dtype the model wants (a module's parameter dtype); ``None`` for callables.
     """
 
-    def __init__(self, model, *, batch_size=None, device=None, check_finite=True):
+    def __init__(self, model, *, batch_size=None, device=None, check_finite=True, workers=None):
         if isinstance(model, ModelAdapter):  # re-wrap, keeping its settings unless overridden
             batch_size = model.batch_size if batch_size is None else batch_size
             device = model.device if device is None else device
             check_finite = model.check_finite and check_finite
+            workers = model.workers if workers is None else workers
             model = model.model
         self.model = model
         self.is_module = is_torch_module(model)
@@ -72,6 +79,11 @@ class ModelAdapter:
                 raise ValueError(f"batch_size must be a positive int or None; got {batch_size!r}.")
             batch_size = int(batch_size)
         self.batch_size = batch_size
+        if workers is not None and (
+            isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1
+        ):
+            raise ValueError(f"workers must be a positive int or None; got {workers!r}.")
+        self.workers = None if workers is None else int(workers)
         self.check_finite = bool(check_finite)
         self.device = None
         self.input_dtype = None
@@ -96,6 +108,17 @@ class ModelAdapter:
     def batch_rows(self, d: int) -> int:
         """Rows per model call for inputs with ``d`` columns."""
         return self.batch_size if self.batch_size is not None else _default_batch_rows(d)
+
+    def chunk_workers(self) -> int:
+        """How many chunks :class:`~xai_fast.masking.torch_game.TorchGame` evaluates at once:
+        ``workers`` (default torch's thread count, at most 8) for a module on the CPU, else 1."""
+        if not self.is_module or self.device.type != "cpu":
+            return 1
+        if self.workers is not None:
+            return self.workers
+        import torch
+
+        return max(1, min(torch.get_num_threads(), 8))
 
     @contextlib.contextmanager
     def evaluating(self):

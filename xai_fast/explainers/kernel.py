@@ -80,7 +80,7 @@ class KernelExplainer(CoalitionExplainer):
         varying features and ``nsamples``, so a row gets the same values alone or in a batch.
         ``None`` draws fresh entropy on every call.
     batch_size : int, optional, keyword-only
-        Rows per model call (default 4096, fewer for very wide inputs).
+        Rows per model call (default 2048, fewer for very wide inputs).
     backend : {"auto", "numpy", "numba", "torch"}, keyword-only
         Kernels to use; ``"numpy"`` is the plain reference, ``"torch"`` the C++ extension.
         ``"auto"`` picks ``"torch"`` for a module (perturbed rows are then built, evaluated,

@@ -1,14 +1,18 @@
 """The Game on a torch module's device: perturbed rows are built, evaluated and averaged there.
 
 Only the background means leave :meth:`TorchGame.evaluate` (as a device tensor); nothing goes
-through numpy on the way.
+through numpy on the way. On the CPU, chunks of pairs are evaluated side by side on
+``ModelAdapter.chunk_workers()`` threads (see :mod:`xai_fast._chunk_workers`).
 """
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import torch
 
+from .._chunk_workers import map_chunks
 from .._progress import Progress
 from ..background import Background
 from ..models import ModelAdapter
@@ -63,23 +67,42 @@ class TorchGame:
         N, S = self.B.shape[0], Zt.shape[0]
         pairs = n * S
         per_chunk = max(1, self.model.batch_rows(d) // N)
-        buf = torch.empty((min(per_chunk, pairs) * N, d), dtype=self.dtype, device=self.device)
-        ey = None
+        n_chunks = -(-pairs // per_chunk)
+        workers = min(self.model.chunk_workers(), n_chunks)
+        bufs = [None] * workers  # one row buffer per worker, made on first use
+        ey = []  # [(pairs, k) float64], made by the first chunk to know k
+        lock = threading.Lock()
+
+        def chunk(c, w):
+            start = c * per_chunk
+            P = min(per_chunk, pairs - start)
+            if bufs[w] is None:
+                bufs[w] = torch.empty(
+                    (min(per_chunk, pairs) * N, d), dtype=self.dtype, device=self.device
+                )
+            rows = bufs[w][: P * N]
+            with torch.inference_mode():
+                self.fill(Xt, self.B, Zt, Vt, start, rows)
+                out = self.model.call_tensor(rows, check=False)  # (P*N, k) on the device
+                if not ey:
+                    with lock:
+                        if not ey:
+                            k = out.shape[1]
+                            ey.append(
+                                torch.empty((pairs, k), dtype=torch.float64, device=self.device)
+                            )
+                self.mean(out, self.weights, ey[0][start : start + P])
+
         bar = Progress(pairs, "xai_fast: evaluating coalitions", enabled=progress)
         try:
-            with torch.inference_mode():
-                for start in range(0, pairs, per_chunk):
-                    P = min(per_chunk, pairs - start)
-                    rows = buf[: P * N]
-                    self.fill(Xt, self.B, Zt, Vt, start, rows)
-                    out = self.model.call_tensor(rows, check=False)  # (P*N, k) on the device
-                    if ey is None:
-                        ey = torch.empty(
-                            (pairs, out.shape[1]), dtype=torch.float64, device=self.device
-                        )
-                    self.mean(out, self.weights, ey[start : start + P])
-                    bar.update(P)
+            map_chunks(
+                chunk,
+                n_chunks,
+                workers,
+                on_done=lambda c: bar.update(min(per_chunk, pairs - c * per_chunk)),
+            )
         finally:
             bar.close()
+        ey = ey[0]
         check_means(self.model, ey, S)
         return ey.reshape(n, S, -1)
