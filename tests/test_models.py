@@ -92,3 +92,21 @@ def test_out_of_memory_halves_the_chunk_and_retries(rng):
     np.testing.assert_allclose(t.numpy(), out, rtol=1e-12)
     with pytest.raises(MemoryError, match="single row"):
         ModelAdapter(_SmallDevice(limit=0), batch_size=8)(X[:3])
+
+
+def test_call_tensor_sizes_chunks_by_values_per_example():
+    class CountRows(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.calls = []
+
+        def forward(self, x):
+            self.calls.append(x.shape[0])
+            return x.flatten(1).sum(1, keepdim=True)
+
+    net = CountRows()
+    images = torch.randn(2500, 1, 32, 32)  # 1024 values per example
+    out = ModelAdapter(net).call_tensor(images)
+    np.testing.assert_allclose(out.numpy()[:, 0], images.flatten(1).sum(1).numpy(), rtol=1e-4)
+    # at most 2**20 values per call: 1024 images a call (not 2048 from the channel count)
+    assert net.calls == [1024, 1024, 452]

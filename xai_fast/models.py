@@ -188,7 +188,7 @@ class ModelAdapter:
         import torch
 
         n = t.shape[0]
-        step = self.batch_rows(t.shape[1])
+        step = self.batch_rows(int(np.prod(t.shape[1:], dtype=np.int64)))  # values per row
         with torch.inference_mode():
             outs = _chunked_with_oom_retry(self.model, t, step)
         for out in outs:
