@@ -108,3 +108,10 @@ def test_workers_option_is_checked_and_kept_on_rewrap():
     assert ModelAdapter(ModelAdapter(net, workers=3)).workers == 3
     assert ModelAdapter(net).chunk_workers() == max(1, min(torch.get_num_threads(), 8))
     assert ModelAdapter(lambda X: X, workers=4).chunk_workers() == 1  # callables: one thread
+
+
+def test_one_chunk_at_a_time_without_per_thread_settings(monkeypatch):
+    import xai_fast._chunk_workers as cw
+
+    monkeypatch.setattr(cw, "per_thread_settings", lambda: False)  # torch's native pool
+    assert ModelAdapter(torch.nn.Linear(3, 1), workers=4).chunk_workers() == 1

@@ -11,9 +11,22 @@ caller's own thread keeps its thread count; the process default is restored on t
 
 from __future__ import annotations
 
+import functools
 import threading
 
-__all__ = ["map_chunks"]
+__all__ = ["map_chunks", "per_thread_settings"]
+
+
+@functools.lru_cache(maxsize=1)
+def per_thread_settings() -> bool:
+    """True when torch's thread count is a per-thread setting (the OpenMP backend).
+
+    Torch's native thread pool has one process-wide size that cannot change once work has
+    started, so side-by-side workers there would only share (and oversubscribe) it.
+    """
+    import torch
+
+    return "parallel backend: OpenMP" in torch.__config__.parallel_info()
 
 
 def map_chunks(fn, n_chunks: int, workers: int, *, on_done=None) -> list:

@@ -111,8 +111,11 @@ class ModelAdapter:
 
     def chunk_workers(self) -> int:
         """How many chunks :class:`~xai_fast.masking.torch_game.TorchGame` evaluates at once:
-        ``workers`` (default torch's thread count, at most 8) for a module on the CPU, else 1."""
-        if not self.is_module or self.device.type != "cpu":
+        ``workers`` (default torch's thread count, at most 8) for a module on the CPU when
+        torch runs on OpenMP (thread counts are then per-thread), else 1."""
+        from ._chunk_workers import per_thread_settings
+
+        if not self.is_module or self.device.type != "cpu" or not per_thread_settings():
             return 1
         if self.workers is not None:
             return self.workers
