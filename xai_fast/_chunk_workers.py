@@ -5,16 +5,24 @@ splits its work across the cores and waits for all of them. Running whole chunks
 instead, one thread per chunk with one intra-op thread each, keeps every core on useful work
 and each chunk's rows in its own core's cache.
 
-Per-thread torch settings are thread-local under OpenMP (torch's CPU backend on Linux), so the
-caller's own thread keeps its thread count; the process default is restored on the way out.
+The calling thread works on chunks too; the others come from a small pool of threads that
+live for the whole process, so their per-thread set-up (OpenMP, MKL) is paid once. Thread
+counts are per-thread settings under OpenMP (torch's CPU backend on Linux); the caller's own
+count and the process default are restored on the way out.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import functools
 import threading
 
 __all__ = ["map_chunks", "per_thread_settings"]
+
+_POOL_PREFIX = "xai_fast-chunks"
+_POOL_SIZE = 7  # helpers besides the calling thread; ModelAdapter caps workers at 8
+_pool = None
+_pool_lock = threading.Lock()
 
 
 @functools.lru_cache(maxsize=1)
@@ -29,6 +37,14 @@ def per_thread_settings() -> bool:
     return "parallel backend: OpenMP" in torch.__config__.parallel_info()
 
 
+def _helpers() -> concurrent.futures.ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = concurrent.futures.ThreadPoolExecutor(_POOL_SIZE, _POOL_PREFIX)
+        return _pool
+
+
 def map_chunks(fn, n_chunks: int, workers: int, *, on_done=None) -> list:
     """``[fn(c, w) for c in range(n_chunks)]``, computed by ``workers`` threads.
 
@@ -36,32 +52,34 @@ def map_chunks(fn, n_chunks: int, workers: int, *, on_done=None) -> list:
     ----------
     fn : callable ``(chunk, worker) -> object``
         Computes chunk ``chunk`` (``0 <= chunk < n_chunks``) on worker ``worker``
-        (``0 <= worker < workers``); a worker runs one chunk at a time, so per-worker buffers
-        indexed by ``worker`` are never shared.
+        (``0 <= worker < workers``; 0 is the calling thread). A worker runs one chunk at a
+        time, so per-worker buffers indexed by ``worker`` are never shared.
     n_chunks : int
     workers : int
-        Threads to use; 1 (or a single chunk) runs everything in the calling thread.
+        Threads to use, the calling one included; 1 (or a single chunk) runs everything in
+        the calling thread with its own thread count.
     on_done : callable ``(chunk) -> None``, optional
         Called after each chunk, one call at a time (e.g. to advance a progress bar).
 
     Returns
     -------
     list
-        The results, in chunk order. The first exception raised by any chunk is re-raised
-        (after the other threads stop taking new chunks).
+        The results, in chunk order. The first exception raised by any chunk (or a
+        KeyboardInterrupt) is re-raised once every worker has finished its current chunk.
     """
-    workers = max(1, min(int(workers), n_chunks))
+    workers = max(1, min(int(workers), n_chunks, _POOL_SIZE + 1))
+    if threading.current_thread().name.startswith(_POOL_PREFIX):
+        workers = 1  # called from inside a chunk: never wait on our own pool
+    results = [None] * n_chunks
     if workers == 1:
-        results = []
         for c in range(n_chunks):
-            results.append(fn(c, 0))
+            results[c] = fn(c, 0)
             if on_done is not None:
                 on_done(c)
         return results
 
     import torch
 
-    results = [None] * n_chunks
     errors: list[BaseException] = []
     lock = threading.Lock()
     next_chunk = iter(range(n_chunks))
@@ -69,7 +87,8 @@ def map_chunks(fn, n_chunks: int, workers: int, *, on_done=None) -> list:
     per_worker = max(1, outer_threads // workers)
 
     def run(w):
-        torch.set_num_threads(per_worker)  # this thread's OpenMP/MKL setting
+        if torch.get_num_threads() != per_worker:
+            torch.set_num_threads(per_worker)  # this thread's OpenMP/MKL setting
         while True:
             with lock:
                 c = next(next_chunk, None) if not errors else None
@@ -85,21 +104,18 @@ def map_chunks(fn, n_chunks: int, workers: int, *, on_done=None) -> list:
                 with lock:
                     on_done(c)
 
-    threads = [threading.Thread(target=run, args=(w,), daemon=True) for w in range(workers)]
+    helpers = [_helpers().submit(run, w) for w in range(1, workers)]
     try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            while t.is_alive():
-                t.join(0.1)  # wakes up for KeyboardInterrupt
-    except BaseException:
-        with lock:
-            errors.append(KeyboardInterrupt())  # stop handing out chunks
-        for t in threads:
-            t.join()
-        raise
+        run(0)
     finally:
-        torch.set_num_threads(outer_threads)  # the process default the workers changed
+        pending = set(helpers)
+        while pending:
+            try:
+                _, pending = concurrent.futures.wait(pending)
+            except BaseException as err:  # Ctrl-C while waiting: stop handing out chunks
+                with lock:
+                    errors.append(err)
+        torch.set_num_threads(outer_threads)  # this thread's count and the process default
     if errors:
         raise errors[0]
     return results
