@@ -115,3 +115,26 @@ def test_one_chunk_at_a_time_without_per_thread_settings(monkeypatch):
 
     monkeypatch.setattr(cw, "per_thread_settings", lambda: False)  # torch's native pool
     assert ModelAdapter(torch.nn.Linear(3, 1), workers=4).chunk_workers() == 1
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_a_forked_child_gets_its_own_pool():
+    import multiprocessing as mp
+
+    map_chunks(lambda c, w: c, 4, 2)  # the parent's pool exists
+
+    def child(q):
+        # torch's own OpenMP threads do not survive a fork either: one intra-op thread here
+        torch.set_num_threads(1)
+        q.put(map_chunks(lambda c, w: c * 2, 6, 2))
+
+    ctx = mp.get_context("fork")
+    q = ctx.Queue()
+    p = ctx.Process(target=child, args=(q,))
+    p.start()
+    p.join(60)
+    alive = p.is_alive()
+    if alive:
+        p.kill()
+    assert not alive, "the forked child hung on the parent's thread pool"
+    assert q.get(timeout=10) == [0, 2, 4, 6, 8, 10]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import functools
+import os
 import threading
 
 __all__ = ["map_chunks", "per_thread_settings"]
@@ -23,6 +24,16 @@ _POOL_PREFIX = "xai_fast-chunks"
 _POOL_SIZE = 7  # helpers besides the calling thread; ModelAdapter caps workers at 8
 _pool = None
 _pool_lock = threading.Lock()
+
+
+def _forget_pool_in_child() -> None:
+    # a forked child inherits the pool object but none of its threads
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_in_child)
 
 
 @functools.lru_cache(maxsize=1)
