@@ -138,3 +138,22 @@ def test_a_forked_child_gets_its_own_pool():
         p.kill()
     assert not alive, "the forked child hung on the parent's thread pool"
     assert q.get(timeout=10) == [0, 2, 4, 6, 8, 10]
+
+
+@pytest.mark.parametrize("cls", ["KernelShap", "Lime"])
+def test_tensor_explainers_are_bit_identical_with_one_or_several_workers(rng, cls):
+    torch.manual_seed(int(rng.integers(1 << 30)))
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.ReLU(), torch.nn.Flatten(),
+        torch.nn.Linear(4 * 8 * 8, 3),
+    ).eval()  # fmt: skip
+    images = torch.tensor(rng.normal(size=(3, 1, 8, 8)), dtype=torch.float32)
+    out = []
+    for workers in (1, 2):
+        explainer = getattr(xf, cls)(net, seed=3, batch_size=100, workers=workers)
+        assert explainer._chunk_workers(images.device) == workers
+        out.append(explainer.attribute(images, target=1, n_samples=500, patch_size=2))
+    assert float(out[0].abs().max()) > 1e-4
+    torch.testing.assert_close(out[1], out[0], rtol=0, atol=0)
+    with pytest.raises(ValueError, match="workers must be a positive int"):
+        getattr(xf, cls)(net, workers=0)

@@ -18,7 +18,7 @@ import functools
 import os
 import threading
 
-__all__ = ["map_chunks", "per_thread_settings"]
+__all__ = ["default_workers", "map_chunks", "per_thread_settings"]
 
 _POOL_PREFIX = "xai_fast-chunks"
 _POOL_SIZE = 7  # helpers besides the calling thread; ModelAdapter caps workers at 8
@@ -46,6 +46,18 @@ def per_thread_settings() -> bool:
     import torch
 
     return "parallel backend: OpenMP" in torch.__config__.parallel_info()
+
+
+def default_workers(is_module: bool, device, workers: int | None) -> int:
+    """Chunks to evaluate at once for a model: ``workers`` (default torch's thread count, at
+    most 8) for a module on the CPU when torch's thread count is per-thread, else 1."""
+    if not is_module or device is None or device.type != "cpu" or not per_thread_settings():
+        return 1
+    if workers is not None:
+        return workers
+    import torch
+
+    return max(1, min(torch.get_num_threads(), _POOL_SIZE + 1))
 
 
 def _helpers() -> concurrent.futures.ThreadPoolExecutor:

@@ -113,15 +113,9 @@ class ModelAdapter:
         """How many chunks :class:`~xai_fast.masking.torch_game.TorchGame` evaluates at once:
         ``workers`` (default torch's thread count, at most 8) for a module on the CPU when
         torch runs on OpenMP (thread counts are then per-thread), else 1."""
-        from ._chunk_workers import per_thread_settings
+        from ._chunk_workers import default_workers
 
-        if not self.is_module or self.device.type != "cpu" or not per_thread_settings():
-            return 1
-        if self.workers is not None:
-            return self.workers
-        import torch
-
-        return max(1, min(torch.get_num_threads(), 8))
+        return default_workers(self.is_module, self.device, self.workers)
 
     @contextlib.contextmanager
     def evaluating(self):

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .._chunk_workers import default_workers, map_chunks
 from .._progress import Progress
 from .._rng import normalize_seed, stream_keys, uniforms
 from .._validation import check_no_kwargs
@@ -34,7 +35,7 @@ MAX_GRID = 8
 #: Input elements per chunk of perturbed inputs when ``batch_size`` is not given.
 CHUNK_ELEMENTS = 2**24
 #: Rows per model call at most when ``batch_size`` is not given (as ``KernelExplainer``).
-MAX_CHUNK_ROWS = 4096
+MAX_CHUNK_ROWS = 2048
 #: Stream id of LIME's Bernoulli draws ("MASK"): apart from the coalition design's pair streams
 #: (0, 1, ...) and from the tabular LIME sampler's streams.
 LIME_STREAM = 0x4D41534B_00000001
@@ -296,7 +297,7 @@ def _compact_ids(mask: torch.Tensor) -> tuple[torch.Tensor, np.ndarray]:
 class _FeatureMaskExplainer:
     """Model handling, input validation and the batched evaluation of binary designs."""
 
-    _INIT_OPTIONS: tuple = ("model", "seed", "batch_size")
+    _INIT_OPTIONS: tuple = ("model", "seed", "batch_size", "workers")
     _CALL_OPTIONS = (
         "inputs",
         "baselines",
@@ -307,8 +308,13 @@ class _FeatureMaskExplainer:
         "patch_size",
     )
 
-    def __init__(self, model, seed, batch_size, kwargs):
+    def __init__(self, model, seed, batch_size, workers, kwargs):
         check_no_kwargs(kwargs, f"{type(self).__name__}()", self._INIT_OPTIONS)
+        if workers is not None and (
+            isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1
+        ):
+            raise ValueError(f"workers must be a positive int or None; got {workers!r}.")
+        self.workers = None if workers is None else int(workers)
         self.is_module = is_torch_module(model)
         if not self.is_module and not callable(model):
             raise TypeError(
@@ -433,6 +439,10 @@ class _FeatureMaskExplainer:
         )
 
     # ------------------------------------------------------------------ evaluation
+    def _chunk_workers(self, device) -> int:
+        """Chunks evaluated at once: several for a module on the CPU (see ``workers``)."""
+        return default_workers(self.is_module, device, self.workers)
+
     def _rows_per_call(self, D: int) -> int:
         if self.batch_size is not None:
             return self.batch_size
@@ -481,7 +491,9 @@ class _FeatureMaskExplainer:
         pairs = n * S
         step = self._rows_per_call(D)
         values = torch.empty(pairs, dtype=torch.float64, device=dev)
-        for start in range(0, pairs, step):
+
+        def chunk(c, w):
+            start = c * step
             stop = min(start + step, pairs)
             p = torch.arange(start, stop, device=dev)
             i, s = rows_t[p // S], p % S
@@ -491,7 +503,14 @@ class _FeatureMaskExplainer:
             batch = torch.where(keep, _rows(prob.X, i, r), _rows(prob.B, i, r))
             out = self._call(batch.reshape((len(p),) + prob.example_shape))
             values[start:stop] = prob.target.select(out, i)
-            bar.update(len(p))
+
+        n_chunks = -(-pairs // step)
+        map_chunks(
+            chunk,
+            n_chunks,
+            self._chunk_workers(dev),
+            on_done=lambda c: bar.update(min(step, pairs - c * step)),
+        )
         values = values.reshape(n, S)
         finite = torch.isfinite(values).all(dim=1)
         if not bool(finite.all()):
@@ -559,16 +578,22 @@ class KernelShap(_FeatureMaskExplainer):
         features and ``n_samples``, so an example gets the same values alone or in a batch.
         ``None`` draws fresh entropy on every call.
     batch_size : int, optional, keyword-only
-        Perturbed inputs per model call; default 4096, fewer for large examples (at most
+        Perturbed inputs per model call; default 2048, fewer for large examples (at most
         ``2**24`` elements per call).
     backend : {"auto", "numpy", "numba", "torch"}, keyword-only
         Kernels of the design and the solve (see :func:`xai_fast.backends.get_backend`).
+    workers : int, optional, keyword-only
+        Chunks a module on the CPU evaluates at once, each on its own thread (default: torch's
+        thread count, at most 8; see :class:`xai_fast.ModelAdapter`). Pass 1 for a module whose
+        ``forward`` is not safe to run from several threads.
     """
 
-    _INIT_OPTIONS = ("model", "seed", "batch_size", "backend")
+    _INIT_OPTIONS = ("model", "seed", "batch_size", "backend", "workers")
 
-    def __init__(self, model, *, seed=None, batch_size=None, backend="auto", **kwargs):
-        super().__init__(model, seed, batch_size, kwargs)
+    def __init__(
+        self, model, *, seed=None, batch_size=None, backend="auto", workers=None, **kwargs
+    ):
+        super().__init__(model, seed, batch_size, workers, kwargs)
         self.backend = get_backend(backend, model_is_module=self.is_module)
 
     def attribute(
@@ -711,14 +736,24 @@ class Lime(_FeatureMaskExplainer):
         Width of the similarity kernel; larger widths weight the perturbations more evenly.
     alpha : float, default 1.0, keyword-only
         Ridge penalty (``>= 0``) on the coefficients; the intercept is not penalised.
+    workers : int, optional, keyword-only
+        As for :class:`KernelShap`.
     """
 
-    _INIT_OPTIONS = ("model", "seed", "batch_size", "kernel_width", "alpha")
+    _INIT_OPTIONS = ("model", "seed", "batch_size", "kernel_width", "alpha", "workers")
 
     def __init__(
-        self, model, *, seed=None, batch_size=None, kernel_width=0.25, alpha=1.0, **kwargs
+        self,
+        model,
+        *,
+        seed=None,
+        batch_size=None,
+        kernel_width=0.25,
+        alpha=1.0,
+        workers=None,
+        **kwargs,
     ):
-        super().__init__(model, seed, batch_size, kwargs)
+        super().__init__(model, seed, batch_size, workers, kwargs)
         if not _is_real(kernel_width) or not (0 < kernel_width < math.inf):
             raise ValueError(f"kernel_width must be a positive float; got {kernel_width!r}.")
         if not _is_real(alpha) or not (0 <= alpha < math.inf):
