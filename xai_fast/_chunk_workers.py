@@ -21,7 +21,7 @@ import threading
 __all__ = ["default_workers", "map_chunks", "per_thread_settings"]
 
 _POOL_PREFIX = "xai_fast-chunks"
-_POOL_SIZE = 7  # helpers besides the calling thread; ModelAdapter caps workers at 8
+_POOL_SIZE = 7  # helper threads besides the calling one: at most 8 workers
 _pool = None
 _pool_lock = threading.Lock()
 
