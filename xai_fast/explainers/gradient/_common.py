@@ -541,6 +541,22 @@ class _GradientAttribution:
         raise NotImplementedError
 
 
+class _BaselineAttribution(_GradientAttribution):
+    """A method that compares inputs with baselines: it can multiply by ``x - b`` and report
+    convergence deltas (IntegratedGradients, GradientShap)."""
+
+    def __init__(self, forward_func, multiply_by_inputs=True):
+        super().__init__(forward_func)
+        self._multiply_by_inputs = _check_flag(multiply_by_inputs, "multiply_by_inputs")
+
+    def has_convergence_delta(self) -> bool:
+        return True
+
+    @property
+    def multiplies_by_inputs(self) -> bool:
+        return self._multiply_by_inputs
+
+
 # ---------------------------------------------------------------------------- noisy copies
 def _noise_tunnel(method, xs, bs, call, delta, rngs, options, *, n, batch, stdevs, draw, g):
     """Run ``method`` on ``n`` noisy copies of every example, ``batch`` copies per call.

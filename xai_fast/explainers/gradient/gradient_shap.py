@@ -7,6 +7,7 @@ from __future__ import annotations
 import torch
 
 from ._common import (
+    _BaselineAttribution,
     _check_flag,
     _check_int,
     _check_seed,
@@ -48,7 +49,7 @@ class _InputBaselineXGradient(_GradientAttribution):
         return grads, (_delta(call, grads, xs, bs) if delta else None)
 
 
-class GradientShap(_GradientAttribution):
+class GradientShap(_BaselineAttribution):
     """Expected gradients: SHAP values approximated with gradients along random paths.
 
     Each of ``n_samples`` copies of an example adds Gaussian noise (``stdevs``) to it, draws a
@@ -70,17 +71,9 @@ class GradientShap(_GradientAttribution):
     _BASELINES = "distribution"
 
     def __init__(self, forward_func, multiply_by_inputs=True, *, seed=None):
-        super().__init__(forward_func)
-        self._multiply_by_inputs = _check_flag(multiply_by_inputs, "multiply_by_inputs")
+        super().__init__(forward_func, multiply_by_inputs)
         self.seed = _check_seed(seed)
         self._sample = _InputBaselineXGradient(forward_func, self._multiply_by_inputs)
-
-    def has_convergence_delta(self) -> bool:
-        return True
-
-    @property
-    def multiplies_by_inputs(self) -> bool:
-        return self._multiply_by_inputs
 
     def attribute(
         self,

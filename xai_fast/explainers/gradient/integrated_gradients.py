@@ -10,12 +10,12 @@ import numpy as np
 import torch
 
 from ._common import (
+    _BaselineAttribution,
     _check_flag,
     _check_int,
     _check_optional_int,
     _column,
     _delta,
-    _GradientAttribution,
     _gradients,
     _take,
 )
@@ -53,7 +53,7 @@ def _quadrature(method: str, n_steps: int) -> tuple[tuple[float, ...], tuple[flo
     return tuple(alphas), tuple(weights)
 
 
-class IntegratedGradients(_GradientAttribution):
+class IntegratedGradients(_BaselineAttribution):
     """Integrated gradients: ``(x - b) * integral_0^1 grad f(b + alpha (x - b)) d alpha``.
 
     The path points of every step and example are stacked into one batch of
@@ -73,15 +73,7 @@ class IntegratedGradients(_GradientAttribution):
     _BASELINES = "per_example"
 
     def __init__(self, forward_func, multiply_by_inputs=True):
-        super().__init__(forward_func)
-        self._multiply_by_inputs = _check_flag(multiply_by_inputs, "multiply_by_inputs")
-
-    def has_convergence_delta(self) -> bool:
-        return True
-
-    @property
-    def multiplies_by_inputs(self) -> bool:
-        return self._multiply_by_inputs
+        super().__init__(forward_func, multiply_by_inputs)
 
     def attribute(
         self,
