@@ -2,9 +2,30 @@
 
 from __future__ import annotations
 
+import math
+import numbers
+import sys
+
 import numpy as np
 
-__all__ = ["check_data", "check_link", "check_no_kwargs", "check_nsamples", "check_feature_names"]
+__all__ = [
+    "check_batch_size",
+    "check_data",
+    "check_feature_names",
+    "check_flag",
+    "check_int",
+    "check_link",
+    "check_model",
+    "check_no_kwargs",
+    "check_nsamples",
+    "check_positive_int",
+    "check_real",
+    "check_seed",
+    "check_target",
+    "check_workers",
+    "is_int",
+    "is_real",
+]
 
 
 def _is_pandas(obj) -> bool:
@@ -111,3 +132,147 @@ def check_no_kwargs(kwargs: dict, where: str, accepted) -> None:
             f"{where} got unexpected keyword argument(s) {sorted(kwargs)}; accepted: "
             f"{sorted(accepted)}."
         )
+
+
+# ---------------------------------------------------------------------------- scalars
+def is_int(value) -> bool:
+    """An integer that is not a bool (numpy integers included)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def is_real(value) -> bool:
+    """A real number that is not a bool (numpy scalars included)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def check_int(value, name: str, minimum: int = 1, *, hint: str = "") -> int:
+    """``value`` as an int ``>= minimum``; ValueError otherwise (``hint`` says what it means)."""
+    if not is_int(value) or value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}{hint}; got {value!r}.")
+    return int(value)
+
+
+def check_positive_int(value, name: str, *, or_none: bool = False):
+    """``value`` as an int ``>= 1`` (or ``None`` when ``or_none``); ValueError otherwise."""
+    if value is None and or_none:
+        return None
+    if not is_int(value) or value < 1:
+        alt = " or None" if or_none else ""
+        raise ValueError(f"{name} must be a positive int{alt}; got {value!r}.")
+    return int(value)
+
+
+def check_real(value, name: str, *, minimum: float = -math.inf, positive: bool = False) -> float:
+    """``value`` as a finite float, ``> 0`` when ``positive`` and ``>= minimum``."""
+    ok = is_real(value) and math.isfinite(value) and value >= minimum
+    if ok and positive:
+        ok = value > 0
+    if not ok:
+        want = "a positive float" if positive else f"a float >= {minimum:g}"
+        if not positive and minimum == -math.inf:
+            want = "a finite float"
+        raise ValueError(f"{name} must be {want}; got {value!r}.")
+    return float(value)
+
+
+def check_flag(value, name: str) -> bool:
+    """``True`` or ``False`` (numpy bools included); TypeError otherwise."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False; got {value!r}.")
+    return bool(value)
+
+
+def check_seed(seed, *, torch_generator: bool = False):
+    """``None``, an int or a numpy Generator (and a torch Generator when ``torch_generator``);
+    returned unchanged. TypeError otherwise."""
+    if seed is None or is_int(seed) or isinstance(seed, np.random.Generator):
+        return seed
+    torch = sys.modules.get("torch")
+    if torch_generator and torch is not None and isinstance(seed, torch.Generator):
+        return seed
+    kinds = (
+        "None, an int, a numpy.random.Generator or a torch.Generator"
+        if torch_generator
+        else "None, an int or a numpy.random.Generator"
+    )
+    raise TypeError(
+        f"seed must be {kinds}; got {type(seed).__name__}. Pass an integer such as seed=0 for "
+        "reproducible results."
+    )
+
+
+def check_batch_size(batch_size):
+    """Rows per model call: a positive int or ``None`` (the default)."""
+    return check_positive_int(batch_size, "batch_size", or_none=True)
+
+
+def check_workers(workers):
+    """Chunks evaluated side by side: a positive int or ``None`` (the default)."""
+    return check_positive_int(workers, "workers", or_none=True)
+
+
+def check_model(model, *, accepts: str):
+    """A ``torch.nn.Module`` or a callable; TypeError naming what it must map otherwise."""
+    torch = sys.modules.get("torch")
+    if (torch is not None and isinstance(model, torch.nn.Module)) or callable(model):
+        return model
+    raise TypeError(
+        f"model must be a torch.nn.Module or a callable mapping {accepts} to (n,) or (n, k) "
+        f"outputs; got {type(model).__name__}."
+    )
+
+
+# ---------------------------------------------------------------------------- targets
+def check_target(target, N: int, device=None):
+    """``target`` as an int64 tensor ``(N, m)``: ``m`` indices into the output axes after the
+    batch axis, for each of ``N`` examples; ``None`` stays ``None``.
+
+    Accepts an int, a tuple of ints (one index per output axis), a list of ``N`` ints or of
+    ``N`` equal-length tuples, or an integer tensor / array of one or ``N`` elements.
+    """
+    import torch
+
+    if target is None:
+        return None
+    if is_int(target):
+        T = torch.tensor([[int(target)]])
+    elif isinstance(target, tuple) and target and all(is_int(v) for v in target):
+        T = torch.tensor([[int(v) for v in target]])
+    elif isinstance(target, (torch.Tensor, np.ndarray)):
+        t = torch.as_tensor(target)
+        if t.is_floating_point() or t.is_complex() or t.dtype == torch.bool:
+            raise TypeError(
+                f"target must hold integer output indices; got a tensor of dtype {t.dtype}. "
+                "Pass e.g. target.long()."
+            )
+        if t.numel() == 1:
+            T = t.reshape(1, 1)
+        elif t.dim() == 1 and t.shape[0] == N:
+            T = t.reshape(N, 1)
+        else:
+            raise ValueError(
+                f"target has shape {tuple(t.shape)} but the inputs hold {N} examples; pass one "
+                f"int for all examples or {N} ints (one per example)."
+            )
+    elif isinstance(target, list):
+        if len(target) != N:
+            raise ValueError(
+                f"target is a list of {len(target)} but the inputs hold {N} examples; pass one "
+                "int (or tuple of ints) per example, or a single int for all."
+            )
+        if all(is_int(v) for v in target):
+            T = torch.tensor([[int(v)] for v in target], dtype=torch.int64).reshape(N, 1)
+        elif all(isinstance(v, tuple) and v and all(is_int(u) for u in v) for v in target) and (
+            len({len(v) for v in target}) == 1
+        ):
+            T = torch.tensor([[int(u) for u in v] for v in target])
+        else:
+            raise TypeError(
+                "a target list must hold ints, or tuples of ints of one length, one per example."
+            )
+    else:
+        raise TypeError(
+            "target must be None, an int, a tuple of ints, or a list / 1-D tensor with one int "
+            f"(or tuple of ints) per example; got {type(target).__name__}."
+        )
+    return T.to(device=device, dtype=torch.int64).expand(N, -1)
