@@ -70,3 +70,31 @@ def uniforms(keys: np.ndarray, counters: np.ndarray) -> np.ndarray:
             + (np.asarray(counters, dtype=np.uint64) + np.uint64(1)) * GOLDEN
         )
     return (bits >> _S11).astype(np.float64) * _TWO_M53
+
+
+# ---------------------------------------------------------------------------- stream ids
+# Every random stream of the package, in one table so that no two kinds of draw share one.
+# Ids below 2**32 are the complementary-pair streams of the Kernel SHAP design (stream ``p`` for
+# pair ``p``, in every backend); the others carry a four-letter tag in their high 32 bits.
+
+#: Kernel SHAP design: pair ``p`` draws from stream ``p`` (``0 <= p < 2**32``).
+KERNEL_PAIR_BASE = 0x00000000_00000000
+#: Leverage designs: subset size ``s`` draws from stream ``LEVERAGE_BASE + s`` ("LEVE").
+LEVERAGE_BASE = 0x4C455645_00000000
+#: Tabular LIME: which bin / category a sample takes ("LIME" 1), and where within it (2).
+LIME_PICK = 0x4C494D45_00000001
+LIME_WITHIN = 0x4C494D45_00000002
+#: Tensor LIME: the Bernoulli draws of its binary perturbations ("MASK" 1).
+LIME_MASK = 0x4D41534B_00000001
+#: Rounds of the ``tol`` stopping rule: round ``r >= 1`` is keyed by stream ``TOL_ROUND + r``
+#: ("ROUN").
+TOL_ROUND = 0x524F554E_00000000
+
+
+def round_seed(seed, round_: int) -> np.uint64:
+    """Seed of round ``round_`` of an adaptive estimator: round 0 is ``seed`` itself, later rounds
+    are independent keys drawn through :data:`TOL_ROUND`."""
+    seed = np.uint64(seed)
+    if round_ == 0:
+        return seed
+    return stream_keys(seed, np.array([TOL_ROUND + round_], dtype=np.uint64))[0]

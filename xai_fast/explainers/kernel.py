@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from .._rng import normalize_seed
+from .._rng import normalize_seed, round_seed
 from .._validation import check_no_kwargs, check_nsamples
 from ..links import apply_link
 from ..sampling import shap_design
@@ -295,7 +295,7 @@ class KernelExplainer(CoalitionExplainer):
         tot = total.reshape(-1)
         for round_ in range(64):
             plan = plan_leverage(M, budget)
-            key = np.uint64((int(seed) + round_) % 2**64)  # a fresh design per round
+            key = round_seed(seed, round_)  # a fresh design per round
             Z, w, block = design(M, key, plan.sizes, plan.pairs, plan.enumerated, N_BLOCKS)
             ey = game.evaluate(X, var_idx, Z, progress=not silent)  # (n_g, S, k)
             n_g, S, k = ey.shape

@@ -16,12 +16,12 @@ import itertools
 
 import numpy as np
 
-from .._rng import stream_keys, uniforms
+from .._rng import LEVERAGE_BASE, stream_keys, uniforms
 
 __all__ = ["STREAM_BASE", "leverage_design"]
 
 #: Streams of the sampled groups (far from the shap design's pair streams and LIME's).
-STREAM_BASE = 0x4C455645_00000000
+STREAM_BASE = LEVERAGE_BASE
 
 
 def leverage_design(M, seed, sizes, pairs, enumerated, n_blocks):

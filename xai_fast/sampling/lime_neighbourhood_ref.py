@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-from .._rng import stream_keys, uniforms
+from .._rng import LIME_PICK, LIME_WITHIN, stream_keys, uniforms
 
 __all__ = [
     "BINNED",
@@ -31,8 +31,8 @@ __all__ = [
 
 GAUSSIAN, CATEGORICAL, BINNED = 0, 1, 2
 #: Stream ids of the two draws per cell (far above the coalition design's pair streams).
-STREAM_PICK = 0x4C494D45_00000001
-STREAM_WITHIN = 0x4C494D45_00000002
+STREAM_PICK = LIME_PICK
+STREAM_WITHIN = LIME_WITHIN
 _HALF_ULP = 2.0**-54  # moves a uniform from [0, 1) into (0, 1)
 
 
