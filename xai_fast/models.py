@@ -12,6 +12,8 @@ import sys
 
 import numpy as np
 
+from ._validation import check_batch_size, check_workers
+
 __all__ = ["ModelAdapter", "is_torch_module"]
 
 
@@ -70,29 +72,21 @@ class ModelAdapter:
                 f"(n,) or (n, k) outputs; got {type(model).__name__}. For a scikit-learn "
                 "estimator pass its bound method, e.g. clf.predict_proba."
             )
-        if batch_size is not None:
-            if (
-                isinstance(batch_size, bool)
-                or not isinstance(batch_size, (int, np.integer))
-                or batch_size < 1
-            ):
-                raise ValueError(f"batch_size must be a positive int or None; got {batch_size!r}.")
-            batch_size = int(batch_size)
-        self.batch_size = batch_size
-        if workers is not None and (
-            isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1
-        ):
-            raise ValueError(f"workers must be a positive int or None; got {workers!r}.")
-        self.workers = None if workers is None else int(workers)
+        self.batch_size = check_batch_size(batch_size)
+        self.workers = check_workers(workers)
         self.check_finite = bool(check_finite)
         self.device = None
         self.input_dtype = None
         self.torch_dtype = None
+        self.param_device = None  # where a module's tensors live (None: it has none)
+        self.param_dtype = None  # a module's floating dtype (None: it has no floating tensors)
         if self.is_module:
             import torch
 
             tensors = list(model.parameters()) + list(model.buffers())
             floating = [t for t in tensors if t.is_floating_point()]
+            self.param_device = tensors[0].device if tensors else None
+            self.param_dtype = floating[0].dtype if floating else None
             tdtype = floating[0].dtype if floating else torch.get_default_dtype()
             self.device = (
                 torch.device(device)
@@ -110,7 +104,7 @@ class ModelAdapter:
         return self.batch_size if self.batch_size is not None else _default_batch_rows(d)
 
     def chunk_workers(self) -> int:
-        """How many chunks :class:`~xai_fast.masking.torch_game.TorchGame` evaluates at once:
+        """How many chunks a :class:`~xai_fast.masking.Game` evaluates at once:
         ``workers`` (default torch's thread count, at most 8) for a module on the CPU when
         torch runs on OpenMP (thread counts are then per-thread), else 1."""
         from ._chunk_workers import default_workers
@@ -177,17 +171,20 @@ class ModelAdapter:
         return out
 
     def call_tensor(self, t, check: bool = True):
-        """Run a module on a tensor already on its device, ``batch_size`` rows at a time;
-        returns its ``(n, k)`` output there.
+        """Run the model on a tensor ``(n, ...)`` already on its device, ``batch_size`` rows at
+        a time; returns its ``(n, k)`` output there.
 
-        Only the finiteness check synchronises with the device; ``check=False`` skips it.
+        A module must return a tensor; a callable may return anything numeric (it comes back
+        as a float64 tensor on ``t``'s device). Only the finiteness check synchronises with the
+        device; ``check=False`` skips it.
         """
         import torch
 
         n = t.shape[0]
         step = self.batch_rows(int(np.prod(t.shape[1:], dtype=np.int64)))  # values per row
+        fn = self.model if self.is_module else _tensor_outputs(self.model, t.device)
         with torch.inference_mode():
-            outs = _chunked_with_oom_retry(self.model, t, step)
+            outs = _chunked_with_oom_retry(fn, t, step)
         for out in outs:
             if not isinstance(out, torch.Tensor):
                 raise TypeError(
@@ -210,6 +207,13 @@ class ModelAdapter:
             )
         return out
 
+    def call_batch(self, batch):
+        """One chunk of perturbed rows, unchecked: a numpy array goes through :meth:`__call__`
+        (numpy ``(n, k)`` back), a tensor through :meth:`call_tensor` (a tensor back)."""
+        if isinstance(batch, np.ndarray):
+            return self(batch, check=False)
+        return self.call_tensor(batch, check=False)
+
     def __call__(self, X: np.ndarray, check: bool = True) -> np.ndarray:
         """Evaluate ``X`` ``(n, d)`` in chunks; returns float64 ``(n, k)``.
 
@@ -219,6 +223,27 @@ class ModelAdapter:
         outs = _chunked_with_oom_retry(lambda A: self.raw_call(A, check), X, rows)
         out = np.concatenate(outs) if len(outs) > 1 else outs[0]
         return out.reshape(len(X), -1)
+
+
+def _tensor_outputs(fn, device):
+    """``fn`` with a non-tensor output (numpy, list) turned into a float64 tensor on
+    ``device``."""
+
+    def call(t):
+        import torch
+
+        out = fn(t)
+        if isinstance(out, torch.Tensor):
+            return out
+        try:
+            return torch.as_tensor(np.asarray(out, dtype=np.float64), device=device)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"the model returned {type(out).__name__}; expected a tensor or array of shape "
+                f"({t.shape[0]},) or ({t.shape[0]}, k)."
+            ) from None
+
+    return call
 
 
 def _is_oom(err: BaseException) -> bool:

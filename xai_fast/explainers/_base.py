@@ -9,7 +9,7 @@ from ..backends import get_backend
 from ..background import as_background
 from ..explanation import Explanation
 from ..links import apply_link
-from ..masking import Game, varying_features
+from ..masking import BackgroundMasker, Game, varying_features
 from ..models import ModelAdapter
 
 
@@ -57,11 +57,12 @@ class CoalitionExplainer:
     def _game(self, X):
         """The game for rows ``X``: on the module's device for the torch backend."""
         if self.backend.name == "torch" and self.model.is_module:
-            from ..masking.torch_game import TorchGame
+            from ..masking.background_torch import BackgroundTorchMasker
 
-            return TorchGame(self.model, self.background, self.backend)
+            masker = BackgroundTorchMasker(self.model, self.background, self.backend)
+            return Game(self.model, masker)
         dtype = self.model.input_dtype or np.result_type(X.dtype, self.background.data.dtype)
-        return Game(self.model, self.background, self.backend, dtype)
+        return Game(self.model, BackgroundMasker(self.background, self.backend, dtype))
 
     def _outputs(self, X):
         """``link(f(X)) - link(base)`` as ``(n, k)``, and ``link(base)`` as ``(k,)``."""

@@ -149,7 +149,7 @@ class ExactExplainer(CoalitionExplainer):
                 per_chunk = max(1, self.max_memory // (3 * 8 * 2**M * k))
                 for s in range(0, len(rows), per_chunk):
                     r, vi = rows[s : s + per_chunk], var_idx[s : s + per_chunk]
-                    ey = game.evaluate(X[r], vi, Z, progress=not silent)  # (n_c, 2**M, k)
+                    ey = game.evaluate(Z, X[r], vi, progress=not silent)  # (n_c, 2**M, k)
                     if not isinstance(ey, np.ndarray):
                         ey = ey.cpu().numpy()
                     v = (

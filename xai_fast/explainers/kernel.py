@@ -297,7 +297,7 @@ class KernelExplainer(CoalitionExplainer):
             plan = plan_leverage(M, budget)
             key = round_seed(seed, round_)  # a fresh design per round
             Z, w, block = design(M, key, plan.sizes, plan.pairs, plan.enumerated, N_BLOCKS)
-            ey = game.evaluate(X, var_idx, Z, progress=not silent)  # (n_g, S, k)
+            ey = game.evaluate(Z, X, var_idx, progress=not silent)  # (n_g, S, k)
             n_g, S, k = ey.shape
             Y = apply_link(self.link, ey, what="model output averaged over the background")
             Y = Y.cpu().numpy() if hasattr(Y, "cpu") else Y
@@ -337,7 +337,7 @@ class KernelExplainer(CoalitionExplainer):
         ndarray, shape (n_g, M, k)
         """
         Z, w, plan = shap_design(self.backend, M, nsamples, seed)
-        ey = game.evaluate(X, var_idx, Z, progress=not silent)  # (n_g, S, k)
+        ey = game.evaluate(Z, X, var_idx, progress=not silent)  # (n_g, S, k)
         n_g, S, k = ey.shape
         what = "model output averaged over the background"
         Y = apply_link(self.link, ey, what=what)  # numpy, or a tensor on the model's device

@@ -1,0 +1,120 @@
+"""Game = model composed with a masker: the value of coalitions of many instances at once.
+
+One evaluation loop serves every masker (background rows for tables, a baseline and a feature
+mask for tensors): the (instance, coalition) pairs are cut into chunks of whole pairs that fill
+one model call, each chunk is built by the masker, evaluated by the :class:`ModelAdapter` and
+reduced by the masker into its slot of the result. On the CPU, a module's chunks run side by side
+(see :mod:`xai_fast._chunk_workers`).
+
+A masker is any object with ``pairs(model, Z, *instances) -> PairJob``; a :class:`PairJob` is
+the masker bound to one call's instances and coalitions.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from .._chunk_workers import map_chunks
+from .._progress import Progress
+from ..models import ModelAdapter
+
+__all__ = ["Game", "Masker", "PairJob"]
+
+
+class PairJob(Protocol):
+    """The perturbed inputs of ``pairs`` (instance, coalition) pairs and where their values go.
+
+    Attributes
+    ----------
+    pairs : int
+        ``n * S``: instance ``i``, coalition ``s`` is pair ``i * S + s``.
+    rows_per_pair : int
+        Model rows each pair needs (the background size for tables, 1 for tensors).
+    values_per_row : int
+        Input values of one model row (sizes the chunks).
+    workers : int
+        Chunks evaluated side by side.
+    """
+
+    pairs: int
+    rows_per_pair: int
+    values_per_row: int
+    workers: int
+
+    def fill(self, start: int, P: int, worker: int):
+        """The model inputs of pairs ``start .. start + P - 1``: ``(P * rows_per_pair, ...)``,
+        a numpy array or a tensor on the model's device (a per-``worker`` buffer may be reused).
+        """
+
+    def reduce(self, out, start: int, P: int) -> None:
+        """Store the values of those pairs from the model's outputs ``(P * rows_per_pair, k)``."""
+
+    def result(self):
+        """Every pair's value, ``(n, S, k)``; raises if the model returned NaN or inf."""
+
+
+class Masker(Protocol):
+    """What "feature absent" means: turns coalitions of instances into model inputs."""
+
+    def pairs(self, model: ModelAdapter, Z, *instances) -> PairJob: ...
+
+
+class Game:
+    """``model`` composed with ``masker``; :meth:`evaluate` values coalitions of instances.
+
+    Parameters
+    ----------
+    model : ModelAdapter
+    masker : Masker
+    """
+
+    def __init__(self, model: ModelAdapter, masker):
+        self.model = model
+        self.masker = masker
+
+    def __getattr__(self, name):  # the masker's helpers (to_device, B, ...) read through
+        if name in ("model", "masker"):
+            raise AttributeError(name)
+        return getattr(self.masker, name)
+
+    def evaluate(self, Z, *instances, progress: bool = False, label: str | None = None):
+        """Value of every (instance, coalition) pair.
+
+        Parameters
+        ----------
+        Z : ndarray of bool, shape (S, M)
+            Coalitions: ``True`` keeps the instance's feature, ``False`` masks it.
+        *instances
+            What the masker needs to know of the instances (rows and their varying columns
+            for tables; example indices for tensors).
+        progress : bool
+            Show a progress bar on long evaluations.
+        label : str, optional
+            Text of the progress bar.
+
+        Returns
+        -------
+        ndarray or torch.Tensor of float64, shape (n, S, k)
+            On the model's device for maskers that work there.
+        """
+        job = self.masker.pairs(self.model, Z, *instances)
+        pairs = job.pairs
+        per_chunk = max(1, self.model.batch_rows(job.values_per_row) // job.rows_per_pair)
+        n_chunks = -(-pairs // per_chunk)
+
+        def chunk(c, w):
+            start = c * per_chunk
+            P = min(per_chunk, pairs - start)
+            job.reduce(self.model.call_batch(job.fill(start, P, w)), start, P)
+
+        bar = Progress(pairs, label or "xai_fast: evaluating coalitions", enabled=progress)
+        try:
+            map_chunks(
+                chunk,
+                n_chunks,
+                min(job.workers, n_chunks),
+                on_done=lambda c: bar.update(min(per_chunk, pairs - c * per_chunk)),
+            )
+        finally:
+            bar.close()
+        return job.result()
