@@ -15,9 +15,9 @@ __version__ = "0.1.0"
 
 # Tensor explainers import torch; they load on first use so that ``import xai_fast`` stays light.
 _LAZY = {
-    "KernelShap": ".explainers.feature_mask",
-    "Lime": ".explainers.feature_mask",
-    "grid_feature_mask": ".explainers.feature_mask",
+    "KernelShap": ".explainers.tensor_kernel_shap",
+    "Lime": ".explainers.tensor_lime",
+    "grid_feature_mask": ".masking.feature_masks",
     "IntegratedGradients": ".explainers.gradient",
     "Saliency": ".explainers.gradient",
     "InputXGradient": ".explainers.gradient",

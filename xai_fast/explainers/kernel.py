@@ -7,24 +7,22 @@ solved for all rows and outputs at once.
 
 from __future__ import annotations
 
-import contextlib
-import warnings
-
 import numpy as np
 
 from .._rng import normalize_seed, round_seed
+from .._runtime.blas import single_threaded_blas
 from .._validation import check_no_kwargs, check_nsamples
 from ..links import apply_link
 from ..sampling import shap_design
 from ..sampling.leverage_plan import plan_leverage
 from ..sampling.plan import plan_design
+from ..solvers.constrained_wls import solve_constrained_wls
 from ..solvers.feature_selection import (
     DEFAULT_L1_REG,
     check_l1_reg,
     select_features,
     selection_active,
 )
-from ..solvers.kernel_wls_ref import constrained_lstsq
 from ..solvers.kernel_wls_ref import constrained_wls as constrained_wls_ref
 from ..solvers.poly_wls import n_terms, poly_wls
 from ._base import CoalitionExplainer
@@ -45,20 +43,6 @@ MAX_TOL_BUDGET = 2**17
 #: extra variance outweighed the bias removed, on a strongly nonlinear 12-feature MLP).
 MAX_CUBIC_TERMS = 3000
 CUBIC_SAMPLES_PER_TERM = 2.5
-
-
-def single_threaded_blas():
-    """Run the (small) solve on one BLAS thread.
-
-    A multi-threaded BLAS keeps its threads spinning after each call; on a small machine
-    they then compete with the model's own threads for the next evaluation (measured: 2x
-    slower model calls right after a threaded solve on 2 cores).
-    """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - shipped with scikit-learn
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 class KernelExplainer(CoalitionExplainer):
@@ -360,24 +344,10 @@ class KernelExplainer(CoalitionExplainer):
         return phi.reshape(M, n_g, k).transpose(1, 0, 2)
 
     def _solve(self, Zf, w, Y, tot):
-        if isinstance(Y, np.ndarray):
-            Y = np.ascontiguousarray(Y)
-            if not np.isfinite(Y).all():
-                # Only with check_finite=False: Numba's solver refuses NaN; numpy's propagates
-                # it to the affected rows, which is what the user asked for.
-                return constrained_wls_ref(Zf, w, Y, tot)
-        try:
-            with single_threaded_blas():
-                return self.backend.constrained_wls(Zf, w, Y, tot)
-        except np.linalg.LinAlgError:
-            warnings.warn(
-                "The Kernel SHAP regression is singular; using a least-squares solution. "
-                "Raise nsamples, use l1_reg='num_features(k)', or group features.",
-                RuntimeWarning,
-                stacklevel=4,
-            )
-            as_np = [a.cpu().numpy() if hasattr(a, "cpu") else a for a in (Zf, w, Y, tot)]
-            return constrained_lstsq(*as_np)
+        return solve_constrained_wls(
+            self.backend.constrained_wls, Zf, w, Y, tot,
+            hint="Raise nsamples, use l1_reg='num_features(k)', or group features.",
+        )  # fmt: skip
 
     @staticmethod
     def _solve_selected(Zf, w, Y, tot, l1_reg):
@@ -390,10 +360,10 @@ class KernelExplainer(CoalitionExplainer):
                 phi[keep[0], r] = tot[r]
             elif len(keep) > 1:
                 Zk = np.ascontiguousarray(Zf[:, keep])
-                try:
-                    sol = constrained_wls_ref(Zk, w, Y[:, r : r + 1], tot[r : r + 1])
-                except np.linalg.LinAlgError:
-                    sol = constrained_lstsq(Zk, w, Y[:, r : r + 1], tot[r : r + 1])
+                sol = solve_constrained_wls(
+                    constrained_wls_ref, Zk, w, Y[:, r : r + 1], tot[r : r + 1], hint="",
+                    warn=False,
+                )  # fmt: skip
                 phi[keep, r] = sol[:, 0]
         return phi
 

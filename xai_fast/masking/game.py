@@ -20,6 +20,8 @@ from ..models import ModelAdapter
 
 __all__ = ["Game", "Masker", "PairJob"]
 
+_LABEL = "xai_fast: evaluating coalitions"
+
 
 class PairJob(Protocol):
     """The perturbed inputs of ``pairs`` (instance, coalition) pairs and where their values go.
@@ -77,7 +79,7 @@ class Game:
             raise AttributeError(name)
         return getattr(self.masker, name)
 
-    def evaluate(self, Z, *instances, progress: bool = False, label: str | None = None):
+    def evaluate(self, Z, *instances, progress=False, label: str | None = None):
         """Value of every (instance, coalition) pair.
 
         Parameters
@@ -87,8 +89,9 @@ class Game:
         *instances
             What the masker needs to know of the instances (rows and their varying columns
             for tables; example indices for tensors).
-        progress : bool
-            Show a progress bar on long evaluations.
+        progress : bool or Progress
+            Show a progress bar on long evaluations; a :class:`~xai_fast._progress.Progress`
+            is advanced (and left open) instead, for a bar over several evaluations.
         label : str, optional
             Text of the progress bar.
 
@@ -107,7 +110,8 @@ class Game:
             P = min(per_chunk, pairs - start)
             job.reduce(self.model.call_batch(job.fill(start, P, w)), start, P)
 
-        bar = Progress(pairs, label or "xai_fast: evaluating coalitions", enabled=progress)
+        shared = isinstance(progress, Progress)
+        bar = progress if shared else Progress(pairs, label or _LABEL, enabled=bool(progress))
         try:
             map_chunks(
                 chunk,
@@ -116,5 +120,6 @@ class Game:
                 on_done=lambda c: bar.update(min(per_chunk, pairs - c * per_chunk)),
             )
         finally:
-            bar.close()
+            if not shared:
+                bar.close()
         return job.result()

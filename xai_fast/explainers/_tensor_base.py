@@ -1,0 +1,126 @@
+"""What the tensor perturbation explainers share: the captum-style front door and the pipeline.
+
+``attribute`` = ModelAdapter -> TensorMasker (inputs, baselines, feature mask) -> one design per
+distinct number of features ``M`` -> Game.evaluate -> the subclass's solver -> every element
+carries its feature's value. A subclass supplies ``_design`` and ``_solve`` only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .._chunk_workers import default_workers
+from .._progress import Progress
+from .._rng import normalize_seed
+from .._validation import (
+    check_batch_size,
+    check_model,
+    check_no_kwargs,
+    check_seed,
+    check_workers,
+    is_int,
+)
+from ..masking import Game
+from ..masking.tensor_masker import TensorMasker
+from ..models import ModelAdapter, is_torch_module
+
+# captum arguments without an equivalent here, and what to do instead
+_CAPTUM_ONLY = {
+    "additional_forward_args": "wrap the model instead, e.g. lambda x: model(x, *args)",
+    "perturbations_per_eval": "pass batch_size=... to the constructor (rows per model call)",
+    "return_input_shape": "attributions always have the inputs' shape",
+}
+
+
+class TensorPerturbationExplainer:
+    """Model handling, input checks and the batched evaluation of binary designs.
+
+    Parameters
+    ----------
+    model : torch.nn.Module or callable
+        Maps a tensor ``(n, ...)`` to ``(n,)`` or ``(n, k)`` outputs.
+    seed : int, numpy Generator or None
+    batch_size : int or None
+        Perturbed inputs per model call (default: :class:`ModelAdapter`'s rule).
+    workers : int or None
+        Chunks a module on the CPU evaluates at once.
+    kwargs : dict
+        Unknown constructor arguments (refused).
+    """
+
+    _INIT_OPTIONS: tuple = ("model", "seed", "batch_size", "workers")
+    _CALL_OPTIONS = (
+        "inputs",
+        "baselines",
+        "target",
+        "feature_mask",
+        "n_samples",
+        "show_progress",
+        "patch_size",
+    )
+
+    def __init__(self, model, seed, batch_size, workers, kwargs):
+        check_no_kwargs(kwargs, f"{type(self).__name__}()", self._INIT_OPTIONS)
+        self.workers = check_workers(workers)
+        check_model(model, accepts="a tensor (N, ...)")
+        normalize_seed(0 if seed is None else check_seed(seed))  # validate the type now
+        self.model = model
+        self.is_module = is_torch_module(model)
+        self.seed = seed
+        self.batch_size = check_batch_size(batch_size)
+        self.adapter = ModelAdapter(model, batch_size=self.batch_size, workers=self.workers)
+
+    def _chunk_workers(self, device) -> int:
+        """Chunks evaluated at once on ``device``: several for a module on the CPU."""
+        return default_workers(self.is_module, device, self.workers)
+
+    # ------------------------------------------------------------------ to override
+    def _design(self, M: int, n_samples, seed):
+        """``(Z (S, M) bool, extra)`` for examples with ``M`` features."""
+        raise NotImplementedError
+
+    def _solve(self, values: torch.Tensor, Z: np.ndarray, extra) -> torch.Tensor:
+        """Attributions ``(n, M)`` from the coalition values ``(n, S)``."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ the pipeline
+    @classmethod
+    def _check_call_kwargs(cls, kwargs) -> None:
+        for name, hint in _CAPTUM_ONLY.items():
+            if name in kwargs:
+                raise TypeError(f"{name} is captum's argument and is not supported here; {hint}.")
+        check_no_kwargs(kwargs, f"{cls.__name__}.attribute()", cls._CALL_OPTIONS)
+
+    @staticmethod
+    def _check_n_samples(n_samples):
+        if isinstance(n_samples, str) and n_samples == "auto":
+            return n_samples
+        if is_int(n_samples) and n_samples >= 2:
+            return int(n_samples)
+        raise ValueError(f"n_samples must be 'auto' or an int >= 2; got {n_samples!r}.")
+
+    def _attribute(
+        self, inputs, baselines, target, feature_mask, n_samples, show_progress, patch_size, kwargs
+    ) -> torch.Tensor:
+        """The whole ``attribute`` call; returns attributions of the inputs' shape."""
+        self._check_call_kwargs(kwargs)
+        n_samples = self._check_n_samples(n_samples)
+        masker = TensorMasker.from_inputs(
+            self.adapter, inputs, baselines, target, feature_mask, patch_size
+        )
+        seed = normalize_seed(self.seed)
+        designs = [(rows, *self._design(M, n_samples, seed)) for M, rows in masker.groups()]
+        N, D = masker.X.shape
+        attr = torch.zeros((N, D), dtype=torch.float64, device=masker.X.device)
+        game = Game(self.adapter, masker)
+        total = sum(len(rows) * len(Z) for rows, Z, _ in designs)
+        bar = Progress(total, f"xai_fast: {type(self).__name__}", enabled=show_progress)
+        try:
+            with self.adapter.evaluating():
+                for rows, Z, extra in designs:
+                    values = game.evaluate(Z, rows, progress=bar)[:, :, 0]  # (n, S)
+                    masker.spread(self._solve(values, Z, extra), rows, attr)
+        finally:
+            bar.close()
+        return attr.reshape((N,) + masker.example_shape).to(masker.out_device, masker.out_dtype)

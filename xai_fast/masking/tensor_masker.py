@@ -1,0 +1,239 @@
+"""The tensor masker: absent features take the baseline's elements.
+
+Inputs ``(N, ...)``, baselines and a feature mask are checked and flattened once to ``(rows, D)``
+on the model's device; coalition ``z`` of example ``i`` is ``where(z[mask_i], x_i, baseline_i)``,
+and its value is the model's output at example ``i``'s target.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import torch
+
+from .._validation import check_target
+from ..models import ModelAdapter
+from .feature_masks import compact_ids, grid_feature_mask, per_example, rows_of
+
+__all__ = ["TensorMasker", "TensorTarget"]
+
+
+class TensorTarget:
+    """The output column of every example; checked against the model's outputs once.
+
+    Parameters
+    ----------
+    target : None, int, or a list / 1-D tensor of ``N`` ints
+    N : int
+    device : torch.device
+    """
+
+    def __init__(self, target, N: int, device):
+        self.checked = False
+        T = check_target(target, N, device)
+        if T is not None and T.shape[1] != 1:
+            raise ValueError(
+                f"target holds {T.shape[1]} indices per example, but perturbation methods explain "
+                "models with outputs (N,) or (N, k): pass one output column per example."
+            )
+        self.t = None if T is None else T[:, 0].contiguous()
+        if self.t is not None:
+            self.lo, self.hi = int(self.t.min()), int(self.t.max())
+
+    def select(self, out: torch.Tensor, i: torch.Tensor) -> torch.Tensor:
+        """The targeted column of ``out`` ``(P, k)`` for examples ``i`` ``(P,)``, as float64."""
+        k = out.shape[1]
+        if not self.checked:
+            if self.t is None and k != 1:
+                raise ValueError(
+                    f"the model returns {k} outputs per example and target is None; pass "
+                    "target=<output column> (an int, or one int per example)."
+                )
+            if self.t is not None and (self.lo < 0 or self.hi >= k):
+                bad = self.lo if self.lo < 0 else self.hi
+                raise ValueError(
+                    f"target {bad} is out of range for a model with {k} output(s) per example; "
+                    f"targets must lie in 0..{k - 1}."
+                )
+            self.checked = True
+        col = out[:, 0] if self.t is None else out.gather(1, self.t[i][:, None])[:, 0]
+        return col.to(torch.float64)
+
+
+class TensorMasker:
+    """Examples, baselines and feature ids of one call, flattened to ``(rows, D)``.
+
+    Build with :meth:`from_inputs`. ``X`` is ``(N, D)``; ``B`` and ``mask`` are ``(1, D)`` when
+    shared by every example, else ``(N, D)``; ``mask`` holds ids ``0..M[i]-1``; ``M`` is
+    ``(N,)``.
+    """
+
+    def __init__(self, X, B, mask, M, target, example_shape, out_dtype, out_device):
+        self.X, self.B, self.mask, self.M = X, B, mask, M
+        self.target = target
+        self.example_shape = example_shape
+        self.out_dtype, self.out_device = out_dtype, out_device
+
+    @classmethod
+    def from_inputs(
+        cls, model: ModelAdapter, inputs, baselines, target, feature_mask, patch_size
+    ) -> TensorMasker:
+        """Check captum-style arguments (see :meth:`xai_fast.KernelShap.attribute`).
+
+        Floating inputs are cast to a module's floating dtype and everything is moved to its
+        device (a callable's: the inputs' device).
+        """
+        x = _check_inputs(inputs)
+        device = model.param_device if model.param_device is not None else x.device
+        floating = model.param_dtype is not None and x.is_floating_point()
+        dtype = model.param_dtype if floating else x.dtype
+        N = x.shape[0]
+        B = _baselines(baselines, x).to(device, dtype)
+        ids, M = compact_ids(_feature_mask(feature_mask, patch_size, x))
+        out_dtype = (
+            torch.promote_types(x.dtype, torch.float32) if x.is_floating_point() else torch.float32
+        )
+        return cls(
+            X=x.reshape(N, -1).to(device, dtype),
+            B=B,
+            mask=ids.to(device),
+            M=np.broadcast_to(M, (N,)),
+            target=TensorTarget(target, N, device),
+            example_shape=tuple(x.shape[1:]),
+            out_dtype=out_dtype,
+            out_device=x.device,
+        )
+
+    def groups(self) -> list[tuple[int, np.ndarray]]:
+        """Examples grouped by their number of features: ``[(M, rows)]``."""
+        return [(int(M), np.nonzero(self.M == M)[0]) for M in np.unique(self.M)]
+
+    def spread(self, coef: torch.Tensor, rows: np.ndarray, attr: torch.Tensor) -> None:
+        """Give every element of examples ``rows`` its feature's value from ``coef`` ``(n, M)``
+        (into ``attr`` ``(N, D)``)."""
+        rows_t = torch.as_tensor(rows, device=attr.device)
+        attr[rows_t] = torch.gather(coef, 1, rows_of(self.mask, rows_t))
+
+    def pairs(self, model: ModelAdapter, Z, rows) -> _TensorPairs:
+        """The pairs of examples ``rows`` ``(n,)`` and coalitions ``Z`` ``(S, M)``."""
+        return _TensorPairs(self, model, Z, rows)
+
+
+class _TensorPairs:
+    """One call's (example, coalition) pairs: one model row per pair."""
+
+    rows_per_pair = 1
+
+    def __init__(self, masker: TensorMasker, model: ModelAdapter, Z, rows):
+        dev = masker.X.device
+        self.masker = masker
+        self.rows = np.asarray(rows)
+        self.rows_t = torch.as_tensor(self.rows, device=dev)
+        self.Z = torch.as_tensor(Z, device=dev)
+        self.S = self.Z.shape[0]
+        self.pairs = len(self.rows) * self.S
+        self.values_per_row = masker.X.shape[1]
+        self.workers = model.chunk_workers()
+        self.values = torch.empty(self.pairs, dtype=torch.float64, device=dev)
+
+    def _examples(self, start: int, P: int):
+        """Example of each pair ``start .. start + P - 1`` ``(P,)``, its coalition ``(P,)``, and
+        the one example they all belong to (``None`` when they span several)."""
+        p = torch.arange(start, start + P, device=self.values.device)
+        stop = start + P
+        r = int(self.rows[start // self.S]) if start // self.S == (stop - 1) // self.S else None
+        return self.rows_t[p // self.S], p % self.S, r
+
+    def fill(self, start: int, P: int, worker: int) -> torch.Tensor:
+        m = self.masker
+        i, s, r = self._examples(start, P)
+        # most chunks lie within one example: its row is broadcast instead of copied
+        keep = torch.gather(self.Z[s], 1, rows_of(m.mask, i, r))  # (P, D)
+        batch = torch.where(keep, rows_of(m.X, i, r), rows_of(m.B, i, r))
+        return batch.reshape((P,) + m.example_shape)
+
+    def reduce(self, out: torch.Tensor, start: int, P: int) -> None:
+        i = self.rows_t[torch.arange(start, start + P, device=self.values.device) // self.S]
+        self.values[start : start + P] = self.masker.target.select(out, i)
+
+    def result(self) -> torch.Tensor:
+        """``(n, S, 1)``; raises on NaN or inf."""
+        values = self.values.reshape(len(self.rows), self.S)
+        finite = torch.isfinite(values).all(dim=1)
+        if not bool(finite.all()):
+            bad = self.rows[~finite.cpu().numpy()]
+            raise ValueError(
+                f"the model returned non-finite values (NaN or inf) on perturbed inputs of "
+                f"{len(bad)} example(s) (first: {bad[:5].tolist()}). Check the model on the "
+                "baselines and on mixtures of inputs and baselines."
+            )
+        return values[:, :, None]
+
+
+# ---------------------------------------------------------------------------- input checks
+def _check_inputs(inputs) -> torch.Tensor:
+    if isinstance(inputs, (tuple, list)):
+        raise TypeError(
+            "inputs must be one tensor (N, ...); several input tensors are not supported. "
+            "Concatenate them, or wrap the model so that it takes one tensor."
+        )
+    if not isinstance(inputs, torch.Tensor):
+        raise TypeError(
+            f"inputs must be a torch.Tensor of shape (N, ...); got {type(inputs).__name__}. "
+            "Convert with torch.as_tensor(inputs)."
+        )
+    if inputs.dim() < 2 or inputs.shape[0] == 0 or inputs[0].numel() == 0:
+        raise ValueError(
+            f"inputs must have shape (N, ...) with N >= 1 examples of at least one element; "
+            f"got shape {tuple(inputs.shape)}. Add a batch axis with inputs.unsqueeze(0)."
+        )
+    if inputs.is_complex():
+        raise TypeError(f"inputs must be real-valued; got dtype {inputs.dtype}.")
+    return inputs.detach()
+
+
+def _baselines(baselines, x: torch.Tensor) -> torch.Tensor:
+    """The value of an element whose feature is absent, ``(1 or N, D)``."""
+    allowed = (
+        f"a scalar, one example {tuple(x.shape[1:])}, or one baseline per example {tuple(x.shape)}"
+    )
+    if baselines is None:
+        b = torch.zeros((), dtype=x.dtype, device=x.device)
+    elif isinstance(baselines, numbers.Number) and not isinstance(baselines, complex):
+        b = torch.tensor(baselines, dtype=x.dtype, device=x.device)
+    elif isinstance(baselines, (torch.Tensor, np.ndarray)):
+        b = torch.as_tensor(baselines, device=x.device).detach()
+    else:
+        raise TypeError(f"baselines must be None, {allowed}; got {type(baselines).__name__}.")
+    return per_example(b, x, "baselines", allowed)
+
+
+def _feature_mask(feature_mask, patch_size, x: torch.Tensor) -> torch.Tensor:
+    """Integer feature ids ``(1 or N, D)``: the given mask, or the default grid."""
+    if feature_mask is None:
+        m = grid_feature_mask(x.shape, patch_size)
+    else:
+        if patch_size is not None:
+            raise ValueError(
+                "patch_size shapes the default feature mask; pass either feature_mask or "
+                "patch_size, not both."
+            )
+        if not isinstance(feature_mask, (torch.Tensor, np.ndarray)):
+            raise TypeError(
+                "feature_mask must be an integer tensor broadcastable to the inputs; got "
+                f"{type(feature_mask).__name__}."
+            )
+        m = torch.as_tensor(feature_mask)
+        if m.is_floating_point() or m.is_complex() or m.dtype == torch.bool:
+            raise TypeError(
+                f"feature_mask must hold integer feature ids; got dtype {m.dtype}. Convert "
+                "with feature_mask.long()."
+            )
+    return per_example(
+        m.to(x.device, torch.int64),
+        x,
+        "feature_mask",
+        f"integer ids of shape {tuple(x.shape[1:])}, {tuple(x.shape)} or broadcastable to "
+        "them (e.g. (1, 1, H, W) for all channels of (N, C, H, W) images)",
+    )

@@ -1,0 +1,31 @@
+"""LIME's binary perturbations of ``M`` features and their similarity weights (tensor LIME)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._rng import LIME_MASK, stream_keys, uniforms
+
+__all__ = ["lime_binary_design"]
+
+
+def lime_binary_design(M: int, S: int, seed, kernel_width: float):
+    """LIME's binary perturbations and their similarity weights.
+
+    Row 0 is all ones (the example itself); every other entry is ``u < 0.5`` for draw
+    ``s * M + j`` of stream :data:`xai_fast._rng.LIME_MASK`, so the design depends only on the
+    seed, ``M`` and ``S`` (and a smaller ``S`` gives a prefix of a larger one).
+
+    Returns
+    -------
+    Z : ndarray of bool, shape (S, M)
+    w : ndarray of float64, shape (S,)
+        ``exp(-d**2 / (2 * kernel_width**2))`` with ``d = 1 - sqrt(|z| / M)`` the cosine
+        distance between ``z`` and all ones.
+    """
+    key = stream_keys(seed, np.array([LIME_MASK], dtype=np.uint64))[0]
+    counters = np.arange((S - 1) * M, dtype=np.uint64).reshape(S - 1, M)
+    Z = np.ones((S, M), dtype=bool)
+    Z[1:] = uniforms(key, counters) < 0.5
+    d = 1.0 - np.sqrt(Z.sum(axis=1) / M)
+    return Z, np.exp(-(d**2) / (2.0 * kernel_width**2))
