@@ -1,30 +1,64 @@
 """Kernel backends behind one picker: ``"numpy"`` (reference), ``"numba"`` and ``"torch"``.
 
-Every backend exposes the same kernels with the same signatures:
-``kernel_design``, ``constrained_wls``, ``fill_masked_rows`` and ``background_mean``.
-``"torch"`` is the C++ extension ``xai_fast._C`` and is listed only when it loads.
+Every backend exports every kernel of :data:`KERNELS` under the reference's name and signature.
+``"torch"`` is the C++ extension ``xai_fast._C`` (listed only when it loads); it has C++ ops for
+the Kernel SHAP design, masking, background means and solve, and runs the other kernels (host
+work: the leverage and LIME samplers, LIME's rows and surrogate fits, lasso) with Numba's
+implementation. ``Backend.implementations`` says which implementation each kernel runs, and a
+backend pickles as its name, so a worker process loads its own copy of the kernels.
 """
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-__all__ = ["Backend", "available", "get_backend"]
+__all__ = ["KERNELS", "Backend", "available", "get_backend"]
 
 _KNOWN = ("numpy", "numba", "torch")
+
+#: Kernel name -> module (under ``xai_fast``) of its numpy reference; the Numba kernel lives in
+#: the sibling module ``..._numba`` under the same name and signature.
+KERNELS = {
+    "kernel_design": "sampling.kernel_design_ref",
+    "leverage_design": "sampling.leverage_design_ref",
+    "sample_neighbourhood": "sampling.lime_neighbourhood_ref",
+    "fill_masked_rows": "masking.fill_ref",
+    "background_mean": "masking.fill_ref",
+    "interpretable_rows": "masking.lime_rows_ref",
+    "constrained_wls": "solvers.kernel_wls_ref",
+    "weighted_moments": "solvers.lime_ridge_ref",
+    "select_features": "solvers.lime_ridge_ref",
+    "ridge_fit": "solvers.lime_ridge_ref",
+    "lasso_path_support": "solvers.lasso_path_ref",
+}
+#: Kernels with a C++ op in the ``"torch"`` backend (the others run Numba's).
+TORCH_OPS = ("kernel_design", "fill_masked_rows", "background_mean", "constrained_wls")
 
 
 @dataclass(frozen=True)
 class Backend:
-    """The kernels of one backend."""
+    """The kernels of one backend; ``implementations[kernel]`` names the backend whose
+    implementation runs (``"numba"`` for the host kernels of ``"torch"``)."""
 
     name: str
     kernel_design: Callable
-    constrained_wls: Callable
+    leverage_design: Callable
+    sample_neighbourhood: Callable
     fill_masked_rows: Callable
     background_mean: Callable
+    interpretable_rows: Callable
+    constrained_wls: Callable
+    weighted_moments: Callable
+    select_features: Callable
+    ridge_fit: Callable
+    lasso_path_support: Callable
+    implementations: dict = field(default_factory=dict, compare=False)
+
+    def __reduce__(self):  # pickles as its name: compiled kernels are not sent around
+        return (get_backend, (self.name,))
 
 
 def available() -> list[str]:
@@ -37,6 +71,16 @@ def available() -> list[str]:
     if extension_status()[0]:
         names.append("torch")
     return names
+
+
+def _kernel(kernel: str, impl: str) -> Callable:
+    """Kernel ``kernel`` of implementation ``impl`` (``"numpy"``, ``"numba"`` or ``"torch"``)."""
+    if impl == "torch":
+        return getattr(importlib.import_module(".torch_ops", __name__), kernel)
+    module = KERNELS[kernel]
+    if impl == "numba":
+        module = module[: -len("_ref")] + "_numba"
+    return getattr(importlib.import_module(f"..{module}", __name__), kernel)
 
 
 def get_backend(name: str = "auto", *, model_is_module: bool = False) -> Backend:
@@ -59,36 +103,7 @@ def get_backend(name: str = "auto", *, model_is_module: bool = False) -> Backend
 
         why = f" ({extension_status()[1]})" if name == "torch" else ""
         raise ValueError(f"backend {name!r} is not available here{why}; available: {names}.")
-    if name == "numpy":
-        from ..masking import fill_ref
-        from ..sampling import kernel_design_ref
-        from ..solvers import kernel_wls_ref
-
-        return Backend(
-            "numpy",
-            kernel_design_ref.kernel_design,
-            kernel_wls_ref.constrained_wls,
-            fill_ref.fill_masked_rows,
-            fill_ref.background_mean,
-        )
-    if name == "numba":
-        from ..masking import fill_numba
-        from ..sampling import kernel_design_numba
-        from ..solvers import kernel_wls_numba
-
-        return Backend(
-            "numba",
-            kernel_design_numba.kernel_design,
-            kernel_wls_numba.constrained_wls,
-            fill_numba.fill_masked_rows,
-            fill_numba.background_mean,
-        )
-    from . import torch_ops
-
+    impls = {k: name if name != "torch" or k in TORCH_OPS else "numba" for k in KERNELS}
     return Backend(
-        "torch",
-        torch_ops.kernel_design,
-        torch_ops.constrained_wls,
-        torch_ops.fill_masked_rows,
-        torch_ops.background_mean,
+        name, **{k: _kernel(k, impl) for k, impl in impls.items()}, implementations=impls
     )

@@ -270,11 +270,7 @@ class KernelExplainer(CoalitionExplainer):
         -------
         phi, std : ndarray, shape (n_g, M, k); ``std`` is ``None`` without error bars or tol
         """
-        from ..sampling import leverage_design_numba, leverage_design_ref
-
-        design = (
-            leverage_design_ref if self.backend.name == "numpy" else leverage_design_numba
-        ).leverage_design
+        design = self.backend.leverage_design
         budget = plan_leverage(M, nsamples).nsamples
         tot = total.reshape(-1)
         for round_ in range(64):
