@@ -33,6 +33,30 @@ _CAPTUM_ONLY = {
 }
 
 
+def attribute_method(doc: str):
+    """captum's ``attribute`` signature for a tensor perturbation explainer, documented by
+    ``doc``; it runs :meth:`TensorPerturbationExplainer._attribute`."""
+
+    def attribute(
+        self,
+        inputs,
+        baselines=None,
+        target=None,
+        *,
+        feature_mask=None,
+        n_samples="auto",
+        show_progress=False,
+        patch_size=None,
+        **kwargs,
+    ) -> torch.Tensor:
+        return self._attribute(
+            inputs, baselines, target, feature_mask, n_samples, show_progress, patch_size, kwargs
+        )
+
+    attribute.__doc__ = doc
+    return attribute
+
+
 class TensorPerturbationExplainer:
     """Model handling, input checks and the batched evaluation of binary designs.
 

@@ -12,7 +12,7 @@ import torch
 from ..backends import get_backend
 from ..sampling import shap_design
 from ..solvers.constrained_wls import solve_constrained_wls
-from ._tensor_base import TensorPerturbationExplainer
+from ._tensor_base import TensorPerturbationExplainer, attribute_method
 
 __all__ = ["KernelShap"]
 
@@ -64,18 +64,7 @@ class KernelShap(TensorPerturbationExplainer):
         super().__init__(model, seed, batch_size, workers, kwargs)
         self.backend = get_backend(backend, model_is_module=self.is_module)
 
-    def attribute(
-        self,
-        inputs,
-        baselines=None,
-        target=None,
-        *,
-        feature_mask=None,
-        n_samples="auto",
-        show_progress=False,
-        patch_size=None,
-        **kwargs,
-    ) -> torch.Tensor:
+    attribute = attribute_method(
         """Kernel SHAP value of every feature, spread over the feature's elements.
 
         Parameters
@@ -108,9 +97,7 @@ class KernelShap(TensorPerturbationExplainer):
             to ``f(x) - f(baseline)``. On the inputs' device; float64 for float64 inputs,
             float32 otherwise.
         """
-        return self._attribute(
-            inputs, baselines, target, feature_mask, n_samples, show_progress, patch_size, kwargs
-        )
+    )
 
     def _design(self, M: int, n_samples, seed):
         """[full, empty, shap's design...] and the design's weights (``None`` for one player,

@@ -12,7 +12,7 @@ import torch
 from .._validation import check_real
 from ..sampling.lime_binary import lime_binary_design
 from ..solvers.ridge import weighted_ridge
-from ._tensor_base import TensorPerturbationExplainer
+from ._tensor_base import TensorPerturbationExplainer, attribute_method
 
 __all__ = ["Lime"]
 
@@ -71,18 +71,7 @@ class Lime(TensorPerturbationExplainer):
         self.kernel_width = check_real(kernel_width, "kernel_width", positive=True)
         self.alpha = check_real(alpha, "alpha", minimum=0)
 
-    def attribute(
-        self,
-        inputs,
-        baselines=None,
-        target=None,
-        *,
-        feature_mask=None,
-        n_samples="auto",
-        show_progress=False,
-        patch_size=None,
-        **kwargs,
-    ) -> torch.Tensor:
+    attribute = attribute_method(
         """LIME coefficient of every feature, spread over the feature's elements.
 
         Parameters
@@ -99,9 +88,7 @@ class Lime(TensorPerturbationExplainer):
             Each element carries its feature's coefficient. On the inputs' device; float64 for
             float64 inputs, float32 otherwise.
         """
-        return self._attribute(
-            inputs, baselines, target, feature_mask, n_samples, show_progress, patch_size, kwargs
-        )
+    )
 
     def _design(self, M: int, n_samples, seed):
         """LIME's binary perturbations (the example first) and their similarity weights."""
