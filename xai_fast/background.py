@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import check_data, check_feature_names
+from ._validation import check_data, check_feature_names, check_positive_int, is_int
 
 __all__ = ["Background", "as_background", "kmeans", "sample"]
 
@@ -89,7 +89,7 @@ def kmeans(X, k: int, *, round_values: bool = True, seed: int = 0) -> Background
 
     arr, columns, _ = check_data(X, name="X")
     arr = arr.astype(np.float64)
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= len(arr):
+    if not is_int(k) or not 1 <= k <= len(arr):
         raise ValueError(
             f"k must be an int between 1 and the number of rows ({len(arr)}); got {k!r}."
         )
@@ -118,8 +118,7 @@ def sample(X, nsamples: int = 100, *, seed: int = 0):
 
     Returns the same type as ``X`` (numpy array or DataFrame).
     """
-    if isinstance(nsamples, bool) or not isinstance(nsamples, (int, np.integer)) or nsamples < 1:
-        raise ValueError(f"nsamples must be a positive int; got {nsamples!r}.")
+    check_positive_int(nsamples, "nsamples")
     if not hasattr(X, "iloc"):
         X, _, _ = check_data(X, name="X")
     elif len(X) == 0:

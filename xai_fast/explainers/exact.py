@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_no_kwargs
+from .._validation import check_no_kwargs, check_positive_int
 from ..links import apply_link
 from ..sampling.enumeration import all_coalitions
 from ..solvers.exact_shapley import interactions_from_values, shapley_from_values
@@ -73,11 +73,8 @@ class ExactExplainer(CoalitionExplainer):
                 "max_memory",
             ],
         )
-        for name, val in (("max_evals", max_evals), ("max_memory", max_memory)):
-            if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < 1:
-                raise ValueError(f"{name} must be a positive int; got {val!r}.")
-        self.max_evals = int(max_evals)
-        self.max_memory = int(max_memory)
+        self.max_evals = check_positive_int(max_evals, "max_evals")
+        self.max_memory = check_positive_int(max_memory, "max_memory")
         super().__init__(model, data, link, feature_names, batch_size, backend)
 
     def shap_values(self, X, *, silent=False):

@@ -11,7 +11,7 @@ import numpy as np
 
 from .._rng import normalize_seed, round_seed
 from .._runtime.blas import single_threaded_blas
-from .._validation import check_no_kwargs, check_nsamples
+from .._validation import check_no_kwargs, check_nsamples, is_int, is_real
 from ..links import apply_link
 from ..sampling import shap_design
 from ..sampling.leverage_plan import plan_leverage
@@ -110,7 +110,7 @@ class KernelExplainer(CoalitionExplainer):
             ["model", "data", "link", "feature_names", "seed", "batch_size", "backend", "sampler",
              "max_memory"],
         )  # fmt: skip
-        if isinstance(max_memory, bool) or not isinstance(max_memory, (int, np.integer)):
+        if not is_int(max_memory):
             raise TypeError(f"max_memory must be an int (bytes); got {max_memory!r}.")
         if max_memory < 2**20:
             raise ValueError(f"max_memory must be at least 1 MiB (2**20 bytes); got {max_memory}.")
@@ -201,7 +201,7 @@ class KernelExplainer(CoalitionExplainer):
         if tol is not None:
             if self.sampler == "shap":
                 raise ValueError("tol needs sampler='leverage' or sampler='auto'.")
-            if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not tol > 0:
+            if not is_real(tol) or not tol > 0:
                 raise ValueError(f"tol must be a positive number; got {tol!r}.")
         groups = self._varying_groups(X)
         tables = self._check_budget(groups, nsamples)  # bytes left for the per-row tables

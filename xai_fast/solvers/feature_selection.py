@@ -7,6 +7,8 @@ import warnings
 
 import numpy as np
 
+from .._validation import is_real
+
 _NUM_FEATURES = re.compile(r"^num_features\((\d+)\)$")
 
 #: shap's current default for ``l1_reg``.
@@ -19,16 +21,14 @@ def check_l1_reg(l1_reg):
     Accepted: ``False`` or ``0`` (no selection), ``"num_features(k)"``, ``"aic"``, ``"bic"``,
     ``"auto"`` (deprecated: AIC when under 20% of coalitions are evaluated) or a float alpha > 0.
     """
-    if l1_reg is False or (
-        isinstance(l1_reg, (int, float)) and not isinstance(l1_reg, bool) and l1_reg == 0
-    ):
+    if l1_reg is False or (is_real(l1_reg) and l1_reg == 0):
         return False
     if isinstance(l1_reg, str):
         if l1_reg in ("auto", "aic", "bic") or _NUM_FEATURES.match(l1_reg):
             if _NUM_FEATURES.match(l1_reg) and int(_NUM_FEATURES.match(l1_reg)[1]) < 1:
                 raise ValueError(f"l1_reg={l1_reg!r} must keep at least one feature.")
             return l1_reg
-    elif isinstance(l1_reg, (int, float, np.floating, np.integer)) and not isinstance(l1_reg, bool):
+    elif is_real(l1_reg):
         if np.isfinite(l1_reg) and l1_reg > 0:
             return float(l1_reg)
     raise ValueError(

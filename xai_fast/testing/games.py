@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._validation import check_positive_int
+
 __all__ = ["ClosedFormGame", "dummy_game", "linear_game", "pairwise_game", "symmetric_game"]
 
 
@@ -78,8 +80,7 @@ class ClosedFormGame:
 
 def _check_positive(**values):
     for name, val in values.items():
-        if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < 1:
-            raise ValueError(f"{name} must be a positive int; got {val!r}.")
+        check_positive_int(val, name)
 
 
 def _background(rng, n_background, d):
