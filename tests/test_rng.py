@@ -45,3 +45,16 @@ def test_normalize_seed_rejects_bad_types():
         _rng.normalize_seed(1.5)
     assert _rng.normalize_seed(-1) == np.uint64(2**64 - 1)
     assert _rng.normalize_seed(None) != _rng.normalize_seed(None)
+
+
+def test_rounds_of_the_tol_rule_have_their_own_streams():
+    from xai_fast._rng import TOL_ROUND, round_seed, stream_keys
+
+    seeds = [np.uint64(s) for s in (0, 1, 2, 2**63 + 5)]
+    assert all(round_seed(s, 0) == s for s in seeds)
+    keys = {int(round_seed(s, r)) for s in seeds for r in range(6)}
+    assert len(keys) == len(seeds) * 6  # no two (seed, round) share a key
+    # the scheme seed + round made round 1 of seed s the first round of seed s + 1
+    assert round_seed(np.uint64(1), 1) != np.uint64(2)
+    want = stream_keys(np.uint64(7), np.array([TOL_ROUND + 3], dtype=np.uint64))[0]
+    assert round_seed(np.uint64(7), 3) == want
