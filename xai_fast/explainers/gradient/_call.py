@@ -17,6 +17,7 @@ from ..._validation import check_target
 
 
 def _check_forward_func(forward_func) -> None:
+    """TypeError unless ``forward_func`` is callable (a module or a function)."""
     if not callable(forward_func):
         raise TypeError(
             "forward_func must be a torch.nn.Module or a callable taking the input tensors (and "
