@@ -1,21 +1,19 @@
 """Explanation: attributions with the base values, data and names they belong to.
 
 Importing this module imports numpy only; pandas and shap are imported by the methods that need
-them (:meth:`Explanation.to_pandas`, :meth:`Explanation.to_shap`).
+them (:meth:`Explanation.to_pandas`, :meth:`Explanation.to_shap`). Indexing helpers live in
+``_explanation_index.py``, the conversions in ``_explanation_convert.py``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Explanation"]
+from ._explanation_convert import _from_shap, _to_pandas, _to_shap
+from ._explanation_index import AXES, BASE_AXES, DATA_AXES, _expand_key, _pick, _resolve, _take
+from ._validation import is_int
 
-AXES = ("row", "feature", "feature2", "output")
-# Which axes of ``values`` the other arrays have.
-_BASE_AXES = ("row", "output")
-_DATA_AXES = ("row", "feature")
-# How many names a KeyError lists.
-_SHOWN_NAMES = 8
+__all__ = ["Explanation"]
 
 
 class Explanation:
@@ -129,103 +127,35 @@ class Explanation:
     # ------------------------------------------------------------------ slicing
     def _axes(self, key) -> list:
         """Expand ``key`` to one entry per axis of ``values``."""
-        key = key if isinstance(key, tuple) else (key,)
-        nd = self.values.ndim
-        n_ellipsis = sum(k is Ellipsis for k in key)
-        if n_ellipsis > 1:
-            raise IndexError("an index can only have a single ellipsis ('...').")
-        if n_ellipsis:
-            at = next(i for i, k in enumerate(key) if k is Ellipsis)
-            fill = nd - (len(key) - 1)
-            key = key[:at] + (slice(None),) * fill + key[at + 1 :]
-        if len(key) > nd:
-            raise IndexError(
-                f"too many indices: the explanation has {nd} axes {self.axes} of shape "
-                f"{self.shape}."
-            )
-        return list(key) + [slice(None)] * (nd - len(key))
+        return _expand_key(key, self.axes, self.shape)
 
     def _resolve(self, axis: str, k):
         """Turn one axis's key into an int, a slice or a 1-D array of ints."""
-        size = self._size(axis)
-        if k is None or isinstance(k, (bool, np.bool_)):
-            raise IndexError(
-                f"cannot index the {axis!r} axis with {k!r}; new axes are not supported."
-            )
-        if _is_int(k) or isinstance(k, slice):
-            return k
-        if isinstance(k, str):
-            return self._name_index(axis, k)
-        if hasattr(k, "detach") and hasattr(k, "cpu"):  # a torch tensor
-            k = k.detach().cpu().numpy()
-        arr = np.asarray(k)
-        if arr.ndim == 0:
-            return self._resolve(axis, arr.item())
-        if arr.ndim != 1:
-            raise IndexError(
-                f"the {axis!r} axis takes a 1-D index; got an array of shape {arr.shape}."
-            )
-        if arr.dtype == bool:
-            if len(arr) != size:
-                raise IndexError(
-                    f"boolean mask of length {len(arr)} for the {axis!r} axis of length {size}."
-                )
-            return np.flatnonzero(arr)
-        if arr.dtype.kind in "US" or (arr.dtype == object and all(isinstance(s, str) for s in arr)):
-            return np.array([self._name_index(axis, str(s)) for s in arr], dtype=np.intp)
-        if arr.size == 0:
-            return arr.astype(np.intp)
-        if arr.dtype.kind not in "iu":
-            raise IndexError(
-                f"the {axis!r} axis takes ints, a boolean mask or names; got dtype {arr.dtype}."
-            )
-        return arr
-
-    def _name_index(self, axis: str, name: str) -> int:
-        """Position of ``name`` on ``axis`` (the first, if names repeat)."""
-        if axis == "row":
-            raise KeyError(
-                f"rows have no names; index rows by position or boolean mask, not {name!r}."
-            )
         names = self.output_names if axis == "output" else self.feature_names
-        kind = "output" if axis == "output" else "feature"
-        if names is None or len(names) != self._size(axis):
-            raise KeyError(
-                f"cannot look up {name!r}: the {axis!r} axis has no {kind} names. Index it by "
-                f"position, or pass {kind}_names when creating the explanation."
-            )
-        try:
-            return [str(s) for s in names].index(name)
-        except ValueError:
-            shown = ", ".join(repr(str(s)) for s in names[:_SHOWN_NAMES])
-            more = f", ... ({len(names)} in all)" if len(names) > _SHOWN_NAMES else ""
-            article = "an" if kind == "output" else "a"
-            raise KeyError(
-                f"{name!r} is not {article} {kind} name; valid names: {shown}{more}."
-            ) from None
+        return _resolve(axis, k, self._size(axis), names)
 
     def __getitem__(self, key) -> Explanation:
         keys = {a: self._resolve(a, k) for a, k in zip(self.axes, self._axes(key), strict=True)}
         values = _take(self.values, self.axes, keys)
         error_std = None if self.error_std is None else _take(self.error_std, self.axes, keys)
         base = self.base_values
-        base_axes = tuple(a for a in self.axes if a in _BASE_AXES)
+        base_axes = tuple(a for a in self.axes if a in BASE_AXES)
         if base is not None and base.ndim == len(base_axes):
             base = _take(base, base_axes, keys)
         data = self.data
-        data_axes = tuple(a for a in self.axes if a in _DATA_AXES)
+        data_axes = tuple(a for a in self.axes if a in DATA_AXES)
         if data is not None and data.ndim == len(data_axes):
             data = _take(data, data_axes, keys)
         names = self.feature_names
         names_axis = self._names_axis()
-        if names_axis == "feature" and _is_int(keys["feature"]) and "feature2" in keys:
+        if names_axis == "feature" and is_int(keys["feature"]) and "feature2" in keys:
             # Interaction values: one feature taken, the names now follow the second axis.
-            if not _is_int(keys["feature2"]):
+            if not is_int(keys["feature2"]):
                 names_axis = "feature2"
         if names_axis is not None:
             names = _pick(names, keys[names_axis])
         outs = _pick(self.output_names, keys.get("output"))
-        kept = tuple(a for a in self.axes if not _is_int(keys[a]))
+        kept = tuple(a for a in self.axes if not is_int(keys[a]))
         return Explanation(values, base, data, names, outs, axes=kept, error_std=error_std)
 
     # ------------------------------------------------------------------ reductions
@@ -267,7 +197,7 @@ class Explanation:
             if axis not in self.axes:
                 raise ValueError(f"no {axis!r} axis; the axes are {self.axes}.")
             return self.axes.index(axis)
-        if not _is_int(axis):
+        if not is_int(axis):
             raise TypeError(f"axis must be an int or an axis name; got {axis!r}.")
         nd = self.values.ndim
         if not -nd <= axis < nd:
@@ -278,11 +208,11 @@ class Explanation:
         i = self._axis_index(axis)
         name = self.axes[i]
         base = self.base_values
-        base_axes = tuple(a for a in self.axes if a in _BASE_AXES)
+        base_axes = tuple(a for a in self.axes if a in BASE_AXES)
         if base is not None and name in base_axes and base.ndim == len(base_axes):
             base = func(base, axis=base_axes.index(name))
         data = self.data
-        data_axes = tuple(a for a in self.axes if a in _DATA_AXES)
+        data_axes = tuple(a for a in self.axes if a in DATA_AXES)
         if data is not None and name == "feature":
             data = None  # a sum or mean of different features' values means nothing
         elif data is not None and name == "row" and data.ndim == len(data_axes):
@@ -316,29 +246,7 @@ class Explanation:
         ValueError
             For interaction values (a ``"feature2"`` axis): slice or sum one feature axis first.
         """
-        import pandas as pd
-
-        if "feature2" in self.axes:
-            raise ValueError(
-                "interaction values do not fit a table; take one feature first (exp[:, j]) or "
-                "sum the second feature axis (exp.sum('feature2'))."
-            )
-        # Bring values to (row, feature, output), with length-1 axes where one is missing.
-        v, axes = self.values, list(self.axes)
-        for a in ("row", "feature", "output"):
-            if a not in axes:
-                v, axes = v[..., None], axes + [a]
-        v = np.transpose(v, [axes.index(a) for a in ("row", "feature", "output")])
-        n, M, k = v.shape
-        if self.feature_names is not None and len(self.feature_names) == M:
-            features = list(self.feature_names)
-        else:
-            features = list(range(M)) if "feature" in self.axes else ["value"]
-        if "output" not in self.axes:
-            return pd.DataFrame(v[:, :, 0], columns=features)
-        outs = self.output_names if self.output_names is not None else list(range(k))
-        columns = pd.MultiIndex.from_product([outs, features], names=["output", "feature"])
-        return pd.DataFrame(v.transpose(0, 2, 1).reshape(n, k * M), columns=columns)
+        return _to_pandas(self)
 
     def to_shap(self):
         """The same explanation as a ``shap.Explanation``, for shap's plots.
@@ -352,29 +260,7 @@ class Explanation:
         ImportError
             If shap is not installed.
         """
-        try:
-            import shap
-        except ImportError as err:
-            raise ImportError(
-                "Explanation.to_shap needs shap; install it with `pip install shap`."
-            ) from err
-        has_features = self._names_axis() is not None
-        features = self.feature_names
-        if features is not None and not has_features:
-            features = str(features[0]) if len(features) == 1 else None
-        outs = self.output_names if "output" in self.axes else None
-        out = shap.Explanation(
-            self.values,
-            base_values=_scalar(self.base_values),
-            data=_scalar(self.data),
-            feature_names=features,
-            output_names=outs,
-            error_std=self.error_std,
-        )
-        if outs is None and self.output_names is not None and len(self.output_names) == 1:
-            # One output picked: shap's own slicing leaves its name as a string.
-            out.output_names = str(self.output_names[0])
-        return out
+        return _to_shap(self)
 
     @classmethod
     def from_shap(cls, explanation, *, axes=None) -> Explanation:
@@ -394,86 +280,4 @@ class Explanation:
         -------
         Explanation
         """
-        try:
-            values = np.asarray(explanation.values)
-        except ValueError:
-            values = None
-        if values is None or values.dtype == object:
-            raise ValueError(
-                "from_shap needs rectangular values (the same number of features in every row); "
-                "per-row token explanations are not supported."
-            )
-        data = explanation.data
-        data = None if data is None else np.asarray(data)
-        features = _flat_names(explanation.feature_names, "feature_names")
-        outs = _flat_names(explanation.output_names, "output_names")
-        if axes is None:
-            n_out = len(getattr(explanation, "output_dims", ()))
-            if n_out > 1:
-                raise ValueError("only explanations with at most one output axis are supported.")
-            other = values.ndim - n_out
-            if other >= 3:
-                axes = ("row", "feature", "feature2")[:other]
-            elif other == 2:
-                single = data is not None and data.ndim == 1
-                axes = ("feature", "feature2") if single else ("row", "feature")
-            elif other == 1:
-                column = isinstance(explanation.feature_names, str)
-                axes = ("row",) if column else ("feature",)
-            else:
-                axes = ()
-            axes = axes + ("output",) * n_out
-        base = explanation.base_values
-        if base is not None:
-            base = np.asarray(base)
-            shape = tuple(values.shape[axes.index(a)] for a in axes if a in _BASE_AXES)
-            if base.shape != shape:  # a shared base value: one per row and output
-                try:
-                    base = np.broadcast_to(base, shape).copy()
-                except ValueError:
-                    pass
-        if outs is not None and "output" not in axes:
-            outs = outs[:1]
-        error_std = getattr(explanation, "error_std", None)
-        return cls(values, base, data, features, outs, axes=axes, error_std=error_std)
-
-
-def _is_int(k) -> bool:
-    return isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_))
-
-
-def _take(arr, arr_axes, keys):
-    """Index ``arr`` (whose axes are named ``arr_axes``) by ``keys[axis]``, one axis at a time."""
-    for pos in reversed(range(len(arr_axes))):  # last first: earlier positions do not move
-        k = keys[arr_axes[pos]]
-        if not (isinstance(k, slice) and k == slice(None)):
-            arr = arr[(slice(None),) * pos + (k,)]
-    return arr
-
-
-def _pick(names, k):
-    """Names selected by index ``k`` (a list, even for one name)."""
-    if names is None or k is None:
-        return names
-    picked = np.asarray(names, dtype=object)[k]
-    return [picked] if _is_int(k) else list(picked)
-
-
-def _scalar(arr):
-    """A 0-d array as a Python scalar (shap takes a float base value, not a 0-d array)."""
-    return arr.item() if isinstance(arr, np.ndarray) and arr.ndim == 0 else arr
-
-
-def _flat_names(names, what):
-    """shap's names as a list of str: a single name becomes a list of one; per-row names must
-    agree between rows."""
-    if names is None:
-        return None
-    if isinstance(names, str):
-        return [names]
-    names = list(names)
-    if names and not isinstance(names[0], str) and np.ndim(names[0]) == 1:
-        if any(list(row) != list(names[0]) for row in names):
-            raise ValueError(f"per-row {what} that differ between rows are not supported.")
-        names = list(names[0])
-    return [str(s) for s in names]
+        return _from_shap(cls, explanation, axes=axes)

@@ -8,8 +8,11 @@ outputs with respect to the rows (never the parameters) -> weighted sums back pe
 module's training mode is left as the caller set it (as captum does), and no gradient is
 accumulated on its parameters.
 
-- ``_common.py``: argument checks, seeding, the model call on tagged rows, the autograd helpers,
-  the base class ``_GradientAttribution`` and the noisy-copies loop ``_noise_tunnel``.
+- ``_inputs.py``: checks of the inputs and baselines, and taking rows of them.
+- ``_call.py``: the model call on tagged rows (``_Call``), gradients, outputs and deltas.
+- ``_random.py``: one torch Generator per explainer and call, and draws from it.
+- ``_base.py``: the base classes ``_GradientAttribution`` and ``_BaselineAttribution``.
+- ``_noisy_copies.py``: the noisy-copies loop ``_noise_tunnel`` (NoiseTunnel, GradientShap).
 - ``integrated_gradients.py``: :class:`IntegratedGradients`, ``METHODS`` and ``_quadrature``.
 - ``saliency.py``: :class:`Saliency` and :class:`InputXGradient`.
 - ``gradient_shap.py``: :class:`GradientShap` and ``_InputBaselineXGradient``.

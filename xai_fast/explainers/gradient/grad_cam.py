@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import torch
 
-from ._common import _check_flag, _differentiable, _GradientAttribution
+from ..._validation import check_flag
+from ._base import _GradientAttribution
+from ._call import _differentiable
 
 __all__ = ["LayerGradCam"]
 
@@ -74,9 +76,9 @@ class LayerGradCam(_GradientAttribution):
         self, attribute_to_layer_input=False, relu_attributions=False, attr_dim_summation=True
     ) -> dict:
         return dict(
-            to_input=_check_flag(attribute_to_layer_input, "attribute_to_layer_input"),
-            relu=_check_flag(relu_attributions, "relu_attributions"),
-            summation=_check_flag(attr_dim_summation, "attr_dim_summation"),
+            to_input=check_flag(attribute_to_layer_input, "attribute_to_layer_input"),
+            relu=check_flag(relu_attributions, "relu_attributions"),
+            summation=check_flag(attr_dim_summation, "attr_dim_summation"),
         )
 
     def _output_is_tuple(self, inputs_tuple: bool, attrs) -> bool:

@@ -6,21 +6,12 @@ from __future__ import annotations
 
 import torch
 
-from ._common import (
-    _BaselineAttribution,
-    _check_flag,
-    _check_int,
-    _check_seed,
-    _check_stdevs,
-    _column,
-    _delta,
-    _draw,
-    _GradientAttribution,
-    _gradients,
-    _is_real,
-    _noise_tunnel,
-    _rng,
-)
+from ..._validation import check_flag, check_int, check_seed, is_real
+from ._base import _BaselineAttribution, _GradientAttribution
+from ._call import _delta, _gradients
+from ._inputs import _check_stdevs, _column
+from ._noisy_copies import _noise_tunnel
+from ._random import _draw, _rng
 
 __all__ = ["GradientShap"]
 
@@ -72,7 +63,7 @@ class GradientShap(_BaselineAttribution):
 
     def __init__(self, forward_func, multiply_by_inputs=True, *, seed=None):
         super().__init__(forward_func, multiply_by_inputs)
-        self.seed = _check_seed(seed)
+        self.seed = check_seed(seed, torch_generator=True)
         self._sample = _InputBaselineXGradient(forward_func, self._multiply_by_inputs)
 
     def attribute(
@@ -112,14 +103,14 @@ class GradientShap(_BaselineAttribution):
             Example-major; only with ``return_convergence_delta=True``.
         """
         options = self._options(n_samples, stdevs)
-        with_delta = _check_flag(return_convergence_delta, "return_convergence_delta")
+        with_delta = check_flag(return_convergence_delta, "return_convergence_delta")
         return self._attribute(
             inputs, baselines, target, additional_forward_args, options, with_delta
         )
 
     def _options(self, n_samples=5, stdevs=0.0) -> dict:
-        n_samples = _check_int(n_samples, "n_samples", 1, " (random copies per example)")
-        if not (_is_real(stdevs) or isinstance(stdevs, tuple)):
+        n_samples = check_int(n_samples, "n_samples", 1, hint=" (random copies per example)")
+        if not (is_real(stdevs) or isinstance(stdevs, tuple)):
             raise ValueError(f"stdevs must be a number >= 0 or a tuple of them; got {stdevs!r}.")
         return dict(n_samples=n_samples, stdevs=stdevs)
 

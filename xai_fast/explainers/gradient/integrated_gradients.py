@@ -9,16 +9,10 @@ import functools
 import numpy as np
 import torch
 
-from ._common import (
-    _BaselineAttribution,
-    _check_flag,
-    _check_int,
-    _check_optional_int,
-    _column,
-    _delta,
-    _gradients,
-    _take,
-)
+from ..._validation import check_flag, check_int
+from ._base import _BaselineAttribution
+from ._call import _delta, _gradients
+from ._inputs import _column, _take
 
 __all__ = ["IntegratedGradients"]
 
@@ -119,7 +113,7 @@ class IntegratedGradients(_BaselineAttribution):
             Only with ``return_convergence_delta=True``.
         """
         options = self._options(n_steps, method, internal_batch_size)
-        with_delta = _check_flag(return_convergence_delta, "return_convergence_delta")
+        with_delta = check_flag(return_convergence_delta, "return_convergence_delta")
         return self._attribute(
             inputs, baselines, target, additional_forward_args, options, with_delta
         )
@@ -127,15 +121,17 @@ class IntegratedGradients(_BaselineAttribution):
     def _options(self, n_steps=50, method="gausslegendre", internal_batch_size=None) -> dict:
         if method not in METHODS:
             raise ValueError(f"method must be one of {list(METHODS)}; got {method!r}.")
-        n_steps = _check_int(
-            n_steps, "n_steps", 1, " (points on the path between baseline and input)"
+        n_steps = check_int(
+            n_steps, "n_steps", 1, hint=" (points on the path between baseline and input)"
         )
         if method == "riemann_trapezoid" and n_steps < 2:
             raise ValueError(
                 "method='riemann_trapezoid' needs n_steps >= 2 (it evaluates both ends of the "
                 f"path); got n_steps={n_steps}."
             )
-        ibs = _check_optional_int(internal_batch_size, "internal_batch_size", " (rows per call)")
+        ibs = internal_batch_size
+        if ibs is not None:
+            ibs = check_int(ibs, "internal_batch_size", 1, hint=" (rows per call)")
         return dict(n_steps=n_steps, method=method, internal_batch_size=ibs)
 
     def _run(self, xs, bs, call, delta, rngs, n_steps, method, internal_batch_size):

@@ -4,21 +4,12 @@ and VarGrad around any of the other methods) and its aggregations ``NT_TYPES``.
 
 from __future__ import annotations
 
-from ..._validation import check_no_kwargs
-from ._common import (
-    _autograd,
-    _Call,
-    _check_flag,
-    _check_inputs,
-    _check_int,
-    _check_optional_int,
-    _check_seed,
-    _check_stdevs,
-    _format,
-    _GradientAttribution,
-    _noise_tunnel,
-    _rng,
-)
+from ..._validation import check_flag, check_int, check_no_kwargs, check_seed
+from ._base import _format, _GradientAttribution
+from ._call import _autograd, _Call
+from ._inputs import _check_inputs, _check_stdevs
+from ._noisy_copies import _noise_tunnel
+from ._random import _rng
 
 __all__ = ["NoiseTunnel"]
 
@@ -49,7 +40,7 @@ class NoiseTunnel:
                 f"{type(attribution_method).__name__}."
             )
         self.attribution_method = attribution_method
-        self.seed = _check_seed(seed)
+        self.seed = check_seed(seed, torch_generator=True)
 
     def has_convergence_delta(self) -> bool:
         return self.attribution_method.has_convergence_delta()
@@ -101,12 +92,13 @@ class NoiseTunnel:
         check_no_kwargs(unknown, f"NoiseTunnel.attribute() of {type(method).__name__}", accepted)
         if nt_type not in NT_TYPES:
             raise ValueError(f"nt_type must be one of {list(NT_TYPES)}; got {nt_type!r}.")
-        nt_samples = _check_int(nt_samples, "nt_samples", 1, " (noisy copies per example)")
-        batch = _check_optional_int(
-            nt_samples_batch_size, "nt_samples_batch_size", " (copies per example per run)"
-        )
-        batch = nt_samples if batch is None else min(batch, nt_samples)
-        draw = _check_flag(draw_baseline_from_distrib, "draw_baseline_from_distrib")
+        nt_samples = check_int(nt_samples, "nt_samples", 1, hint=" (noisy copies per example)")
+        batch = nt_samples
+        if nt_samples_batch_size is not None:
+            hint = " (copies per example per run)"
+            size = check_int(nt_samples_batch_size, "nt_samples_batch_size", 1, hint=hint)
+            batch = min(size, nt_samples)
+        draw = check_flag(draw_baseline_from_distrib, "draw_baseline_from_distrib")
         if draw and method._BASELINES == "none":
             raise ValueError(
                 f"draw_baseline_from_distrib=True needs a method with baselines; "
@@ -115,7 +107,7 @@ class NoiseTunnel:
         rest = dict(kwargs)
         target = rest.pop("target", None)
         extra_args = rest.pop("additional_forward_args", None)
-        with_delta = _check_flag(
+        with_delta = check_flag(
             rest.pop("return_convergence_delta", False), "return_convergence_delta"
         )
         baselines = rest.pop("baselines", None)

@@ -4,7 +4,9 @@
 
 from __future__ import annotations
 
-from ._common import _check_flag, _GradientAttribution, _gradients
+from ..._validation import check_flag
+from ._base import _GradientAttribution
+from ._call import _gradients
 
 __all__ = ["InputXGradient", "Saliency"]
 
@@ -39,7 +41,7 @@ class Saliency(_GradientAttribution):
         return self._attribute(inputs, None, target, additional_forward_args, options)
 
     def _options(self, abs=True) -> dict:
-        return dict(absolute=_check_flag(abs, "abs"))
+        return dict(absolute=check_flag(abs, "abs"))
 
     def _run(self, xs, bs, call, delta, rngs, absolute):
         grads, _ = _gradients(call, xs)

@@ -1,0 +1,109 @@
+"""Base classes of the gradient methods: ``attribute`` checks, binds the call and runs ``_run``."""
+
+from __future__ import annotations
+
+import inspect
+
+from ..._validation import check_flag
+from ._call import _autograd, _Call, _check_forward_func
+from ._inputs import _check_baselines, _check_distribution, _check_inputs
+
+
+def _format(attrs, as_tuple: bool, delta, with_delta: bool):
+    """The attributions as a tuple or their one tensor, with the deltas when ``with_delta``."""
+    out = attrs if as_tuple else attrs[0]
+    return (out, delta) if with_delta else out
+
+
+class _GradientAttribution:
+    """An attribution method: ``attribute`` validates, ``_run`` computes on validated rows.
+
+    ``_run(xs, bs, call, delta, rngs, **options)`` returns the attributions of the rows ``xs``
+    (a tuple) and, when ``delta``, the convergence deltas. ``_BASELINES`` says what ``bs`` is:
+    ``"none"``, ``"per_example"`` (one baseline per row, broadcastable) or ``"distribution"``
+    (background rows to draw from).
+    """
+
+    _BASELINES = "none"
+
+    def __init__(self, forward_func):
+        _check_forward_func(forward_func)
+        self.forward_func = forward_func
+
+    def has_convergence_delta(self) -> bool:
+        """Whether ``attribute`` can return convergence deltas."""
+        return False
+
+    @property
+    def multiplies_by_inputs(self) -> bool:
+        return False
+
+    def _argument_names(self) -> list[str]:
+        """Arguments of ``attribute`` besides ``inputs`` (those a NoiseTunnel forwards)."""
+        return list(inspect.signature(self.attribute).parameters)[1:]
+
+    def _options(self) -> dict:
+        return {}
+
+    def _output_is_tuple(self, inputs_tuple: bool, attrs) -> bool:
+        return inputs_tuple
+
+    def _checked_baselines(self, baselines, inputs, xs, is_tuple: bool, draw: bool = False):
+        """``baselines`` checked as ``_BASELINES`` says.
+
+        Background rows for ``"distribution"`` methods, and for ``"per_example"`` ones when
+        ``draw`` (there ``None`` stands for zeros); one baseline per example for
+        ``"per_example"``; ``None`` for methods without baselines.
+        """
+        if self._BASELINES == "distribution" or draw:
+            if baselines is None and self._BASELINES == "per_example":
+                baselines = 0.0  # zeros, as without drawing
+            return _check_distribution(baselines, inputs, xs, is_tuple, type(self).__name__)
+        if self._BASELINES == "per_example":
+            return _check_baselines(baselines, xs, is_tuple)
+        return None
+
+    def _attribute(
+        self,
+        inputs,
+        baselines,
+        target,
+        additional_forward_args,
+        options: dict,
+        with_delta: bool = False,
+        *,
+        floating: bool = True,
+    ):
+        """The shared body of ``attribute``, after its own options are checked.
+
+        Checks the inputs (floating-point ones unless ``floating`` is False) and the baselines,
+        binds the model call, runs ``_run`` with ``options`` and returns the attributions shaped
+        as ``_output_is_tuple`` says, with the deltas when ``with_delta``.
+        """
+        with _autograd():
+            xs, is_tuple = _check_inputs(inputs, floating=floating)
+            bs = self._checked_baselines(baselines, inputs, xs, is_tuple)
+            call = _Call(
+                self.forward_func, additional_forward_args, target, len(xs[0]), xs[0].device
+            )
+            attrs, delta = self._run(xs, bs, call, with_delta, {}, **options)
+        return _format(attrs, self._output_is_tuple(is_tuple, attrs), delta, with_delta)
+
+    def _run(self, xs, bs, call, delta, rngs, **options):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class _BaselineAttribution(_GradientAttribution):
+    """A method that compares inputs with baselines: it can multiply by ``x - b`` and report
+    convergence deltas (IntegratedGradients, GradientShap)."""
+
+    def __init__(self, forward_func, multiply_by_inputs=True):
+        super().__init__(forward_func)
+        self._multiply_by_inputs = check_flag(multiply_by_inputs, "multiply_by_inputs")
+
+    def has_convergence_delta(self) -> bool:
+        return True
+
+    @property
+    def multiplies_by_inputs(self) -> bool:
+        return self._multiply_by_inputs
