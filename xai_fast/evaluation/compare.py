@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from .._validation import check_data, check_feature_names, check_nsamples
+from .._validation import check_data, check_feature_names, check_flag, check_int, check_nsamples
 from ..background import Background, as_background
 from ..models import ModelAdapter
 from .agreement import agreement
@@ -107,6 +107,8 @@ def compare(
     ValueError
         For unknown or repeated method names, empty or non-finite ``X``, ``X`` and background
         with different columns, or a multi-output model without a valid ``target``.
+    TypeError
+        For ``methods`` that is not a sequence, or ``silent`` / ``warmup`` that are not bools.
 
     Notes
     -----
@@ -127,8 +129,10 @@ def compare(
             "background's columns."
         )
     names = check_feature_names(feature_names, d) or columns or bg.feature_names
-    top_k = _check_int(top_k, "top_k", 1)
-    max_exact_features = _check_int(max_exact_features, "max_exact_features", 0)
+    top_k = check_int(top_k, "top_k", 1)
+    max_exact_features = check_int(max_exact_features, "max_exact_features", 0)
+    silent = check_flag(silent, "silent")
+    warmup = check_flag(warmup, "warmup")
     nsamples = check_nsamples(nsamples)
 
     adapter = ModelAdapter(model)
@@ -201,12 +205,6 @@ def _check_background(background) -> Background:
     if not np.isfinite(bg.data).all():
         raise ValueError("the background contains NaN or infinity; impute or drop those rows.")
     return Background(bg.data.astype(np.float64), bg.weights, bg.feature_names)
-
-
-def _check_int(value, name: str, minimum: int) -> int:
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= minimum:
-        return int(value)
-    raise ValueError(f"{name} must be an int >= {minimum}; got {value!r}.")
 
 
 def _note(method: str, d: int, nsamples) -> str:

@@ -7,6 +7,7 @@ import functools
 
 import numpy as np
 
+from .._validation import is_int
 from ..models import ModelAdapter
 
 __all__ = ["single_output"]
@@ -47,7 +48,7 @@ def single_output(model, adapter: ModelAdapter, B: np.ndarray, target):
                 f"[0, {k}) to choose the one to explain."
             )
         target = 0
-    elif isinstance(target, bool) or not isinstance(target, (int, np.integer)):
+    elif not is_int(target):
         raise ValueError(f"target must be an int output index or None; got {target!r}.")
     elif not -k <= target < k:
         raise ValueError(f"target {target} is out of range for a model with {k} output(s).")
