@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--plots", metavar="DIR", help="also write bar, beeswarm and waterfall PNGs")
     e.add_argument("--quiet", action="store_true", help="no progress bars or summary")
 
-    from ..bench.suite import add_arguments
+    from ..evaluation.bench.command import add_arguments
 
     add_arguments(
         sub.add_parser(
@@ -110,7 +110,7 @@ def main(argv=None) -> int:
 
 
 def _bench(args, argv) -> None:
-    from ..bench.suite import run_from_args
+    from ..evaluation.bench.command import run_from_args
 
     try:
         run_from_args(args, command=" ".join(["xai-fast", *argv]))
