@@ -28,6 +28,7 @@ import time
 import warnings
 from dataclasses import replace
 
+from ..._validation import check_positive_int
 from .curve import BUDGET_CURVE, error_against_budget
 from .machine import load_average, run_meta
 from .metrics import rank_corr, rel_error
@@ -73,8 +74,7 @@ def run_suite(
         ``"meta"`` (date, versions, settings), ``"records"`` (one dict per problem and method
         with the keys :data:`~xai_fast.evaluation.bench.records.FIELDS`) and ``"error_vs_budget"``.
     """
-    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
-        raise ValueError(f"repeats must be a positive int; got {repeats!r}.")
+    repeats = check_positive_int(repeats, "repeats")
     say = progress or (lambda line: None)
     chosen = [s for s in specs(mode) if s.matches(problems)]
     if not chosen:
