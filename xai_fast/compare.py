@@ -6,22 +6,6 @@ package: importing a submodule sets it as an attribute of its package, so a late
 with this module.
 """
 
-from .evaluation.compare import (
-    DEFAULT_METHODS,
-    GRADIENT_SHAP_SAMPLES,
-    IG_STEPS,
-    LIME_SAMPLES,
-    METHODS,
-    Comparison,
-    compare,
-)
+from .evaluation.compare import METHODS, Comparison, compare
 
-__all__ = [
-    "DEFAULT_METHODS",
-    "GRADIENT_SHAP_SAMPLES",
-    "IG_STEPS",
-    "LIME_SAMPLES",
-    "METHODS",
-    "Comparison",
-    "compare",
-]
+__all__ = ["Comparison", "compare", "METHODS"]

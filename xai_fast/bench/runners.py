@@ -1,21 +1,6 @@
-"""``xai_fast.bench.runners``: the names of :mod:`xai_fast.evaluation.bench.runners`."""
+"""``xai_fast.bench.runners``: the methods of the suite and the work they are given; the code is
+in :mod:`xai_fast.evaluation.bench.runners`."""
 
-from ..evaluation.bench.runners import (
-    REFERENCE_MODULES,
-    ImageWork,
-    Method,
-    TabularWork,
-    methods,
-    missing_reference,
-    patch_values,
-)
+from ..evaluation.bench.runners import ImageWork, Method, TabularWork, methods
 
-__all__ = [
-    "REFERENCE_MODULES",
-    "ImageWork",
-    "Method",
-    "TabularWork",
-    "methods",
-    "missing_reference",
-    "patch_values",
-]
+__all__ = ["ImageWork", "Method", "TabularWork", "methods"]
