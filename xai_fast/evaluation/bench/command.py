@@ -6,9 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import suite
 from .figures import write_plots
 from .report import to_markdown, write_json
+from .suite import __doc__ as _SUITE_DOC
 from .suite import run_suite
 
 __all__ = ["add_arguments", "main", "run_from_args"]
@@ -57,9 +57,7 @@ def run_from_args(args, *, command: str | None = None) -> dict:
 def main(argv=None) -> int:
     """``python -m benchmarks``: the suite with ``xai-fast bench``'s options."""
     p = add_arguments(
-        argparse.ArgumentParser(
-            prog="python -m benchmarks", description=suite.__doc__.splitlines()[0]
-        )
+        argparse.ArgumentParser(prog="python -m benchmarks", description=_SUITE_DOC.splitlines()[0])
     )
     args = p.parse_args(argv)
     tail = sys.argv[1:] if argv is None else list(argv)

@@ -10,7 +10,7 @@ import numpy as np
 
 from .metrics import rank_corr, rel_error
 from .prepare import Setup
-from .runners import TabularWork, missing_reference
+from .runners import TabularWork, missing_reference, shap_kernel, xai_fast_kernel
 
 __all__ = ["BUDGET_CURVE", "CURVE_METHODS", "error_against_budget"]
 
@@ -30,8 +30,6 @@ CURVE_METHODS = (
 
 def error_against_budget(setup: Setup, budgets, seeds, say) -> list[dict]:
     """Error against budget of Kernel SHAP (both samplers) and shap's KernelExplainer."""
-    from . import runners
-
     skip = missing_reference("shap")
     out = []
     for key, options in CURVE_METHODS:
@@ -47,9 +45,9 @@ def error_against_budget(setup: Setup, budgets, seeds, say) -> list[dict]:
                 work = TabularWork(**{**vars(setup.work), "nsamples": budget, "seed": seed})
                 t = time.perf_counter()
                 if options is None:
-                    v = runners.shap_kernel(work)
+                    v = shap_kernel(work)
                 else:
-                    v = runners.xai_fast_kernel(work, **options)
+                    v = xai_fast_kernel(work, **options)
                 secs.append(time.perf_counter() - t)
                 errs.append(rel_error(v, setup.exact))
                 rhos.append(rank_corr(v, setup.exact))
