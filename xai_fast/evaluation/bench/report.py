@@ -27,7 +27,7 @@ def _fmt(x, spec, suffix="") -> str:
 
 
 def to_markdown(result: dict, *, command: str | None = None) -> str:
-    """The records of :func:`run_suite` as a markdown table (one row per record), preceded by
+    """The records of :func:`.suite.run_suite` as a markdown table (one row per record), preceded by
     the date, command and machine."""
     meta = result["meta"]
     vers = ", ".join(f"{k} {v}" for k, v in meta["versions"].items() if v is not None)
