@@ -5,7 +5,7 @@ only when a tensor explainer is first used.
 """
 
 from .background import Background, kmeans, sample
-from .compare import Comparison, compare
+from .compare import Comparison, compare  # through the module: see xai_fast/compare.py
 from .explainers import ExactExplainer, KernelExplainer, LimeTabularExplainer
 from .explanation import Explanation
 from .lime_explanation import LimeExplanation

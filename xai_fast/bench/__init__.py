@@ -1,11 +1,9 @@
-"""The benchmark suite behind ``xai-fast bench``: xai_fast against shap, lime and captum.
+"""``xai_fast.bench``: the names of :mod:`xai_fast.evaluation.bench`, where the suite lives.
 
-:mod:`~xai_fast.bench.problems` defines the problems, :mod:`~xai_fast.bench.runners` one
-function per (library, method), and :mod:`~xai_fast.bench.suite` the loop, the metrics and the
-JSON, markdown and plot output. The reference libraries are optional: a missing one is skipped
-with a note in its records.
+``xai_fast.bench.runners`` and ``xai_fast.bench.suite`` keep the names of the old modules of
+those names.
 """
 
-from .suite import FIELDS, main, run_suite, to_markdown, write_json, write_plots
+from ..evaluation.bench import FIELDS, main, run_suite, to_markdown, write_json, write_plots
 
 __all__ = ["FIELDS", "main", "run_suite", "to_markdown", "write_json", "write_plots"]

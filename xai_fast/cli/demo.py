@@ -157,8 +157,8 @@ def _compare_with_shap(net, background, rows, values, t_ours, say) -> dict:
 
 
 def _write_outputs(out: Path, exp, summary, say) -> None:
-    from .cli import write_plots
     from .io import write_values_csv
+    from .plot_files import write_plots
 
     out.mkdir(parents=True, exist_ok=True)
     write_values_csv(out / "values.csv", exp)

@@ -265,7 +265,7 @@ def _build_cnn(name, s, seed) -> ImageProblem:
     import torch
     from sklearn.datasets import load_digits
 
-    from ..explainers.feature_mask import grid_feature_mask
+    from ...explainers.feature_mask import grid_feature_mask
 
     X, y = load_digits(return_X_y=True)
     X = (X / 16.0).reshape(-1, 1, 8, 8)
