@@ -18,7 +18,12 @@ _KNOWN = ("numpy", "numba", "torch")
 
 @dataclass(frozen=True)
 class Backend:
-    """The kernels of one backend."""
+    """The kernels of one backend, as :func:`get_backend` returns them.
+
+    Pickles as its name and loads as ``get_backend(name)``: compiled kernels pickled by value
+    would lose Numba's on-disk cache and compile again in every process that loads them (about
+    15 s per Ray actor), and loading ``"torch"`` by name also registers the extension's ops.
+    """
 
     name: str
     kernel_design: Callable
@@ -26,17 +31,24 @@ class Backend:
     fill_masked_rows: Callable
     background_mean: Callable
 
+    def __reduce__(self):
+        return (get_backend, (self.name,))
+
+
+def _is_available(name: str) -> bool:
+    """Whether backend ``name`` runs here; only ``"torch"`` imports torch to find out."""
+    if name == "numpy":
+        return True
+    if name == "numba":
+        return importlib.util.find_spec("numba") is not None
+    from .._extension import extension_status
+
+    return extension_status()[0]
+
 
 def available() -> list[str]:
     """Names of the backends usable on this machine, reference first."""
-    from .._extension import extension_status
-
-    names = ["numpy"]
-    if importlib.util.find_spec("numba") is not None:
-        names.append("numba")
-    if extension_status()[0]:
-        names.append("torch")
-    return names
+    return [name for name in _KNOWN if _is_available(name)]
 
 
 def get_backend(name: str = "auto", *, model_is_module: bool = False) -> Backend:
@@ -47,18 +59,18 @@ def get_backend(name: str = "auto", *, model_is_module: bool = False) -> Backend
     """
     if name not in _KNOWN + ("auto",):
         raise ValueError(f"backend must be 'auto' or one of {list(_KNOWN)}; got {name!r}.")
-    names = available()
     if name == "auto":
+        names = available()
         name = (
             "torch"
             if model_is_module and "torch" in names
             else ("numba" if "numba" in names else "numpy")
         )
-    if name not in names:
+    elif not _is_available(name):  # a named backend: a numpy or numba one never imports torch
         from .._extension import extension_status
 
         why = f" ({extension_status()[1]})" if name == "torch" else ""
-        raise ValueError(f"backend {name!r} is not available here{why}; available: {names}.")
+        raise ValueError(f"backend {name!r} is not available here{why}; available: {available()}.")
     if name == "numpy":
         from ..masking import fill_ref
         from ..sampling import kernel_design_ref
