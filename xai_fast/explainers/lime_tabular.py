@@ -8,11 +8,13 @@ selection and ridge for every (row, label) at once (compiled solvers).
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from .._progress import Progress
 from .._rng import normalize_seed
-from .._validation import check_data, check_feature_names, check_no_kwargs
+from .._validation import check_data, check_feature_names, check_no_kwargs, check_positive_int
 from ..explanation import Explanation
 from ..lime_explanation import LimeExplanation
 from ..masking.lime_tabular import TabularNeighbourhood
@@ -510,6 +512,50 @@ class LimeTabularExplainer:
             exp.local_exp[1] = list(exp.local_exp[0])
             exp.local_exp[0] = [(j, -w) for j, w in exp.local_exp[1]]
         return exp
+
+    # ------------------------------------------------------------------ copies and pickling
+    def with_seed(self):
+        """A shallow copy whose ``random_state`` is one int (drawn now from ``None``, a
+        Generator or a RandomState), so that every copy draws the same neighbourhood.
+
+        Returns
+        -------
+        LimeTabularExplainer
+        """
+        out = copy.copy(self)
+        out.random_state = int(_seed(self.random_state))
+        return out
+
+    def sample_rows(self, n=1, seed=0):
+        """Rows like those the model sees: draws of the neighbourhood, placed around the
+        training mean when samples are drawn around each instance.
+
+        Parameters
+        ----------
+        n : int, default 1
+        seed : int or numpy Generator, default 0
+
+        Returns
+        -------
+        ndarray of float64, shape (n, d)
+        """
+        nb = self.neighbourhood
+        _, inverse = self._sampler.sample_neighbourhood(
+            normalize_seed(seed), check_positive_int(n, "n"), nb.kinds, nb.cdf, nb.values,
+            nb.lo, nb.hi, nb.mu, nb.sd, nb.center, nb.scale,
+        )  # fmt: skip
+        return nb.model_rows(nb.mean[None, :], inverse).reshape(n, -1)
+
+    # Kernels travel as the backend's name: a pickled Numba function loses its on-disk cache.
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        for kernels in ("_sampler", "_rows", "_ridge"):
+            del state[kernels]
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._sampler, self._rows, self._ridge = _kernels(self.backend)
 
 
 _INIT_ARGS = (
