@@ -158,3 +158,21 @@ def test_to_leaves_a_callable_model_as_it_is(rng):
     adapter = e.model
     assert e.to("cuda") is e
     assert e.model is adapter and e.model.device is None
+
+
+def test_gpu_placement_moves_models_only_when_cuda_is_visible(rng, monkeypatch):
+    torch = pytest.importorskip("torch")
+    from xai_fast.distributed.placement import to_gpu
+
+    e = xf.KernelExplainer(model, rng.normal(size=(6, D)), seed=0)
+    net = torch.nn.Linear(D, 2)
+    moved = []
+    monkeypatch.setattr(e, "to", lambda device: moved.append(("explainer", device)))
+    monkeypatch.setattr(net, "to", lambda device: moved.append(("predict_fn", device)))
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    to_gpu(e, net)
+    assert moved == []
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    to_gpu(e, net)
+    to_gpu(e, model)  # a callable predict_fn stays where it is
+    assert moved == [("explainer", "cuda"), ("predict_fn", "cuda"), ("explainer", "cuda")]

@@ -12,7 +12,7 @@ import os
 import numpy as np
 
 from .._validation import check_data
-from ..explainers._base import CoalitionExplainer
+from ..explainers import LimeTabularExplainer
 from .files import read_csv, read_row_group, scan_file
 
 
@@ -39,9 +39,9 @@ def data_kind(ray, data) -> str:
 
 def n_features(explainer) -> int:
     """Columns the explainer takes, ``d``."""
-    if isinstance(explainer, CoalitionExplainer):
-        return explainer.background.data.shape[1]
-    return explainer.neighbourhood.kinds.shape[0]
+    if isinstance(explainer, LimeTabularExplainer):
+        return explainer.neighbourhood.kinds.shape[0]
+    return explainer.background.data.shape[1]
 
 
 def input_columns(ray, kind, data, files):
