@@ -40,8 +40,14 @@ TORCH_OPS = ("kernel_design", "fill_masked_rows", "background_mean", "constraine
 
 @dataclass(frozen=True)
 class Backend:
-    """The kernels of one backend; ``implementations[kernel]`` names the backend whose
-    implementation runs (``"numba"`` for the host kernels of ``"torch"``)."""
+    """The kernels of one backend, as :func:`get_backend` returns them;
+    ``implementations[kernel]`` names the backend whose implementation runs (``"numba"`` for
+    the host kernels of ``"torch"``).
+
+    Pickles as its name and loads as ``get_backend(name)``: compiled kernels pickled by value
+    would lose Numba's on-disk cache and compile again in every process that loads them (about
+    15 s per Ray actor), and loading ``"torch"`` by name also registers the extension's ops.
+    """
 
     name: str
     kernel_design: Callable
@@ -57,20 +63,24 @@ class Backend:
     lasso_path_support: Callable
     implementations: dict = field(default_factory=dict, compare=False)
 
-    def __reduce__(self):  # pickles as its name: compiled kernels are not sent around
+    def __reduce__(self):
         return (get_backend, (self.name,))
+
+
+def _is_available(name: str) -> bool:
+    """Whether backend ``name`` runs here; only ``"torch"`` imports torch to find out."""
+    if name == "numpy":
+        return True
+    if name == "numba":
+        return importlib.util.find_spec("numba") is not None
+    from .._extension import extension_status
+
+    return extension_status()[0]
 
 
 def available() -> list[str]:
     """Names of the backends usable on this machine, reference first."""
-    from .._extension import extension_status
-
-    names = ["numpy"]
-    if importlib.util.find_spec("numba") is not None:
-        names.append("numba")
-    if extension_status()[0]:
-        names.append("torch")
-    return names
+    return [name for name in _KNOWN if _is_available(name)]
 
 
 def _kernel(kernel: str, impl: str) -> Callable:
@@ -87,22 +97,23 @@ def get_backend(name: str = "auto", *, model_is_module: bool = False) -> Backend
     """Return the kernels of backend ``name``.
 
     ``"auto"`` picks ``"torch"`` for a ``torch.nn.Module`` when the extension is loaded (the
-    whole pipeline then stays on the module's device), and ``"numba"`` otherwise.
+    whole pipeline then stays on the module's device), and ``"numba"`` otherwise. A numpy or
+    numba backend asked for by name never imports torch.
     """
     if name not in _KNOWN + ("auto",):
         raise ValueError(f"backend must be 'auto' or one of {list(_KNOWN)}; got {name!r}.")
-    names = available()
     if name == "auto":
+        names = available()
         name = (
             "torch"
             if model_is_module and "torch" in names
             else ("numba" if "numba" in names else "numpy")
         )
-    if name not in names:
+    elif not _is_available(name):
         from .._extension import extension_status
 
         why = f" ({extension_status()[1]})" if name == "torch" else ""
-        raise ValueError(f"backend {name!r} is not available here{why}; available: {names}.")
+        raise ValueError(f"backend {name!r} is not available here{why}; available: {available()}.")
     impls = {k: name if name != "torch" or k in TORCH_OPS else "numba" for k in KERNELS}
     return Backend(
         name, **{k: _kernel(k, impl) for k, impl in impls.items()}, implementations=impls

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from .._validation import check_data, check_feature_names, check_link
@@ -36,6 +38,36 @@ class CoalitionExplainer:
         self.fnull = self.background.weights @ out  # (k,)
         ev = apply_link(self.link, self.fnull, what="mean model output over the background")
         self.expected_value = ev if self.vector_out else float(ev[0])
+
+    def with_seed(self):
+        """A shallow copy whose random draws are fixed, so that every copy draws the same.
+
+        Returns
+        -------
+        CoalitionExplainer
+            Explainers that sample (:class:`~xai_fast.KernelExplainer`) fix their seed to one
+            int, drawn now when it is ``None`` or a generator; exact ones are copied as they are.
+        """
+        return copy.copy(self)
+
+    def to(self, device):
+        """Move a torch module model to ``device``, in place as ``torch.nn.Module.to``.
+
+        Parameters
+        ----------
+        device : str or torch.device
+            Where the module and its inputs go, e.g. ``"cuda"``.
+
+        Returns
+        -------
+        CoalitionExplainer
+            ``self``. A callable model is left as it is (it places itself), and so is the
+            background (kept on the host; the torch backend copies it to the model's device).
+        """
+        if self.model.is_module:
+            self.model.model.to(device)
+            self.model = ModelAdapter(self.model, device=device)
+        return self
 
     def _check_rows(self, X):
         """Validate rows to explain: ``(Xc (n, d), columns or None, was_1d)``."""

@@ -47,28 +47,24 @@ def _kernel_weights(kernel, kernel_width: float, Xs, dist, metric):
     return w
 
 
-def _fit_surrogates(ridge, backend, Xs, w, Y, method, num_features, model_regressor):
+def _fit_surrogates(kernels, Xs, w, Y, method, num_features, model_regressor):
     """Selection and surrogate for every (row, label): dict of (n_c, L, ...) arrays.
 
-    ``ridge`` is the solver kernel module of ``backend``; ``Xs`` ``(n_c, S, d)``, ``w``
+    ``kernels`` is a :class:`~xai_fast.backends.Backend`; ``Xs`` ``(n_c, S, d)``, ``w``
     ``(n_c, S)`` and ``Y`` ``(n_c, S, L)`` are the rows' samples, weights and outputs.
     """
-    xbar, G, ybar, c, syy = ridge.weighted_moments(Xs, w, np.ascontiguousarray(Y))
+    xbar, G, ybar, c, syy = kernels.weighted_moments(Xs, w, np.ascontiguousarray(Y))
     x0 = np.ascontiguousarray(Xs[:, 0, :])
     if method == "lasso_path":
-        if backend == "numpy":
-            from ..solvers.lasso_path_ref import lasso_path_support
-        else:
-            from ..solvers.lasso_path_numba import lasso_path_support
         n_c, L, d = c.shape
         G_rep = np.repeat(G, L, axis=0)  # one problem per (row, label)
-        support = lasso_path_support(G_rep, c.reshape(-1, d), num_features, Xs.shape[1])
+        support = kernels.lasso_path_support(G_rep, c.reshape(-1, d), num_features, Xs.shape[1])
         used = _support_to_used(support.reshape(n_c, L, d))
     else:
         code = {"none": NONE, "forward_selection": FORWARD, "highest_weights": HIGHEST}[method]
-        used = ridge.select_features(G, c, syy, x0, code, num_features)
+        used = kernels.select_features(G, c, syy, x0, code, num_features)
     if model_regressor is None:
-        coef, intercept, score, local_pred = ridge.ridge_fit(G, c, syy, xbar, ybar, x0, used, 1.0)
+        coef, intercept, score, local_pred = kernels.ridge_fit(G, c, syy, xbar, ybar, x0, used, 1.0)
     else:
         coef, intercept, score, local_pred = _fit_regressor(model_regressor, Xs, w, Y, used)
     return {

@@ -185,6 +185,19 @@ class KernelExplainer(CoalitionExplainer):
         exp.error_std = None if std is None else self._shap_shape(std, was_1d)
         return exp
 
+    def with_seed(self):
+        """A shallow copy whose ``seed`` is one int: the seed's own 64-bit key, or one drawn now
+        from a ``None`` seed or a generator. Every copy then draws the same coalitions, as one
+        call on all rows would.
+
+        Returns
+        -------
+        KernelExplainer
+        """
+        out = super().with_seed()
+        out.seed = int(normalize_seed(self.seed))
+        return out
+
     # ------------------------------------------------------------------ internals
     def _l1(self, l1_reg):
         l1_reg = check_l1_reg(l1_reg)

@@ -12,10 +12,20 @@ The argument checks live in ``_lime_tabular_checks.py``, the surrogates in
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from .._progress import Progress
-from .._validation import check_data, check_feature_names, check_int, check_no_kwargs
+from .._rng import normalize_seed
+from .._validation import (
+    check_data,
+    check_feature_names,
+    check_int,
+    check_no_kwargs,
+    check_positive_int,
+)
+from ..backends import get_backend
 from ..explanation import Explanation
 from ..lime_explanation import LimeExplanation
 from ..masking.lime_tabular import TabularNeighbourhood
@@ -50,22 +60,14 @@ __all__ = ["LimeTabularExplainer"]
 ROW_TABLES_BYTES = 2**27
 
 
-def _kernels(backend: str):
-    """The sampler and solver kernels of ``backend`` (``"numpy"`` or ``"numba"``)."""
+def _backend(backend: str):
+    """The kernels of ``backend`` (``"auto"``, ``"numpy"`` or ``"numba"``) for LIME."""
     if backend not in ("auto", "numpy", "numba"):
         raise ValueError(
             f"backend must be 'auto', 'numpy' or 'numba' for LIME; got {backend!r}. (LIME's "
             "kernels are small and run on the host; the model still runs on its own device.)"
         )
-    if backend == "numpy":
-        from ..masking import lime_rows_ref as rows
-        from ..sampling import lime_neighbourhood_ref as sampler
-        from ..solvers import lime_ridge_ref as ridge
-    else:
-        from ..masking import lime_rows_numba as rows
-        from ..sampling import lime_neighbourhood_numba as sampler
-        from ..solvers import lime_ridge_numba as ridge
-    return sampler, rows.interpretable_rows, ridge
+    return get_backend("numpy" if backend == "numpy" else "numba")
 
 
 class LimeTabularExplainer:
@@ -175,8 +177,8 @@ class LimeTabularExplainer:
         )
         self.discretizer = self.neighbourhood.discretizer
         self.batch_size = batch_size
-        self._sampler, self._rows, self._ridge = _kernels(backend)
-        self.backend = "numpy" if backend == "numpy" else "numba"
+        self.kernels = _backend(backend)  # pickles as its name
+        self.backend = self.kernels.name
 
     # ------------------------------------------------------------------ public API
     def explain_instance(
@@ -254,7 +256,7 @@ class LimeTabularExplainer:
             top_labels = check_int(top_labels, "top_labels", 1)
         nb = self.neighbourhood
         seed = _seed(self.random_state)
-        codes, inverse = self._sampler.sample_neighbourhood(
+        codes, inverse = self.kernels.sample_neighbourhood(
             seed, S - 1, nb.kinds, nb.cdf, nb.values, nb.lo, nb.hi, nb.mu, nb.sd,
             nb.center, nb.scale,
         )  # fmt: skip
@@ -271,13 +273,13 @@ class LimeTabularExplainer:
         step = max(1, ROW_TABLES_BYTES // (8 * S * (d + k + 2)))
         for c in range(0, n, step):  # chunks bound the (rows, S, d) tables
             sl = slice(c, c + step)
-            Xs, dist = nb.interpretable(X[sl], codes, self._rows)  # (n_c, S, d), (n_c, S)
+            Xs, dist = nb.interpretable(
+                X[sl], codes, self.kernels.interpretable_rows
+            )  # (n_c, S, d), (n_c, S)
             Y = self._row_outputs(y_self[sl], y_shared, None if rows_y is None else rows_y[sl])
             w = _kernel_weights(self.kernel, self.kernel_width, Xs, dist, distance_metric)
             Yl = Y[:, :, label_ids]  # (n_c, S, L)
-            fits = _fit_surrogates(
-                self._ridge, self.backend, Xs, w, Yl, method, k_feat, model_regressor
-            )
+            fits = _fit_surrogates(self.kernels, Xs, w, Yl, method, k_feat, model_regressor)
             for i in range(Xs.shape[0]):
                 x = X[c + i]
                 out.append(_lime_explanation(self, x, Y[i], label_ids, top_labels, fits, i))
@@ -332,3 +334,36 @@ class LimeTabularExplainer:
         if rows_y is None:
             rows_y = np.broadcast_to(y_shared, (len(y_self),) + y_shared.shape)
         return np.concatenate([y_self[:, None, :], rows_y], axis=1)
+
+    # ------------------------------------------------------------------ copies
+    def with_seed(self):
+        """A shallow copy whose ``random_state`` is one int (drawn now from ``None``, a
+        Generator or a RandomState), so that every copy draws the same neighbourhood.
+
+        Returns
+        -------
+        LimeTabularExplainer
+        """
+        out = copy.copy(self)
+        out.random_state = int(_seed(self.random_state))
+        return out
+
+    def sample_rows(self, n=1, seed=0):
+        """Rows like those the model sees: draws of the neighbourhood, placed around the
+        training mean when samples are drawn around each instance.
+
+        Parameters
+        ----------
+        n : int, default 1
+        seed : int or numpy Generator, default 0
+
+        Returns
+        -------
+        ndarray of float64, shape (n, d)
+        """
+        nb = self.neighbourhood
+        _, inverse = self.kernels.sample_neighbourhood(
+            normalize_seed(seed), check_positive_int(n, "n"), nb.kinds, nb.cdf, nb.values,
+            nb.lo, nb.hi, nb.mu, nb.sd, nb.center, nb.scale,
+        )  # fmt: skip
+        return nb.model_rows(nb.mean[None, :], inverse).reshape(n, -1)
