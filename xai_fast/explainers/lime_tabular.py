@@ -335,6 +335,11 @@ class LimeTabularExplainer:
             rows_y = np.broadcast_to(y_shared, (len(y_self),) + y_shared.shape)
         return np.concatenate([y_self[:, None, :], rows_y], axis=1)
 
+    @property
+    def _sampler(self):
+        """The kernels (``sample_neighbourhood`` among them), under their former name."""
+        return self.kernels
+
     # ------------------------------------------------------------------ copies
     def with_seed(self):
         """A shallow copy whose ``random_state`` is one int (drawn now from ``None``, a
