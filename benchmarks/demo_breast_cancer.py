@@ -1,4 +1,4 @@
-"""The main job end to end (``make demo``): see :mod:`xai_fast.demo`.
+"""The main job end to end (``make demo``): see :mod:`xai_fast.cli.demo`.
 
 Usage: ``python benchmarks/demo_breast_cancer.py [--out DIR]``.
 """

@@ -64,7 +64,9 @@ def kernel_cases(out: dict) -> None:
     for backend in available():
         for kind, model in (("module", net), ("callable", _np_model)):
             exp = xf.KernelExplainer(model, B, seed=7, backend=backend)
-            out[f"kernel/{backend}/{kind}"] = np.asarray(exp.shap_values(X, nsamples=40, silent=True))
+            out[f"kernel/{backend}/{kind}"] = np.asarray(
+                exp.shap_values(X, nsamples=40, silent=True)
+            )
             out[f"kernel/{backend}/{kind}/l1"] = np.asarray(
                 exp.shap_values(X, nsamples=40, l1_reg="num_features(3)", silent=True)
             )
@@ -168,16 +170,18 @@ def gradient_cases(out: dict) -> None:
     ig = xf.IntegratedGradients(net)
     a, delta = ig.attribute(x, target=1, n_steps=20, return_convergence_delta=True)
     out["grad/ig"], out["grad/ig/delta"] = a.numpy(), delta.numpy()
-    out["grad/ig/riemann"] = ig.attribute(x, target=2, n_steps=7, method="riemann_trapezoid").numpy()
+    out["grad/ig/riemann"] = ig.attribute(
+        x, target=2, n_steps=7, method="riemann_trapezoid"
+    ).numpy()
     out["grad/saliency"] = xf.Saliency(net).attribute(x, target=0).numpy()
     out["grad/ixg"] = xf.InputXGradient(net).attribute(x, target=[0, 1, 2, 0]).numpy()
     out["grad/gradshap"] = (
         xf.GradientShap(net, seed=3).attribute(x, base, target=1, n_samples=6, stdevs=0.1).numpy()
     )
     nt = xf.NoiseTunnel(xf.Saliency(net), seed=4)
-    out["grad/noise_tunnel"] = (
-        nt.attribute(x, nt_type="smoothgrad_sq", nt_samples=5, stdevs=0.2, target=2).numpy()
-    )
+    out["grad/noise_tunnel"] = nt.attribute(
+        x, nt_type="smoothgrad_sq", nt_samples=5, stdevs=0.2, target=2
+    ).numpy()
     cnn = _cnn(22).double()
     imgs = torch.as_tensor(rng.normal(size=(2, 1, 8, 8)))
     out["grad/gradcam"] = xf.LayerGradCam(cnn, cnn[0]).attribute(imgs, target=3).detach().numpy()

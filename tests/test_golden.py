@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import golden_cases
 import numpy as np
 import pytest
-
-import golden_cases
 
 pytest.importorskip("torch")
 

@@ -79,7 +79,7 @@ def explain(
     DataFrame or str
         One row per input row, sorted by ``row_id``: ``row_id``, then ``base_value`` and one
         column per feature (with ``k`` outputs, ``base_value[<o>]`` and ``<feature>[<o>]`` for
-        each output ``o`` in turn, as :func:`xai_fast.io.write_values_csv`), then
+        each output ``o`` in turn, as :func:`xai_fast.cli.io.write_values_csv`), then
         ``error_std[<column>]`` per value column when the explainer gives error bars, then
         ``error``: missing, or the message of a row whose explanation failed (its values are
         then NaN). With ``output``, the path of the directory holding the same table as Parquet.

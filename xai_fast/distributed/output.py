@@ -1,6 +1,6 @@
 """The result's columns: names from the probe row, one arrow table per piece, one DataFrame.
 
-Columns, in :func:`xai_fast.io.write_values_csv`'s order: ``row_id``, then ``base_value`` and one
+Columns, in :func:`xai_fast.cli.io.write_values_csv`'s order: ``row_id``, then ``base_value`` and one
 per feature (per output with ``k`` outputs), then ``error_std[<column>]`` when the explainer
 gives error bars, then ``error``.
 """
@@ -16,7 +16,7 @@ ERROR = "error"
 
 
 class Schema:
-    """Names of the value columns, in :func:`xai_fast.io.write_values_csv`'s order."""
+    """Names of the value columns, in :func:`xai_fast.cli.io.write_values_csv`'s order."""
 
     def __init__(self, value_columns, std_columns, k):
         self.value_columns = value_columns
