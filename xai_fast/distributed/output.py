@@ -1,7 +1,7 @@
 """The result's columns: names from the probe row, one arrow table per piece, one DataFrame.
 
-Columns, in :func:`xai_fast.cli.io.write_values_csv`'s order: ``row_id``, then ``base_value`` and one
-per feature (per output with ``k`` outputs), then ``error_std[<column>]`` when the explainer
+Columns, in :func:`xai_fast.cli.io.write_values_csv`'s order: ``row_id``, then ``base_value``
+and one per feature (per output with ``k`` outputs), then ``error_std[<column>]`` when the explainer
 gives error bars, then ``error``.
 """
 
