@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import xai_fast as xf
-from xai_fast._chunk_workers import map_chunks
+from xai_fast._runtime.chunk_workers import map_chunks
 from xai_fast.models import ModelAdapter
 
 
@@ -111,7 +111,7 @@ def test_workers_option_is_checked_and_kept_on_rewrap():
 
 
 def test_one_chunk_at_a_time_without_per_thread_settings(monkeypatch):
-    import xai_fast._chunk_workers as cw
+    import xai_fast._runtime.chunk_workers as cw
 
     monkeypatch.setattr(cw, "per_thread_settings", lambda: False)  # torch's native pool
     assert ModelAdapter(torch.nn.Linear(3, 1), workers=4).chunk_workers() == 1

@@ -6,9 +6,9 @@ only when a tensor explainer is first used.
 
 from .background import Background, kmeans, sample
 from .compare import Comparison, compare  # through the module: see xai_fast/compare.py
+from .compat.lime_explanation import LimeExplanation
 from .explainers import ExactExplainer, KernelExplainer, LimeTabularExplainer
 from .explanation import Explanation
-from .lime_explanation import LimeExplanation
 from .models import ModelAdapter
 
 __version__ = "0.1.0"

@@ -107,7 +107,7 @@ class ModelAdapter:
         """How many chunks a :class:`~xai_fast.masking.Game` evaluates at once:
         ``workers`` (default torch's thread count, at most 8) for a module on the CPU when
         torch runs on OpenMP (thread counts are then per-thread), else 1."""
-        from ._chunk_workers import default_workers
+        from ._runtime.chunk_workers import default_workers
 
         return default_workers(self.is_module, self.device, self.workers)
 

@@ -1,2 +1,2 @@
-"""Process-level runtime helpers: BLAS thread limits (chunk workers and progress bars live in
-``xai_fast._chunk_workers`` and ``xai_fast._progress``)."""
+"""Process-level runtime helpers: chunk workers (:mod:`.chunk_workers`), progress bars
+(:mod:`.progress`) and BLAS thread limits (:mod:`.blas`)."""

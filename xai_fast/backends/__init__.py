@@ -73,7 +73,7 @@ def _is_available(name: str) -> bool:
         return True
     if name == "numba":
         return importlib.util.find_spec("numba") is not None
-    from .._extension import extension_status
+    from .extension import extension_status
 
     return extension_status()[0]
 
@@ -110,7 +110,7 @@ def get_backend(name: str = "auto", *, model_is_module: bool = False) -> Backend
             else ("numba" if "numba" in names else "numpy")
         )
     elif not _is_available(name):
-        from .._extension import extension_status
+        from .extension import extension_status
 
         why = f" ({extension_status()[1]})" if name == "torch" else ""
         raise ValueError(f"backend {name!r} is not available here{why}; available: {available()}.")

@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .._chunk_workers import default_workers
-from .._progress import Progress
 from .._rng import normalize_seed
+from .._runtime.chunk_workers import default_workers
+from .._runtime.progress import Progress
 from .._validation import (
     check_batch_size,
     check_model,

@@ -16,8 +16,8 @@ import copy
 
 import numpy as np
 
-from .._progress import Progress
 from .._rng import normalize_seed
+from .._runtime.progress import Progress
 from .._validation import (
     check_data,
     check_feature_names,
@@ -26,8 +26,9 @@ from .._validation import (
     check_positive_int,
 )
 from ..backends import get_backend
+from ..compat.lime_explanation import LimeExplanation
+from ..compat.lime_tabular_explanations import _lime_explanation, _table
 from ..explanation import Explanation
-from ..lime_explanation import LimeExplanation
 from ..masking.lime_tabular import TabularNeighbourhood
 from ..models import ModelAdapter
 from ._lime_tabular_checks import (
@@ -46,7 +47,6 @@ from ._lime_tabular_checks import (
     _seed,
     _tree_seed,
 )
-from ._lime_tabular_explanations import _lime_explanation, _table
 from ._lime_tabular_surrogates import (
     _fit_surrogates,
     _kernel_weights,

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from .._chunk_workers import map_chunks
-from .._progress import Progress
+from .._runtime.chunk_workers import map_chunks
+from .._runtime.progress import Progress
 from ..models import ModelAdapter
 
 __all__ = ["Game", "Masker", "PairJob"]

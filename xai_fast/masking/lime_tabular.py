@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..discretizers import make_discretizer
 from ..sampling.lime_neighbourhood_ref import BINNED, CATEGORICAL, GAUSSIAN
+from .discretizers import make_discretizer
 
 __all__ = ["TabularNeighbourhood"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._explanation_index import BASE_AXES
+from .indexing import BASE_AXES
 
 
 def _to_pandas(exp):

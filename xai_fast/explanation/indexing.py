@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import is_int
+from .._validation import is_int
 
 #: Names of the axes of ``values``.
 AXES = ("row", "feature", "feature2", "output")

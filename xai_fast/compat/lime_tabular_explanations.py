@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..explanation import Explanation
-from ..lime_explanation import LimeExplanation
+from .lime_explanation import LimeExplanation
 
 
 def _display_names(explainer, x):

@@ -24,8 +24,8 @@ def extension_status() -> tuple[bool, str]:
     try:
         import torch  # noqa: F401
 
-        from . import _C  # noqa: F401  (registers torch.ops.xai_fast)
-        from .backends import torch_fakes  # noqa: F401  (shape functions)
+        from .. import _C  # noqa: F401  (registers torch.ops.xai_fast)
+        from . import torch_fakes  # noqa: F401  (shape functions)
     except Exception as err:  # any failure to load means: run without it
         reason = f"{type(err).__name__}: {err}"
         log.warning("xai_fast: C++ extension not loaded (%s); using Numba", reason)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._explanation_convert import _from_shap, _to_pandas, _to_shap
-from ._explanation_index import AXES, BASE_AXES, DATA_AXES, _expand_key, _pick, _resolve, _take
-from ._validation import is_int
+from .._validation import is_int
+from .convert import _from_shap, _to_pandas, _to_shap
+from .indexing import AXES, BASE_AXES, DATA_AXES, _expand_key, _pick, _resolve, _take
 
 __all__ = ["Explanation"]
 
