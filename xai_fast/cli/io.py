@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..explanation.convert import flat_columns
+
 __all__ = ["load_model", "read_csv", "write_values_csv"]
 
 _PICKLE = {".pkl", ".pickle", ".joblib"}
@@ -127,17 +129,13 @@ def write_values_csv(path, exp) -> None:
     base = np.asarray(exp.base_values)
     if values.ndim == 1:  # a single row
         values, base = values[None], base[None]
-    n, d = values.shape[:2]
-    names = exp.feature_names or [f"x{j}" for j in range(d)]
-    if values.ndim == 2:
-        header = ["base_value", *names]
+    n = values.shape[0]
+    header, _, k = flat_columns(values.shape, exp.feature_names, exp.output_names)
+    if k == 0:
         table = np.column_stack([base.reshape(n), values])
     else:
-        k = values.shape[2]
-        outs = exp.output_names or [str(o) for o in range(k)]
-        header, cols = [], []
+        cols = []
         for o in range(k):
-            header += [f"base_value[{outs[o]}]"] + [f"{f}[{outs[o]}]" for f in names]
             cols += [base.reshape(n, k)[:, o : o + 1], values[:, :, o]]
         table = np.hstack(cols)
     Path(path).parent.mkdir(parents=True, exist_ok=True)

@@ -11,6 +11,8 @@ import warnings
 
 import numpy as np
 
+from ..explanation.convert import flat_columns
+
 ROW_ID = "row_id"
 ERROR = "error"
 
@@ -26,19 +28,8 @@ class Schema:
     @classmethod
     def from_probe(cls, exp, names):
         """The columns of explanations shaped like ``exp`` (one row explained on the driver)."""
-        values = np.asarray(exp.values)
-        d = values.shape[1]
-        names = list(names) if names else [f"x{j}" for j in range(d)]
-        if values.ndim == 2:
-            cols, k = ["base_value", *names], 0
-            value_names = list(names)
-        else:
-            k = values.shape[2]
-            outs = exp.output_names or [str(o) for o in range(k)]
-            cols, value_names = [], []
-            for o in range(k):
-                cols += [f"base_value[{outs[o]}]"] + [f"{f}[{outs[o]}]" for f in names]
-                value_names += [f"{f}[{outs[o]}]" for f in names]
+        shape = np.asarray(exp.values).shape
+        cols, value_names, k = flat_columns(shape, names, exp.output_names)
         std = None if exp.error_std is None else [f"error_std[{c}]" for c in value_names]
         every = [ROW_ID, *cols, *(std or []), ERROR]
         if len(set(every)) != len(every):

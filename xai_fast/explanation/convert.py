@@ -126,3 +126,39 @@ def _flat_names(names, what):
             raise ValueError(f"per-row {what} that differ between rows are not supported.")
         names = list(names[0])
     return [str(s) for s in names]
+
+
+def flat_columns(values_shape, feature_names, output_names):
+    """Column names of an explanation written flat, one line per row.
+
+    Parameters
+    ----------
+    values_shape : tuple of int
+        ``(n, d)`` or ``(n, d, k)``.
+    feature_names : list of str or None
+        Default ``x0, x1, ...``.
+    output_names : list of str or None
+        Default ``"0", "1", ...``.
+
+    Returns
+    -------
+    columns : list of str
+        ``base_value`` then one per feature; with ``k`` outputs, ``base_value[<o>]`` and
+        ``<feature>[<o>]`` for each output ``o`` in turn.
+    value_columns : list of str
+        ``columns`` without the base values.
+    k : int
+        Outputs, 0 without an output axis.
+    """
+    d = values_shape[1]
+    names = list(feature_names) if feature_names else [f"x{j}" for j in range(d)]
+    if len(values_shape) == 2:
+        return ["base_value", *names], list(names), 0
+    k = values_shape[2]
+    outs = output_names or [str(o) for o in range(k)]
+    columns, value_columns = [], []
+    for o in range(k):
+        per_output = [f"{f}[{outs[o]}]" for f in names]
+        columns += [f"base_value[{outs[o]}]", *per_output]
+        value_columns += per_output
+    return columns, value_columns, k
