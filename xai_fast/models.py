@@ -8,6 +8,7 @@ rows, and returns a float64 ``(n, k)`` numpy array.
 from __future__ import annotations
 
 import contextlib
+import math
 import sys
 
 import numpy as np
@@ -181,7 +182,7 @@ class ModelAdapter:
         import torch
 
         n = t.shape[0]
-        step = self.batch_rows(int(np.prod(t.shape[1:], dtype=np.int64)))  # values per row
+        step = self.batch_rows(math.prod(t.shape[1:]))  # values per row
         fn = self.model if self.is_module else _tensor_outputs(self.model, t.device)
         with torch.inference_mode():
             outs = _chunked_with_oom_retry(fn, t, step)

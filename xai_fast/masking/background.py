@@ -119,7 +119,7 @@ class _BackgroundPairs:
         self.masker.fill(self.X, self.masker.B, self.Z, self.var_idx, start, out)
         return out
 
-    def reduce(self, out: np.ndarray, start: int, P: int) -> None:
+    def reduce(self, out: np.ndarray, start: int, P: int, worker: int) -> None:
         if self.ey is None:
             self.ey = np.empty((self.pairs, out.shape[1]))
         self.masker.mean(out, self.masker.background.weights, self.ey[start : start + P])

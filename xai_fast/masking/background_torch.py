@@ -81,7 +81,7 @@ class _TorchPairs:
             self.masker.fill(self.X, self.masker.B, self.Z, self.var_idx, start, buf[:rows])
         return buf[:rows]
 
-    def reduce(self, out: torch.Tensor, start: int, P: int) -> None:
+    def reduce(self, out: torch.Tensor, start: int, P: int, worker: int) -> None:
         if self.ey is None:
             with self.lock:
                 if self.ey is None:

@@ -48,8 +48,9 @@ class PairJob(Protocol):
         a numpy array or a tensor on the model's device (a per-``worker`` buffer may be reused).
         """
 
-    def reduce(self, out, start: int, P: int) -> None:
-        """Store the values of those pairs from the model's outputs ``(P * rows_per_pair, k)``."""
+    def reduce(self, out, start: int, P: int, worker: int) -> None:
+        """Store the values of those pairs from the model's outputs ``(P * rows_per_pair, k)``
+        (``worker`` filled them just before)."""
 
     def result(self):
         """Every pair's value, ``(n, S, k)``; raises if the model returned NaN or inf."""
@@ -108,7 +109,7 @@ class Game:
         def chunk(c, w):
             start = c * per_chunk
             P = min(per_chunk, pairs - start)
-            job.reduce(self.model.call_batch(job.fill(start, P, w)), start, P)
+            job.reduce(self.model.call_batch(job.fill(start, P, w)), start, P, w)
 
         shared = isinstance(progress, Progress)
         bar = progress if shared else Progress(pairs, label or _LABEL, enabled=bool(progress))

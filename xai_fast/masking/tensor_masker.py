@@ -136,6 +136,7 @@ class _TensorPairs:
         self.values_per_row = masker.X.shape[1]
         self.workers = model.chunk_workers()
         self.values = torch.empty(self.pairs, dtype=torch.float64, device=dev)
+        self.examples: dict[int, torch.Tensor] = {}  # worker -> examples of its current chunk
 
     def _examples(self, start: int, P: int):
         """Example of each pair ``start .. start + P - 1`` ``(P,)``, its coalition ``(P,)``, and
@@ -148,13 +149,14 @@ class _TensorPairs:
     def fill(self, start: int, P: int, worker: int) -> torch.Tensor:
         m = self.masker
         i, s, r = self._examples(start, P)
+        self.examples[worker] = i
         # most chunks lie within one example: its row is broadcast instead of copied
         keep = torch.gather(self.Z[s], 1, rows_of(m.mask, i, r))  # (P, D)
         batch = torch.where(keep, rows_of(m.X, i, r), rows_of(m.B, i, r))
         return batch.reshape((P,) + m.example_shape)
 
-    def reduce(self, out: torch.Tensor, start: int, P: int) -> None:
-        i = self.rows_t[torch.arange(start, start + P, device=self.values.device) // self.S]
+    def reduce(self, out: torch.Tensor, start: int, P: int, worker: int) -> None:
+        i = self.examples.pop(worker)
         self.values[start : start + P] = self.masker.target.select(out, i)
 
     def result(self) -> torch.Tensor:
