@@ -9,6 +9,7 @@ import numba as nb
 import numpy as np
 
 from .._rng_numba import stream_key, uniform
+from .combinations_numba import next_combination
 from .subset_table import EMPTY as _EMPTY
 from .subset_table import find_subset
 
@@ -46,14 +47,8 @@ def _enumerate_sizes(M, num_full, num_paired, weight_vector, binoms, Z, w):
                     Z[n, j] = not Z[n - 1, j]
                 w[n] = wgt
                 n += 1
-            i = s - 1
-            while i >= 0 and idx[i] == M - s + i:
-                i -= 1
-            if i < 0:
+            if not next_combination(idx, s, M):
                 break
-            idx[i] += 1
-            for k in range(i + 1, s):
-                idx[k] = idx[k - 1] + 1
     return n
 
 

@@ -13,6 +13,7 @@ import numba as nb
 import numpy as np
 
 from .._rng_numba import stream_key, uniform
+from .combinations_numba import next_combination
 from .leverage_design_ref import STREAM_BASE
 from .subset_table import EMPTY, find_subset
 
@@ -57,14 +58,8 @@ def _fill(M, seed, sizes, pairs, enumerated, n_blocks, Z, w, block):
                     for j in range(M):
                         Z[row, j] = not Z[row - 1, j]
                     row += 1
-                i = s - 1
-                while i >= 0 and comb[i] == M - s + i:
-                    i -= 1
-                if i < 0:
+                if not next_combination(comb, s, M):
                     break
-                comb[i] += 1
-                for j in range(i + 1, s):
-                    comb[j] = comb[j - 1] + 1
             b = (row - start) if middle else (row - start) // 2
             for r in range(start, row):
                 w[r] = kern / b
