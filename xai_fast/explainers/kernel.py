@@ -342,8 +342,10 @@ class KernelExplainer(CoalitionExplainer):
         elif selecting:  # scikit-learn selects on the host
             Y = (Y.cpu().numpy() - link_null).transpose(1, 0, 2).reshape(S, -1)
         else:  # solve on the device; only the values come back
-            Y = (Y - game.to_device(link_null)).permute(1, 0, 2).reshape(S, -1)
-            phi = self._solve(game.to_device(Zf), game.to_device(w), Y, game.to_device(tot))
+            Y = (Y - game.masker.to_device(link_null)).permute(1, 0, 2).reshape(S, -1)
+            phi = self._solve(
+                game.masker.to_device(Zf), game.masker.to_device(w), Y, game.masker.to_device(tot)
+            )
             phi = phi.cpu().numpy() if hasattr(phi, "cpu") else phi  # lstsq fallback is numpy
             return phi.reshape(M, n_g, k).transpose(1, 0, 2)
         if selecting:

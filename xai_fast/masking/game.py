@@ -75,11 +75,6 @@ class Game:
         self.model = model
         self.masker = masker
 
-    def __getattr__(self, name):  # the masker's helpers (to_device, B, ...) read through
-        if name in ("model", "masker"):
-            raise AttributeError(name)
-        return getattr(self.masker, name)
-
     def evaluate(self, Z, *instances, progress=False, label: str | None = None):
         """Value of every (instance, coalition) pair.
 
