@@ -10,11 +10,13 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .._rng import normalize_seed
+from .._rng import normalize_seed, torch_global_seed
 from .._runtime.chunk_workers import default_workers
 from .._runtime.progress import Progress
 from .._validation import (
     check_batch_size,
+    check_flag,
+    check_int,
     check_model,
     check_no_kwargs,
     check_seed,
@@ -23,13 +25,12 @@ from .._validation import (
 )
 from ..masking import Game
 from ..masking.tensor_masker import TensorMasker
+from ..masking.tensor_tuple import ScalarForward
 from ..models import ModelAdapter, is_torch_module
 
-# captum arguments without an equivalent here, and what to do instead
+# captum arguments without an equivalent here (other than their default), and what to do instead
 _CAPTUM_ONLY = {
     "additional_forward_args": "wrap the model instead, e.g. lambda x: model(x, *args)",
-    "perturbations_per_eval": "pass batch_size=... to the constructor (rows per model call)",
-    "return_input_shape": "attributions always have the inputs' shape",
 }
 
 
@@ -43,14 +44,29 @@ def attribute_method(doc: str):
         baselines=None,
         target=None,
         *,
+        additional_forward_args=None,
         feature_mask=None,
         n_samples="auto",
+        perturbations_per_eval=1,
+        return_input_shape=True,
         show_progress=False,
         patch_size=None,
         **kwargs,
     ) -> torch.Tensor:
+        if additional_forward_args is not None:
+            kwargs["additional_forward_args"] = additional_forward_args
+        check_int(perturbations_per_eval, "perturbations_per_eval", 1)  # rows per call: batch_size
+        shaped = check_flag(return_input_shape, "return_input_shape")
         return self._attribute(
-            inputs, baselines, target, feature_mask, n_samples, show_progress, patch_size, kwargs
+            inputs,
+            baselines,
+            target,
+            feature_mask,
+            n_samples,
+            show_progress,
+            patch_size,
+            kwargs,
+            shaped,
         )
 
     attribute.__doc__ = doc
@@ -82,7 +98,11 @@ class TensorPerturbationExplainer:
         "n_samples",
         "show_progress",
         "patch_size",
+        "additional_forward_args",
+        "perturbations_per_eval",
+        "return_input_shape",
     )
+    _PROGRESS = ""  # captum's progress label: "<_PROGRESS> attribution"
 
     def __init__(self, model, seed, batch_size, workers, kwargs):
         check_no_kwargs(kwargs, f"{type(self).__name__}()", self._INIT_OPTIONS)
@@ -124,27 +144,75 @@ class TensorPerturbationExplainer:
             return int(n_samples)
         raise ValueError(f"n_samples must be 'auto' or an int >= 2; got {n_samples!r}.")
 
+    def _call_adapter(self, masker: TensorMasker) -> ModelAdapter:
+        """The adapter of one call: the explainer's, or for tuple inputs and callables one
+        around the splitting / one-number forward, with the module's device and dtype."""
+        if masker.split is None and self.is_module:
+            return self.adapter
+        fn = self.model
+        if masker.split is not None:
+            fn = masker.split.bind(fn, self.adapter.param_dtype)
+        if not self.is_module:
+            fn = ScalarForward(fn, masker.X.shape[0])
+        adapter = ModelAdapter(fn, batch_size=self.batch_size, workers=self.workers)
+        adapter.param_device, adapter.param_dtype = (
+            self.adapter.param_device,
+            self.adapter.param_dtype,
+        )
+        return adapter
+
     def _attribute(
-        self, inputs, baselines, target, feature_mask, n_samples, show_progress, patch_size, kwargs
-    ) -> torch.Tensor:
-        """The whole ``attribute`` call; returns attributions of the inputs' shape."""
+        self,
+        inputs,
+        baselines,
+        target,
+        feature_mask,
+        n_samples,
+        show_progress,
+        patch_size,
+        kwargs,
+        shaped=True,
+    ):
+        """The whole ``attribute`` call; returns attributions of the inputs' shape (a tuple for
+        tuple inputs), or with ``shaped=False`` the feature values ``(N, M)``."""
         self._check_call_kwargs(kwargs)
         n_samples = self._check_n_samples(n_samples)
         masker = TensorMasker.from_inputs(
             self.adapter, inputs, baselines, target, feature_mask, patch_size
         )
-        seed = normalize_seed(self.seed)
-        designs = [(rows, *self._design(M, n_samples, seed)) for M, rows in masker.groups()]
+        # seed=None: one draw from torch's global generator per call, as captum's randomness
+        seed = normalize_seed(torch_global_seed() if self.seed is None else self.seed)
+        groups = masker.groups()
+        if not shaped and len(groups) > 1:
+            raise ValueError(
+                "return_input_shape=False returns one row of feature values per example, but "
+                f"the examples have {[M for M, _ in groups]} features; give every example the "
+                "same number of features, or keep return_input_shape=True."
+            )
+        designs = [(rows, *self._design(M, n_samples, seed)) for M, rows in groups]
         N, D = masker.X.shape
         attr = torch.zeros((N, D), dtype=torch.float64, device=masker.X.device)
-        game = Game(self.adapter, masker)
+        coefs = torch.zeros((N, groups[0][0]), dtype=torch.float64, device=masker.X.device)
+        adapter = self._call_adapter(masker)
+        game = Game(adapter, masker)
         total = sum(len(rows) * len(Z) for rows, Z, _ in designs)
-        bar = Progress(total, f"xai_fast: {type(self).__name__}", enabled=show_progress)
+        label = f"{self._PROGRESS} attribution"
+        bar = Progress(total, label, enabled=show_progress, delay=0.0)
         try:
             with self.adapter.evaluating():
                 for rows, Z, extra in designs:
                     values = game.evaluate(Z, rows, progress=bar)[:, :, 0]  # (n, S)
-                    masker.spread(self._solve(values, Z, extra), rows, attr)
+                    coef = self._solve(values, Z, extra)  # (n, M)
+                    if shaped:
+                        masker.spread(coef, rows, attr)
+                    else:
+                        coefs[torch.as_tensor(rows, device=coefs.device)] = coef
         finally:
             bar.close()
-        return attr.reshape((N,) + masker.example_shape).to(masker.out_device, masker.out_dtype)
+        if not shaped:
+            return coefs.to(masker.out_device, masker.out_dtype)
+        attr = attr.to(masker.out_device, masker.out_dtype)
+        if masker.split is None:
+            return attr.reshape((N,) + masker.example_shape)
+        parts = torch.split(attr, masker.split.sizes, dim=1)
+        return tuple(p.reshape((N, *s)) for p, s in zip(parts, masker.split.shapes, strict=True))

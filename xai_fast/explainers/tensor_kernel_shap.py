@@ -57,6 +57,7 @@ class KernelShap(TensorPerturbationExplainer):
     """
 
     _INIT_OPTIONS = ("model", "seed", "batch_size", "backend", "workers")
+    _PROGRESS = "Kernel Shap"
 
     def __init__(
         self, model, *, seed=None, batch_size=None, backend="auto", workers=None, **kwargs

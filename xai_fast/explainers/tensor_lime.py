@@ -55,6 +55,7 @@ class Lime(TensorPerturbationExplainer):
     """
 
     _INIT_OPTIONS = ("model", "seed", "batch_size", "kernel_width", "alpha", "workers")
+    _PROGRESS = "Lime"
 
     def __init__(
         self,

@@ -15,6 +15,7 @@ import torch
 from .._validation import check_target
 from ..models import ModelAdapter
 from .feature_masks import compact_ids, grid_feature_mask, per_example, rows_of
+from .tensor_tuple import flatten_tuple
 
 __all__ = ["TensorMasker", "TensorTarget"]
 
@@ -69,11 +70,12 @@ class TensorMasker:
     ``(N,)``.
     """
 
-    def __init__(self, X, B, mask, M, target, example_shape, out_dtype, out_device):
+    def __init__(self, X, B, mask, M, target, example_shape, out_dtype, out_device, split=None):
         self.X, self.B, self.mask, self.M = X, B, mask, M
         self.target = target
         self.example_shape = example_shape
         self.out_dtype, self.out_device = out_dtype, out_device
+        self.split = split  # a SplitForward for tuple inputs (rows are the tensors side by side)
 
     @classmethod
     def from_inputs(
@@ -82,15 +84,30 @@ class TensorMasker:
         """Check captum-style arguments (see :meth:`xai_fast.KernelShap.attribute`).
 
         Floating inputs are cast to a module's floating dtype and everything is moved to its
-        device (a callable's: the inputs' device).
+        device (a callable's: the inputs' device). A tuple of tensors becomes one flat row per
+        example (see :func:`~xai_fast.masking.tensor_tuple.flatten_tuple`); ``split`` then cuts
+        the perturbed rows back into the tuple.
         """
-        x = _check_inputs(inputs)
+        split = None
+        if isinstance(inputs, tuple):
+            x, B, mask, split = flatten_tuple(
+                inputs,
+                baselines,
+                feature_mask,
+                _check_inputs,
+                _baselines,
+                lambda m, t: _feature_mask(m, patch_size, t),
+            )
+        else:
+            x = _check_inputs(inputs)
+            B = _baselines(baselines, x)
+            mask = _feature_mask(feature_mask, patch_size, x)
         device = model.param_device if model.param_device is not None else x.device
         floating = model.param_dtype is not None and x.is_floating_point()
         dtype = model.param_dtype if floating else x.dtype
         N = x.shape[0]
-        B = _baselines(baselines, x).to(device, dtype)
-        ids, M = compact_ids(_feature_mask(feature_mask, patch_size, x))
+        B = B.to(device, dtype)
+        ids, M = compact_ids(mask)
         out_dtype = (
             torch.promote_types(x.dtype, torch.float32) if x.is_floating_point() else torch.float32
         )
@@ -103,6 +120,7 @@ class TensorMasker:
             example_shape=tuple(x.shape[1:]),
             out_dtype=out_dtype,
             out_device=x.device,
+            split=split,
         )
 
     def groups(self) -> list[tuple[int, np.ndarray]]:
@@ -175,10 +193,10 @@ class _TensorPairs:
 
 # ---------------------------------------------------------------------------- input checks
 def _check_inputs(inputs) -> torch.Tensor:
-    if isinstance(inputs, (tuple, list)):
+    if isinstance(inputs, list):
         raise TypeError(
-            "inputs must be one tensor (N, ...); several input tensors are not supported. "
-            "Concatenate them, or wrap the model so that it takes one tensor."
+            "inputs must be a tensor (N, ...) or a tuple of them; got a list. Pass "
+            "tuple(inputs) when the model takes several tensors."
         )
     if not isinstance(inputs, torch.Tensor):
         raise TypeError(
