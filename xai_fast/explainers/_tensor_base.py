@@ -25,7 +25,7 @@ from .._validation import (
 )
 from ..masking import Game
 from ..masking.tensor_masker import TensorMasker
-from ..masking.tensor_tuple import ScalarForward
+from ..masking.tensor_tuple import ExtraArgs, ScalarForward, forward_args
 from ..models import ModelAdapter, is_torch_module
 
 # captum arguments without an equivalent here (other than their default), and what to do instead
@@ -53,8 +53,6 @@ def attribute_method(doc: str):
         patch_size=None,
         **kwargs,
     ) -> torch.Tensor:
-        if additional_forward_args is not None:
-            kwargs["additional_forward_args"] = additional_forward_args
         check_int(perturbations_per_eval, "perturbations_per_eval", 1)  # rows per call: batch_size
         shaped = check_flag(return_input_shape, "return_input_shape")
         return self._attribute(
@@ -67,6 +65,7 @@ def attribute_method(doc: str):
             patch_size,
             kwargs,
             shaped,
+            additional_forward_args,
         )
 
     attribute.__doc__ = doc
@@ -128,11 +127,21 @@ class TensorPerturbationExplainer:
         """Attributions ``(n, M)`` from the coalition values ``(n, S)``."""
         raise NotImplementedError
 
+    def _designs(self, masker, groups, n_samples, seed) -> list:
+        """``[(rows, Z, extra)]``: one design per group of examples with ``M`` features."""
+        return [(rows, *self._design(M, n_samples, seed)) for M, rows in groups]
+
+    def _solve_rows(self, values, Z, extra, masker, rows) -> torch.Tensor:
+        """Attributions ``(n, M)`` of examples ``rows`` from their values ``(n, S)``."""
+        return self._solve(values, Z, extra)
+
     # ------------------------------------------------------------------ the pipeline
     @classmethod
-    def _check_call_kwargs(cls, kwargs) -> None:
+    def _check_call_kwargs(cls, kwargs, captum: dict) -> None:
+        """Refuse unknown arguments, and captum's in ``_CAPTUM_ONLY`` unless at their default
+        (``None``)."""
         for name, hint in _CAPTUM_ONLY.items():
-            if name in kwargs:
+            if name in kwargs or captum.get(name) is not None:
                 raise TypeError(f"{name} is captum's argument and is not supported here; {hint}.")
         check_no_kwargs(kwargs, f"{cls.__name__}.attribute()", cls._CALL_OPTIONS)
 
@@ -144,12 +153,12 @@ class TensorPerturbationExplainer:
             return int(n_samples)
         raise ValueError(f"n_samples must be 'auto' or an int >= 2; got {n_samples!r}.")
 
-    def _call_adapter(self, masker: TensorMasker) -> ModelAdapter:
-        """The adapter of one call: the explainer's, or for tuple inputs and callables one
-        around the splitting / one-number forward, with the module's device and dtype."""
-        if masker.split is None and self.is_module:
+    def _call_adapter(self, masker: TensorMasker, args: tuple) -> ModelAdapter:
+        """The adapter of one call: the explainer's, or around the forward of tuple inputs,
+        extra arguments and one-number outputs, with the module's device and dtype."""
+        if masker.split is None and self.is_module and not args:
             return self.adapter
-        fn = self.model
+        fn = ExtraArgs(self.model, args) if args else self.model
         if masker.split is not None:
             fn = masker.split.bind(fn, self.adapter.param_dtype)
         if not self.is_module:
@@ -172,14 +181,17 @@ class TensorPerturbationExplainer:
         patch_size,
         kwargs,
         shaped=True,
+        additional_forward_args=None,
     ):
         """The whole ``attribute`` call; returns attributions of the inputs' shape (a tuple for
         tuple inputs), or with ``shaped=False`` the feature values ``(N, M)``."""
-        self._check_call_kwargs(kwargs)
+        self._check_call_kwargs(kwargs, {"additional_forward_args": additional_forward_args})
         n_samples = self._check_n_samples(n_samples)
         masker = TensorMasker.from_inputs(
             self.adapter, inputs, baselines, target, feature_mask, patch_size
         )
+        N = masker.X.shape[0]
+        args, per_example = forward_args(additional_forward_args, N)
         # seed=None: one draw from torch's global generator per call, as captum's randomness
         seed = normalize_seed(torch_global_seed() if self.seed is None else self.seed)
         groups = masker.groups()
@@ -189,30 +201,42 @@ class TensorPerturbationExplainer:
                 f"the examples have {[M for M, _ in groups]} features; give every example the "
                 "same number of features, or keep return_input_shape=True."
             )
-        designs = [(rows, *self._design(M, n_samples, seed)) for M, rows in groups]
-        N, D = masker.X.shape
-        attr = torch.zeros((N, D), dtype=torch.float64, device=masker.X.device)
-        coefs = torch.zeros((N, groups[0][0]), dtype=torch.float64, device=masker.X.device)
-        adapter = self._call_adapter(masker)
-        game = Game(adapter, masker)
-        total = sum(len(rows) * len(Z) for rows, Z, _ in designs)
-        label = f"{self._PROGRESS} attribution"
-        bar = Progress(total, label, enabled=show_progress, delay=0.0)
+        bar = Progress(1, f"{self._PROGRESS} attribution", enabled=show_progress, delay=0.0)
+        bar.total = 0  # grows by each design's pairs
         try:
             with self.adapter.evaluating():
-                for rows, Z, extra in designs:
-                    values = game.evaluate(Z, rows, progress=bar)[:, :, 0]  # (n, S)
-                    coef = self._solve(values, Z, extra)  # (n, M)
-                    if shaped:
-                        masker.spread(coef, rows, attr)
-                    else:
-                        coefs[torch.as_tensor(rows, device=coefs.device)] = coef
+                if per_example:  # batch-axis extra arguments: one example per call, as captum
+                    parts = [
+                        self._explain(masker.example(i), args_i, n_samples, seed, shaped, bar)
+                        for i, args_i in enumerate(per_example)
+                    ]
+                    out = torch.cat(parts)
+                else:
+                    out = self._explain(masker, args, n_samples, seed, shaped, bar)
         finally:
             bar.close()
+        out = out.to(masker.out_device, masker.out_dtype)
         if not shaped:
-            return coefs.to(masker.out_device, masker.out_dtype)
-        attr = attr.to(masker.out_device, masker.out_dtype)
+            return out
         if masker.split is None:
-            return attr.reshape((N,) + masker.example_shape)
-        parts = torch.split(attr, masker.split.sizes, dim=1)
-        return tuple(p.reshape((N, *s)) for p, s in zip(parts, masker.split.shapes, strict=True))
+            return out.reshape((N,) + masker.example_shape)
+        return masker.split.tensors(out)
+
+    def _explain(self, masker, args, n_samples, seed, shaped, bar) -> torch.Tensor:
+        """Flat attributions ``(N, D)`` of the masker's examples (``(N, M)`` feature values
+        when not ``shaped``), float64."""
+        groups = masker.groups()
+        designs = self._designs(masker, groups, n_samples, seed)
+        N, D = masker.X.shape
+        out = torch.zeros((N, D if shaped else groups[0][0]), dtype=torch.float64)
+        out = out.to(masker.X.device)
+        game = Game(self._call_adapter(masker, args), masker)
+        bar.total += sum(len(rows) * len(Z) for rows, Z, _ in designs)
+        for rows, Z, extra in designs:
+            values = game.evaluate(Z, rows, progress=bar)[:, :, 0]  # (n, S)
+            coef = self._solve_rows(values, Z, extra, masker, rows)  # (n, M)
+            if shaped:
+                masker.spread(coef, rows, out)
+            else:
+                out[torch.as_tensor(rows, device=out.device)] = coef
+        return out

@@ -7,6 +7,7 @@ and its value is the model's output at example ``i``'s target.
 
 from __future__ import annotations
 
+import copy
 import numbers
 
 import numpy as np
@@ -41,6 +42,13 @@ class TensorTarget:
         self.t = None if T is None else T[:, 0].contiguous()
         if self.t is not None:
             self.lo, self.hi = int(self.t.min()), int(self.t.max())
+
+    def take(self, i: int) -> TensorTarget:
+        """The target of example ``i`` alone."""
+        new = copy.copy(self)
+        if self.t is not None:
+            new.t = self.t[i : i + 1]
+        return new
 
     def select(self, out: torch.Tensor, i: torch.Tensor) -> torch.Tensor:
         """The targeted column of ``out`` ``(P, k)`` for examples ``i`` ``(P,)``, as float64."""
@@ -94,12 +102,16 @@ class TensorMasker:
                 inputs,
                 baselines,
                 feature_mask,
-                _check_inputs,
+                lambda t: _check_inputs(t, empty=True),
                 _baselines,
                 lambda m, t: _feature_mask(m, patch_size, t),
             )
         else:
             x = _check_inputs(inputs)
+            baselines, feature_mask = (  # captum's one-tensor tuples of a single input
+                v[0] if isinstance(v, tuple) and len(v) == 1 else v
+                for v in (baselines, feature_mask)
+            )
             B = _baselines(baselines, x)
             mask = _feature_mask(feature_mask, patch_size, x)
         device = model.param_device if model.param_device is not None else x.device
@@ -121,6 +133,24 @@ class TensorMasker:
             out_dtype=out_dtype,
             out_device=x.device,
             split=split,
+        )
+
+    def example(self, i: int) -> TensorMasker:
+        """The masker of example ``i`` alone."""
+
+        def row(T):
+            return T if T.shape[0] == 1 else T[i : i + 1]
+
+        return TensorMasker(
+            self.X[i : i + 1],
+            row(self.B),
+            row(self.mask),
+            self.M[i : i + 1],
+            self.target.take(i),
+            self.example_shape,
+            self.out_dtype,
+            self.out_device,
+            self.split,
         )
 
     def groups(self) -> list[tuple[int, np.ndarray]]:
@@ -192,7 +222,9 @@ class _TensorPairs:
 
 
 # ---------------------------------------------------------------------------- input checks
-def _check_inputs(inputs) -> torch.Tensor:
+def _check_inputs(inputs, empty: bool = False) -> torch.Tensor:
+    """``inputs`` detached; ``empty`` allows examples without elements (one tensor of a
+    tuple)."""
     if isinstance(inputs, list):
         raise TypeError(
             "inputs must be a tensor (N, ...) or a tuple of them; got a list. Pass "
@@ -203,7 +235,7 @@ def _check_inputs(inputs) -> torch.Tensor:
             f"inputs must be a torch.Tensor of shape (N, ...); got {type(inputs).__name__}. "
             "Convert with torch.as_tensor(inputs)."
         )
-    if inputs.dim() < 2 or inputs.shape[0] == 0 or inputs[0].numel() == 0:
+    if inputs.dim() < 2 or inputs.shape[0] == 0 or (inputs[0].numel() == 0 and not empty):
         raise ValueError(
             f"inputs must have shape (N, ...) with N >= 1 examples of at least one element; "
             f"got shape {tuple(inputs.shape)}. Add a batch axis with inputs.unsqueeze(0)."

@@ -16,7 +16,7 @@ import math
 
 import torch
 
-__all__ = ["ScalarForward", "SplitForward", "flatten_tuple"]
+__all__ = ["ExtraArgs", "ScalarForward", "SplitForward", "flatten_tuple", "forward_args"]
 
 
 def _per_tensor(value, k: int, name: str) -> tuple:
@@ -79,6 +79,9 @@ def flatten_tuple(inputs: tuple, baselines, feature_mask, check, baseline_rows, 
         ms, offset = [], 0
         for x in xs:  # default ids of each tensor, after the previous tensors' ones
             m = mask_rows(None, x)
+            if m.numel() == 0:  # a tensor without elements has no features
+                ms.append(m)
+                continue
             ms.append(m - m.min() + offset)
             offset = int(ms[-1].max()) + 1
     else:
@@ -90,6 +93,8 @@ def flatten_tuple(inputs: tuple, baselines, feature_mask, check, baseline_rows, 
         return torch.cat([p.expand(rows, -1) for p in parts], dim=1)
 
     X = torch.cat([x.reshape(N, -1).to(dtype) for x in xs], dim=1)
+    if X.shape[1] == 0:
+        raise ValueError("every tensor of inputs is empty; there is nothing to attribute.")
     B = joined([b.to(dtype) for b in bs])
     return X, B, joined(ms), SplitForward(xs)
 
@@ -117,14 +122,16 @@ class SplitForward:
             self.dtypes = [floating_dtype if d.is_floating_point else d for d in self.dtypes]
         return self
 
-    def __call__(self, rows: torch.Tensor):
-        P = rows.shape[0]
+    def tensors(self, rows: torch.Tensor) -> tuple:
+        """Flat rows ``(P, D_total)`` as the tuple of tensors ``(P, ...)`` (dtype kept)."""
         parts = torch.split(rows, self.sizes, dim=1)
-        tensors = tuple(
-            p.reshape((P, *s)).to(d)
-            for p, s, d in zip(parts, self.shapes, self.dtypes, strict=True)
+        return tuple(
+            p.reshape((rows.shape[0], *s)) for p, s in zip(parts, self.shapes, strict=True)
         )
-        return self.model(*tensors)
+
+    def __call__(self, rows: torch.Tensor):
+        tensors = self.tensors(rows)
+        return self.model(*(t.to(d) for t, d in zip(tensors, self.dtypes, strict=True)))
 
 
 def _is_scalar(out, P: int) -> bool:
@@ -174,3 +181,43 @@ class ScalarForward:
         self._check((), P)
         values = [float(self.model(rows[j : j + 1])) for j in range(P)]  # one number per call
         return torch.tensor(values, dtype=torch.float64, device=rows.device)
+
+
+def forward_args(additional_forward_args, N: int) -> tuple[tuple, list | None]:
+    """captum's ``additional_forward_args`` as a tuple, and, when tensors among them hold the
+    ``N > 1`` examples on axis 0, each example's arguments (those tensors cut to one row).
+
+    Tensors with one row (and everything else) are shared by all examples.
+    """
+    a = additional_forward_args
+    args = () if a is None else a if isinstance(a, tuple) else (a,)
+
+    def batched(v):
+        return isinstance(v, torch.Tensor) and v.dim() > 0 and v.shape[0] != 1
+
+    for k, v in enumerate(args):
+        if batched(v) and v.shape[0] != N:
+            raise ValueError(
+                f"additional_forward_args[{k}] has shape {tuple(v.shape)}; a tensor among them "
+                f"needs the {N} examples (or one row) on axis 0. Pass other tensors through a "
+                "closure, e.g. lambda x: model(x, shared)."
+            )
+    if N == 1 or not any(batched(v) for v in args):
+        return args, None
+    return args, [tuple(v[i : i + 1] if batched(v) else v for v in args) for i in range(N)]
+
+
+class ExtraArgs:
+    """``model(*tensors, *args)``, tensors of one row among ``args`` repeated for every row
+    (captum's expansion of ``additional_forward_args`` over the perturbations)."""
+
+    def __init__(self, model, args: tuple):
+        self.model, self.args = model, args
+
+    def __call__(self, *tensors):
+        P = tensors[0].shape[0]
+        args = (
+            a.expand(P, *a.shape[1:]) if isinstance(a, torch.Tensor) and a.dim() > 0 else a
+            for a in self.args
+        )
+        return self.model(*tensors, *args)
