@@ -114,6 +114,14 @@ class TensorPerturbationExplainer:
         self.batch_size = check_batch_size(batch_size)
         self.adapter = ModelAdapter(model, batch_size=self.batch_size, workers=self.workers)
 
+    def attribute_future(self, *args, **kwargs):
+        """captum's asynchronous variant of ``attribute`` (forwards returning futures): not
+        implemented, as in captum's methods of this kind; call ``attribute``."""
+        raise NotImplementedError(
+            f"{type(self).__name__}.attribute_future is not implemented; call attribute(...) "
+            "with a forward that returns tensors."
+        )
+
     def _chunk_workers(self, device) -> int:
         """Chunks evaluated at once on ``device``: several for a module on the CPU."""
         return default_workers(self.is_module, device, self.workers)

@@ -36,6 +36,14 @@ class _GradientAttribution:
         """Whether ``attribute`` can return convergence deltas."""
         return False
 
+    def attribute_future(self, *args, **kwargs):
+        """captum's asynchronous variant of ``attribute`` (forwards returning futures): not
+        implemented, as in captum's methods of this kind; call ``attribute``."""
+        raise NotImplementedError(
+            f"{type(self).__name__}.attribute_future is not implemented; call attribute(...) "
+            "with a forward that returns tensors."
+        )
+
     @property
     def multiplies_by_inputs(self) -> bool:
         return False
