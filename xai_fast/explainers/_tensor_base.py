@@ -54,19 +54,15 @@ def attribute_method(doc: str):
         **kwargs,
     ) -> torch.Tensor:
         check_int(perturbations_per_eval, "perturbations_per_eval", 1)  # rows per call: batch_size
-        shaped = check_flag(return_input_shape, "return_input_shape")
-        return self._attribute(
-            inputs,
-            baselines,
-            target,
-            feature_mask,
-            n_samples,
-            show_progress,
-            patch_size,
-            kwargs,
-            shaped,
-            additional_forward_args,
+        options = dict(
+            feature_mask=feature_mask,
+            n_samples=n_samples,
+            show_progress=show_progress,
+            patch_size=patch_size,
+            shaped=check_flag(return_input_shape, "return_input_shape"),
+            additional_forward_args=additional_forward_args,
         )
+        return self._attribute(inputs, baselines, target, options, kwargs)
 
     attribute.__doc__ = doc
     return attribute
@@ -178,21 +174,21 @@ class TensorPerturbationExplainer:
         )
         return adapter
 
-    def _attribute(
-        self,
-        inputs,
-        baselines,
-        target,
-        feature_mask,
-        n_samples,
-        show_progress,
-        patch_size,
-        kwargs,
-        shaped=True,
-        additional_forward_args=None,
-    ):
-        """The whole ``attribute`` call; returns attributions of the inputs' shape (a tuple for
-        tuple inputs), or with ``shaped=False`` the feature values ``(N, M)``."""
+    def _attribute(self, inputs, baselines, target, options: dict, kwargs):
+        """The whole ``attribute`` call; ``options`` holds ``attribute``'s keyword arguments
+        (``return_input_shape`` as ``shaped``). Returns attributions of the inputs' shape (a
+        tuple for tuple inputs), or with ``shaped=False`` the feature values ``(N, M)``."""
+        feature_mask, n_samples, show_progress, patch_size, shaped, additional_forward_args = (
+            options[k]
+            for k in (
+                "feature_mask",
+                "n_samples",
+                "show_progress",
+                "patch_size",
+                "shaped",
+                "additional_forward_args",
+            )
+        )
         self._check_call_kwargs(kwargs, {"additional_forward_args": additional_forward_args})
         n_samples = self._check_n_samples(n_samples)
         masker = TensorMasker.from_inputs(
