@@ -42,6 +42,15 @@ class Lime(TensorPerturbationExplainer):
     ----------
     model : torch.nn.Module or callable
         As for :class:`KernelShap`.
+    interpretable_model : captum ``Model``, optional
+        A surrogate with ``fit(DataLoader)`` and ``representation()`` (e.g. captum's
+        ``SkLearnLasso``), fitted once per example instead of the shared ridge.
+    similarity_func : callable, optional
+        ``similarity_func(original, perturbed, interpretable, **kwargs)`` per perturbation, as
+        captum calls it, instead of the binary kernel.
+    perturb_func : callable, optional
+        ``perturb_func(original, **kwargs)`` returning (or yielding) ``(1, M)`` binary
+        vectors: one design per example instead of the shared one.
     seed : int, numpy Generator or None, keyword-only
         Seed of the perturbations; the design depends only on the seed, the number of features
         and ``n_samples``, so an example gets the same values alone or in a batch.
