@@ -188,9 +188,10 @@ def test_lime_with_captums_parts_matches_captum(rng):
     ours = Lime(model, SkLearnLasso(alpha=0.001), sim, perturb).attribute(
         x, target=2, feature_mask=mask, n_samples=40
     )
-    ref = captum_attr.Lime(model, SkLearnLasso(alpha=0.001), sim, perturb).attribute(
-        x, target=2, feature_mask=mask, n_samples=40
-    )
+    with pytest.warns(UserWarning, match="multiple inputs"):  # captum fits per example too
+        ref = captum_attr.Lime(model, SkLearnLasso(alpha=0.001), sim, perturb).attribute(
+            x, target=2, feature_mask=mask, n_samples=40
+        )
     torch.testing.assert_close(ours.float(), ref.float(), rtol=0, atol=1e-5)
     assert float(ours.abs().max()) > 1e-3
 
@@ -258,3 +259,27 @@ def test_one_element_tensor_target_and_explicit_captum_defaults(rng):
         return_input_shape=True,
     )
     torch.testing.assert_close(got, ref, rtol=0, atol=0)
+
+
+def test_tuple_targets_index_outputs_with_several_axes(rng):
+    w = _weights(rng, 3, 2, 4)
+
+    class Net(torch.nn.Module):  # outputs (n, 2, 4)
+        def forward(self, x):
+            return torch.tanh(torch.einsum("nd,dab->nab", x, w.to(x.dtype)))
+
+    x = _weights(rng, 3, 3)
+    targets = [(1, 3), (0, 0), (1, 2)]
+    for cls in (KernelShap, Lime):
+        got = cls(Net(), seed=2).attribute(x, target=targets)
+        flat = cls(lambda t: Net()(t).reshape(len(t), -1), seed=2)
+        ref = flat.attribute(x, target=[a * 4 + b for a, b in targets])
+        torch.testing.assert_close(got, ref, rtol=0, atol=1e-12)
+    total = KernelShap(Net(), seed=2).attribute(x, target=targets).sum(1)
+    out, zero = Net()(x), Net()(torch.zeros_like(x))
+    want = torch.stack([out[i, a, b] - zero[i, a, b] for i, (a, b) in enumerate(targets)])
+    torch.testing.assert_close(total, want, rtol=0, atol=1e-9)
+    with pytest.raises(ValueError, match="out of range for output axis 2 of size 4"):
+        KernelShap(Net()).attribute(x, target=(0, 4))
+    with pytest.raises(ValueError, match="holds 3 indices per example"):
+        KernelShap(Net()).attribute(x, target=(0, 1, 0))

@@ -159,14 +159,18 @@ class TensorPerturbationExplainer:
 
     def _call_adapter(self, masker: TensorMasker, args: tuple) -> ModelAdapter:
         """The adapter of one call: the explainer's, or around the forward of tuple inputs,
-        extra arguments and one-number outputs, with the module's device and dtype."""
-        if masker.split is None and self.is_module and not args:
+        extra arguments, one-number outputs and tuple targets, with the module's device and
+        dtype."""
+        multi = masker.target.multi is not None  # tuple targets: outputs (n, k1, k2, ...)
+        if masker.split is None and self.is_module and not args and not multi:
             return self.adapter
         fn = ExtraArgs(self.model, args) if args else self.model
         if masker.split is not None:
             fn = masker.split.bind(fn, self.adapter.param_dtype)
         if not self.is_module:
             fn = ScalarForward(fn, masker.X.shape[0])
+        if multi:
+            fn = masker.target.flat_outputs(fn)
         adapter = ModelAdapter(fn, batch_size=self.batch_size, workers=self.workers)
         adapter.param_device, adapter.param_dtype = (
             self.adapter.param_device,

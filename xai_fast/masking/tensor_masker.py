@@ -8,6 +8,7 @@ and its value is the model's output at example ``i``'s target.
 from __future__ import annotations
 
 import copy
+import math
 import numbers
 
 import numpy as np
@@ -24,9 +25,12 @@ __all__ = ["TensorMasker", "TensorTarget"]
 class TensorTarget:
     """The output column of every example; checked against the model's outputs once.
 
+    A tuple target (one index per output axis, for outputs ``(n, k1, k2, ...)``) becomes a
+    column of the flattened outputs: :meth:`flat_outputs` wraps the forward.
+
     Parameters
     ----------
-    target : None, int, or a list / 1-D tensor of ``N`` ints
+    target : None, int, tuple of ints, or a list / 1-D tensor of ``N`` ints (or tuples)
     N : int
     device : torch.device
     """
@@ -34,12 +38,8 @@ class TensorTarget:
     def __init__(self, target, N: int, device):
         self.checked = False
         T = check_target(target, N, device)
-        if T is not None and T.shape[1] != 1:
-            raise ValueError(
-                f"target holds {T.shape[1]} indices per example, but perturbation methods explain "
-                "models with outputs (N,) or (N, k): pass one output column per example."
-            )
-        self.t = None if T is None else T[:, 0].contiguous()
+        self.multi = T if T is not None and T.shape[1] > 1 else None  # (N, m) until flattened
+        self.t = None if T is None or self.multi is not None else T[:, 0].contiguous()
         if self.t is not None:
             self.lo, self.hi = int(self.t.min()), int(self.t.max())
 
@@ -48,7 +48,42 @@ class TensorTarget:
         new = copy.copy(self)
         if self.t is not None:
             new.t = self.t[i : i + 1]
+        if self.multi is not None:
+            new.multi = self.multi[i : i + 1]
         return new
+
+    def flat_outputs(self, fn):
+        """``fn`` with outputs ``(P, k1, k2, ...)`` flattened to ``(P, k1 * k2 * ...)``; on the
+        first call the tuple targets become columns of the flattened outputs."""
+
+        def call(rows):
+            out = fn(rows)
+            per = tuple(out.shape[1:])
+            if self.t is None:
+                self._flatten(per)
+            return out.reshape(out.shape[0], -1)
+
+        return call
+
+    def _flatten(self, per: tuple) -> None:
+        m = self.multi.shape[1]
+        if len(per) != m:
+            raise ValueError(
+                f"target holds {m} indices per example but the model returns outputs of shape "
+                f"{per} per example; pass one index per output axis after the batch axis."
+            )
+        for j, size in enumerate(per):
+            lo, hi = int(self.multi[:, j].min()), int(self.multi[:, j].max())
+            if lo < 0 or hi >= size:
+                raise ValueError(
+                    f"target index {lo if lo < 0 else hi} is out of range for output axis "
+                    f"{j + 1} of size {size} (outputs {per} per example)."
+                )
+        strides = torch.tensor(
+            [math.prod(per[j + 1 :]) for j in range(m)], device=self.multi.device
+        )
+        self.t = (self.multi * strides).sum(1).contiguous()
+        self.lo, self.hi = int(self.t.min()), int(self.t.max())
 
     def select(self, out: torch.Tensor, i: torch.Tensor) -> torch.Tensor:
         """The targeted column of ``out`` ``(P, k)`` for examples ``i`` ``(P,)``, as float64."""
