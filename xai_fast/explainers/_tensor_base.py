@@ -182,21 +182,16 @@ class TensorPerturbationExplainer:
         """The whole ``attribute`` call; ``options`` holds ``attribute``'s keyword arguments
         (``return_input_shape`` as ``shaped``). Returns attributions of the inputs' shape (a
         tuple for tuple inputs), or with ``shaped=False`` the feature values ``(N, M)``."""
-        feature_mask, n_samples, show_progress, patch_size, shaped, additional_forward_args = (
-            options[k]
-            for k in (
-                "feature_mask",
-                "n_samples",
-                "show_progress",
-                "patch_size",
-                "shaped",
-                "additional_forward_args",
-            )
+        o = options
+        n_samples, shaped, additional_forward_args = (
+            o["n_samples"],
+            o["shaped"],
+            o["additional_forward_args"],
         )
         self._check_call_kwargs(kwargs, {"additional_forward_args": additional_forward_args})
         n_samples = self._check_n_samples(n_samples)
         masker = TensorMasker.from_inputs(
-            self.adapter, inputs, baselines, target, feature_mask, patch_size
+            self.adapter, inputs, baselines, target, o["feature_mask"], o["patch_size"]
         )
         N = masker.X.shape[0]
         args, per_example = forward_args(additional_forward_args, N)
@@ -209,7 +204,7 @@ class TensorPerturbationExplainer:
                 f"the examples have {[M for M, _ in groups]} features; give every example the "
                 "same number of features, or keep return_input_shape=True."
             )
-        bar = Progress(1, f"{self._PROGRESS} attribution", enabled=show_progress, delay=0.0)
+        bar = Progress(1, f"{self._PROGRESS} attribution", enabled=o["show_progress"], delay=0.0)
         bar.total = 0  # grows by each design's pairs
         try:
             with self.adapter.evaluating():
