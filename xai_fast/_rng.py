@@ -98,3 +98,12 @@ def round_seed(seed, round_: int) -> np.uint64:
     if round_ == 0:
         return seed
     return stream_keys(seed, np.array([TOL_ROUND + round_], dtype=np.uint64))[0]
+
+
+def torch_global_seed() -> int:
+    """One seed drawn from torch's global generator (captum's source of randomness), so that
+    ``torch.manual_seed(...)`` makes calls with ``seed=None`` reproducible; the global state
+    advances by one draw and is never seeded here."""
+    import torch
+
+    return int(torch.randint(0, 2**62, (1,), dtype=torch.int64).item())

@@ -31,7 +31,10 @@ class Progress:
         self._shown = True
         frac = self.done / self.total
         bar = "#" * int(frac * 30)
-        line = f"{self.desc}: [{bar:<30}] {self.done}/{self.total} ({now - self._start:.1f}s)"
+        line = (
+            f"{self.desc}: {frac:.0%} [{bar:<30}] {self.done}/{self.total} "
+            f"({now - self._start:.1f}s)"
+        )
         sys.stderr.write(f"\r{line}" if self._tty else f"{line}\n")
         sys.stderr.flush()
 

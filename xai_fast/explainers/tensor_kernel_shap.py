@@ -43,7 +43,8 @@ class KernelShap(TensorPerturbationExplainer):
     seed : int, numpy Generator or None, keyword-only
         Seed of the coalition sampler. The design depends only on the seed, the number of
         features and ``n_samples``, so an example gets the same values alone or in a batch.
-        ``None`` draws fresh entropy on every call.
+        ``None`` draws one seed per call from torch's global generator (as captum's
+        randomness), so ``torch.manual_seed`` makes calls reproducible.
     batch_size : int, optional, keyword-only
         Perturbed inputs per model call; default as :class:`~xai_fast.ModelAdapter` (2048,
         fewer for examples of more than 512 values: about ``2**20`` values per call, at least
@@ -57,6 +58,7 @@ class KernelShap(TensorPerturbationExplainer):
     """
 
     _INIT_OPTIONS = ("model", "seed", "batch_size", "backend", "workers")
+    _PROGRESS = "Kernel Shap"
 
     def __init__(
         self, model, *, seed=None, batch_size=None, backend="auto", workers=None, **kwargs
@@ -69,9 +71,11 @@ class KernelShap(TensorPerturbationExplainer):
 
         Parameters
         ----------
-        inputs : torch.Tensor, shape (N, ...)
+        inputs : torch.Tensor (N, ...) or tuple of them
             Examples to explain, e.g. images ``(N, C, H, W)``, embeddings ``(N, L, E)`` or
-            tabular rows ``(N, d)``.
+            tabular rows ``(N, d)``; a tuple of tensors sharing ``N`` for a model taking
+            several (``baselines`` and ``feature_mask`` are then tuples too, and an id used in
+            several tensors is one feature).
         baselines : None, scalar or torch.Tensor
             Value of an element whose feature is absent: ``None`` (zeros), a scalar, or a tensor
             broadcastable to one example ``(...)`` or to the batch ``(N, ...)``.
@@ -85,14 +89,21 @@ class KernelShap(TensorPerturbationExplainer):
         n_samples : int >= 2 or "auto", keyword-only
             Coalitions per example besides the empty and full ones: ``"auto"`` is
             ``2 * M + 2048``; both are capped at ``2**M - 2`` (full enumeration).
+        additional_forward_args : None, keyword-only
+            captum's argument; only ``None`` is accepted (wrap the model to pass more).
+        perturbations_per_eval : int >= 1, keyword-only
+            captum's argument, checked and ignored: ``batch_size`` sets the rows per call.
+        return_input_shape : bool, default True, keyword-only
+            ``False`` returns the feature values ``(N, M)`` (every example needs the same
+            ``M``).
         show_progress : bool, default False, keyword-only
-            Show a progress bar on stderr for evaluations longer than two seconds.
+            Show a progress bar on stderr, labelled as captum's.
         patch_size : int or (int, int), optional, keyword-only
             Patch size of the default mask for ``(N, C, H, W)`` inputs.
 
         Returns
         -------
-        torch.Tensor, shape of ``inputs``
+        torch.Tensor (or tuple), shape of ``inputs``
             Each element carries its feature's value; per example, the features' values add up
             to ``f(x) - f(baseline)``. On the inputs' device; float64 for float64 inputs,
             float32 otherwise.

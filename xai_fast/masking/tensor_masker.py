@@ -7,6 +7,8 @@ and its value is the model's output at example ``i``'s target.
 
 from __future__ import annotations
 
+import copy
+import math
 import numbers
 
 import numpy as np
@@ -15,6 +17,7 @@ import torch
 from .._validation import check_target
 from ..models import ModelAdapter
 from .feature_masks import compact_ids, grid_feature_mask, per_example, rows_of
+from .tensor_tuple import flatten_tuple
 
 __all__ = ["TensorMasker", "TensorTarget"]
 
@@ -22,9 +25,12 @@ __all__ = ["TensorMasker", "TensorTarget"]
 class TensorTarget:
     """The output column of every example; checked against the model's outputs once.
 
+    A tuple target (one index per output axis, for outputs ``(n, k1, k2, ...)``) becomes a
+    column of the flattened outputs: :meth:`flat_outputs` wraps the forward.
+
     Parameters
     ----------
-    target : None, int, or a list / 1-D tensor of ``N`` ints
+    target : None, int, tuple of ints, or a list / 1-D tensor of ``N`` ints (or tuples)
     N : int
     device : torch.device
     """
@@ -32,14 +38,52 @@ class TensorTarget:
     def __init__(self, target, N: int, device):
         self.checked = False
         T = check_target(target, N, device)
-        if T is not None and T.shape[1] != 1:
-            raise ValueError(
-                f"target holds {T.shape[1]} indices per example, but perturbation methods explain "
-                "models with outputs (N,) or (N, k): pass one output column per example."
-            )
-        self.t = None if T is None else T[:, 0].contiguous()
+        self.multi = T if T is not None and T.shape[1] > 1 else None  # (N, m) until flattened
+        self.t = None if T is None or self.multi is not None else T[:, 0].contiguous()
         if self.t is not None:
             self.lo, self.hi = int(self.t.min()), int(self.t.max())
+
+    def take(self, i: int) -> TensorTarget:
+        """The target of example ``i`` alone."""
+        new = copy.copy(self)
+        if self.t is not None:
+            new.t = self.t[i : i + 1]
+        if self.multi is not None:
+            new.multi = self.multi[i : i + 1]
+        return new
+
+    def flat_outputs(self, fn):
+        """``fn`` with outputs ``(P, k1, k2, ...)`` flattened to ``(P, k1 * k2 * ...)``; on the
+        first call the tuple targets become columns of the flattened outputs."""
+
+        def call(rows):
+            out = fn(rows)
+            per = tuple(out.shape[1:])
+            if self.t is None:
+                self._flatten(per)
+            return out.reshape(out.shape[0], -1)
+
+        return call
+
+    def _flatten(self, per: tuple) -> None:
+        m = self.multi.shape[1]
+        if len(per) != m:
+            raise ValueError(
+                f"target holds {m} indices per example but the model returns outputs of shape "
+                f"{per} per example; pass one index per output axis after the batch axis."
+            )
+        for j, size in enumerate(per):
+            lo, hi = int(self.multi[:, j].min()), int(self.multi[:, j].max())
+            if lo < 0 or hi >= size:
+                raise ValueError(
+                    f"target index {lo if lo < 0 else hi} is out of range for output axis "
+                    f"{j + 1} of size {size} (outputs {per} per example)."
+                )
+        strides = torch.tensor(
+            [math.prod(per[j + 1 :]) for j in range(m)], device=self.multi.device
+        )
+        self.t = (self.multi * strides).sum(1).contiguous()
+        self.lo, self.hi = int(self.t.min()), int(self.t.max())
 
     def select(self, out: torch.Tensor, i: torch.Tensor) -> torch.Tensor:
         """The targeted column of ``out`` ``(P, k)`` for examples ``i`` ``(P,)``, as float64."""
@@ -69,11 +113,12 @@ class TensorMasker:
     ``(N,)``.
     """
 
-    def __init__(self, X, B, mask, M, target, example_shape, out_dtype, out_device):
+    def __init__(self, X, B, mask, M, target, example_shape, out_dtype, out_device, split=None):
         self.X, self.B, self.mask, self.M = X, B, mask, M
         self.target = target
         self.example_shape = example_shape
         self.out_dtype, self.out_device = out_dtype, out_device
+        self.split = split  # a SplitForward for tuple inputs (rows are the tensors side by side)
 
     @classmethod
     def from_inputs(
@@ -82,15 +127,34 @@ class TensorMasker:
         """Check captum-style arguments (see :meth:`xai_fast.KernelShap.attribute`).
 
         Floating inputs are cast to a module's floating dtype and everything is moved to its
-        device (a callable's: the inputs' device).
+        device (a callable's: the inputs' device). A tuple of tensors becomes one flat row per
+        example (see :func:`~xai_fast.masking.tensor_tuple.flatten_tuple`); ``split`` then cuts
+        the perturbed rows back into the tuple.
         """
-        x = _check_inputs(inputs)
+        split = None
+        if isinstance(inputs, tuple):
+            x, B, mask, split = flatten_tuple(
+                inputs,
+                baselines,
+                feature_mask,
+                lambda t: _check_inputs(t, empty=True),
+                _baselines,
+                lambda m, t: _feature_mask(m, patch_size, t),
+            )
+        else:
+            x = _check_inputs(inputs)
+            baselines, feature_mask = (  # captum's one-tensor tuples of a single input
+                v[0] if isinstance(v, tuple) and len(v) == 1 else v
+                for v in (baselines, feature_mask)
+            )
+            B = _baselines(baselines, x)
+            mask = _feature_mask(feature_mask, patch_size, x)
         device = model.param_device if model.param_device is not None else x.device
         floating = model.param_dtype is not None and x.is_floating_point()
         dtype = model.param_dtype if floating else x.dtype
         N = x.shape[0]
-        B = _baselines(baselines, x).to(device, dtype)
-        ids, M = compact_ids(_feature_mask(feature_mask, patch_size, x))
+        B = B.to(device, dtype)
+        ids, M = compact_ids(mask)
         out_dtype = (
             torch.promote_types(x.dtype, torch.float32) if x.is_floating_point() else torch.float32
         )
@@ -103,6 +167,25 @@ class TensorMasker:
             example_shape=tuple(x.shape[1:]),
             out_dtype=out_dtype,
             out_device=x.device,
+            split=split,
+        )
+
+    def example(self, i: int) -> TensorMasker:
+        """The masker of example ``i`` alone."""
+
+        def row(T):
+            return T if T.shape[0] == 1 else T[i : i + 1]
+
+        return TensorMasker(
+            self.X[i : i + 1],
+            row(self.B),
+            row(self.mask),
+            self.M[i : i + 1],
+            self.target.take(i),
+            self.example_shape,
+            self.out_dtype,
+            self.out_device,
+            self.split,
         )
 
     def groups(self) -> list[tuple[int, np.ndarray]]:
@@ -174,18 +257,20 @@ class _TensorPairs:
 
 
 # ---------------------------------------------------------------------------- input checks
-def _check_inputs(inputs) -> torch.Tensor:
-    if isinstance(inputs, (tuple, list)):
+def _check_inputs(inputs, empty: bool = False) -> torch.Tensor:
+    """``inputs`` detached; ``empty`` allows examples without elements (one tensor of a
+    tuple)."""
+    if isinstance(inputs, list):
         raise TypeError(
-            "inputs must be one tensor (N, ...); several input tensors are not supported. "
-            "Concatenate them, or wrap the model so that it takes one tensor."
+            "inputs must be a tensor (N, ...) or a tuple of them; got a list. Pass "
+            "tuple(inputs) when the model takes several tensors."
         )
     if not isinstance(inputs, torch.Tensor):
         raise TypeError(
             f"inputs must be a torch.Tensor of shape (N, ...); got {type(inputs).__name__}. "
             "Convert with torch.as_tensor(inputs)."
         )
-    if inputs.dim() < 2 or inputs.shape[0] == 0 or inputs[0].numel() == 0:
+    if inputs.dim() < 2 or inputs.shape[0] == 0 or (inputs[0].numel() == 0 and not empty):
         raise ValueError(
             f"inputs must have shape (N, ...) with N >= 1 examples of at least one element; "
             f"got shape {tuple(inputs.shape)}. Add a batch axis with inputs.unsqueeze(0)."

@@ -6,7 +6,7 @@ import numpy as np
 
 from .._rng import LIME_MASK, stream_keys, uniforms
 
-__all__ = ["lime_binary_design"]
+__all__ = ["binary_similarity", "lime_binary_design"]
 
 
 def lime_binary_design(M: int, S: int, seed, kernel_width: float):
@@ -27,5 +27,11 @@ def lime_binary_design(M: int, S: int, seed, kernel_width: float):
     counters = np.arange((S - 1) * M, dtype=np.uint64).reshape(S - 1, M)
     Z = np.ones((S, M), dtype=bool)
     Z[1:] = uniforms(key, counters) < 0.5
-    d = 1.0 - np.sqrt(Z.sum(axis=1) / M)
-    return Z, np.exp(-(d**2) / (2.0 * kernel_width**2))
+    return Z, binary_similarity(Z, kernel_width)
+
+
+def binary_similarity(Z: np.ndarray, kernel_width: float) -> np.ndarray:
+    """``exp(-d**2 / (2 * kernel_width**2))`` per row of ``Z`` ``(S, M)``, with
+    ``d = 1 - sqrt(|z| / M)`` the cosine distance between ``z`` and all ones; ``(S,)``."""
+    d = 1.0 - np.sqrt(Z.sum(axis=1) / Z.shape[1])
+    return np.exp(-(d**2) / (2.0 * kernel_width**2))

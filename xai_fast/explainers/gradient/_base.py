@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import inspect
 
+import torch
+
 from ..._validation import check_flag
-from ._call import _autograd, _Call, _check_forward_func
+from ._call import _autograd, _Call, _check_forward_func, _delta
 from ._inputs import _check_baselines, _check_distribution, _check_inputs
 
 
@@ -33,6 +35,14 @@ class _GradientAttribution:
     def has_convergence_delta(self) -> bool:
         """Whether ``attribute`` can return convergence deltas."""
         return False
+
+    def attribute_future(self, *args, **kwargs):
+        """captum's asynchronous variant of ``attribute`` (forwards returning futures): not
+        implemented, as in captum's methods of this kind; call ``attribute``."""
+        raise NotImplementedError(
+            f"{type(self).__name__}.attribute_future is not implemented; call attribute(...) "
+            "with a forward that returns tensors."
+        )
 
     @property
     def multiplies_by_inputs(self) -> bool:
@@ -107,3 +117,42 @@ class _BaselineAttribution(_GradientAttribution):
     @property
     def multiplies_by_inputs(self) -> bool:
         return self._multiply_by_inputs
+
+    def compute_convergence_delta(
+        self, attributions, start_point, end_point, target=None, additional_forward_args=None
+    ):
+        """Completeness error of given attributions: ``sum(a) - (f(end) - f(start))``.
+
+        Parameters
+        ----------
+        attributions : torch.Tensor or tuple of torch.Tensor, each (N, ...)
+            Attributions with the shapes of ``end_point``.
+        start_point : None, scalar, tensor or tuple of them
+            Per input tensor: ``None`` (zeros), a scalar, one example ``(...)``, a batch of one
+            ``(1, ...)`` or one per example ``(N, ...)``.
+        end_point : torch.Tensor or tuple of torch.Tensor, each (N, ...)
+            The inputs the attributions explain.
+        target, additional_forward_args
+            As in ``attribute``.
+
+        Returns
+        -------
+        torch.Tensor, shape (N,)
+        """
+        with _autograd():
+            xs, is_tuple = _check_inputs(end_point)
+            bs = _check_baselines(start_point, xs, is_tuple)
+            attrs = attributions if isinstance(attributions, tuple) else (attributions,)
+            if len(attrs) != len(xs) or any(
+                not isinstance(a, torch.Tensor) or a.shape != x.shape
+                for a, x in zip(attrs, xs, strict=False)
+            ):
+                got = [tuple(a.shape) if isinstance(a, torch.Tensor) else a for a in attrs]
+                raise ValueError(
+                    f"attributions must have the shapes of end_point {[tuple(x.shape) for x in xs]}"
+                    f"; got {got}."
+                )
+            call = _Call(
+                self.forward_func, additional_forward_args, target, len(xs[0]), xs[0].device
+            )
+            return _delta(call, tuple(a.detach() for a in attrs), xs, bs)

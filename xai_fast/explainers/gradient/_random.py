@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import torch
 
-from ..._rng import normalize_seed
+from ..._rng import normalize_seed, torch_global_seed
 
 
 def _generator(seed, device: torch.device) -> torch.Generator:
     """A torch Generator for one ``attribute`` call: ``seed`` itself when it is one, else a new
-    one seeded from it (on ``device`` where torch has generators there)."""
+    one seeded from it (on ``device`` where torch has generators there). ``None`` draws the
+    seed from torch's global generator, as captum's randomness comes from it."""
     if isinstance(seed, torch.Generator):
         return seed
+    if seed is None:
+        seed = torch_global_seed()
     try:
         g = torch.Generator(device=device)
     except RuntimeError:  # no generator for this device type: draw on the CPU

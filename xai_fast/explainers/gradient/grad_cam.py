@@ -45,6 +45,7 @@ class LayerGradCam(_GradientAttribution):
         attribute_to_layer_input=False,
         relu_attributions=False,
         attr_dim_summation=True,
+        grad_kwargs=None,
     ):
         """GradCAM maps of the layer's output (or input).
 
@@ -60,6 +61,8 @@ class LayerGradCam(_GradientAttribution):
             Clip the maps at 0.
         attr_dim_summation : bool, default True
             Sum over the channel axis; ``False`` keeps one map per channel.
+        grad_kwargs : dict, optional
+            Extra keyword arguments of ``torch.autograd.grad`` (e.g. ``materialize_grads``).
 
         Returns
         -------
@@ -67,24 +70,38 @@ class LayerGradCam(_GradientAttribution):
             ``(N, 1, ...)`` per layer tensor ``(N, C, ...)`` (``(N, C, ...)`` without summation),
             in the layer's dtype; a tuple when the layer has several output tensors.
         """
-        options = self._options(attribute_to_layer_input, relu_attributions, attr_dim_summation)
+        options = self._options(
+            attribute_to_layer_input, relu_attributions, attr_dim_summation, grad_kwargs
+        )
         return self._attribute(
             inputs, None, target, additional_forward_args, options, floating=False
         )
 
     def _options(
-        self, attribute_to_layer_input=False, relu_attributions=False, attr_dim_summation=True
+        self,
+        attribute_to_layer_input=False,
+        relu_attributions=False,
+        attr_dim_summation=True,
+        grad_kwargs=None,
     ) -> dict:
+        if grad_kwargs is not None and not (
+            isinstance(grad_kwargs, dict) and all(isinstance(k, str) for k in grad_kwargs)
+        ):
+            raise TypeError(
+                "grad_kwargs must be None or a dict of torch.autograd.grad keyword arguments; "
+                f"got {type(grad_kwargs).__name__}."
+            )
         return dict(
             to_input=check_flag(attribute_to_layer_input, "attribute_to_layer_input"),
             relu=check_flag(relu_attributions, "relu_attributions"),
             summation=check_flag(attr_dim_summation, "attr_dim_summation"),
+            grad_kwargs={"allow_unused": True, **(grad_kwargs or {})},
         )
 
     def _output_is_tuple(self, inputs_tuple: bool, attrs) -> bool:
         return len(attrs) > 1
 
-    def _run(self, xs, bs, call, delta, rngs, to_input, relu, summation):
+    def _run(self, xs, bs, call, delta, rngs, to_input, relu, summation, grad_kwargs):
         saved = []
         what = "input" if to_input else "output"
 
@@ -128,7 +145,7 @@ class LayerGradCam(_GradientAttribution):
             )
         _differentiable(y)
         acts = saved[0]
-        grads = torch.autograd.grad(y.sum(), acts, allow_unused=True)
+        grads = torch.autograd.grad(y.sum(), acts, **grad_kwargs)
         maps = []
         for a, g in zip(acts, grads, strict=True):
             if a.dim() < 2:

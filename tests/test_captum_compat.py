@@ -1,0 +1,285 @@
+"""captum's argument forms on the tensor perturbation and gradient explainers: tuple inputs,
+``return_input_shape``, ``perturbations_per_eval``, one-number forwards, captum's Lime parts,
+``compute_convergence_delta``, ``grad_kwargs``, seeds from torch's global generator."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from xai_fast import GradientShap, IntegratedGradients, KernelShap, LayerGradCam, Lime, Saliency
+
+
+def _weights(rng, *shape):
+    return torch.as_tensor(rng.normal(size=shape))
+
+
+def _two_input_model(rng):
+    """f(a, b) = tanh(a @ u + b @ v) + (a @ p) * (b @ q): a non-additive game, (n,)."""
+    u, v, p, q = _weights(rng, 3), _weights(rng, 4), _weights(rng, 3), _weights(rng, 4)
+
+    def f(a, b):
+        return torch.tanh(a @ u + b @ v) + (a @ p) * (b @ q)
+
+    return f
+
+
+def _shapley(value, M: int) -> np.ndarray:
+    """Brute-force Shapley values of ``value(frozenset) -> float`` over ``M`` players."""
+    phi = np.zeros(M)
+    for j in range(M):
+        others = [k for k in range(M) if k != j]
+        for r in range(M):
+            w = math.factorial(r) * math.factorial(M - r - 1) / math.factorial(M)
+            for S in itertools.combinations(others, r):
+                phi[j] += w * (value(frozenset(S) | {j}) - value(frozenset(S)))
+    return phi
+
+
+def test_tuple_inputs_give_exact_shapley_values_with_ids_shared_across_tensors(rng):
+    f = _two_input_model(rng)
+    a, b = _weights(rng, 1, 3), _weights(rng, 1, 4)
+    ba, bb = _weights(rng, 1, 3), _weights(rng, 1, 4)
+    ma = torch.tensor([[0, 1, 1]])
+    mb = torch.tensor([[2, 0, 3, 3]])  # id 0 spans both tensors
+    attr = KernelShap(f, seed=int(rng.integers(2**31))).attribute(
+        (a, b), baselines=(ba, bb), feature_mask=(ma, mb), n_samples=2**4 - 2
+    )
+    assert isinstance(attr, tuple) and attr[0].shape == (1, 3) and attr[1].shape == (1, 4)
+
+    def value(S):
+        ka = torch.tensor([int(m) in S for m in ma[0]])
+        kb = torch.tensor([int(m) in S for m in mb[0]])
+        return float(f(torch.where(ka, a, ba), torch.where(kb, b, bb)))
+
+    phi = _shapley(value, 4)
+    got = np.array([attr[0][0, 0], attr[0][0, 1], attr[1][0, 0], attr[1][0, 2]], dtype=float)
+    np.testing.assert_allclose(got, phi, rtol=0, atol=1e-9)
+    assert float(attr[1][0, 1]) == float(attr[0][0, 0])  # the shared feature, in both tensors
+
+
+def test_tuple_inputs_without_mask_make_every_scalar_a_feature(rng):
+    f = _two_input_model(rng)
+    a, b = _weights(rng, 2, 3), _weights(rng, 2, 4)
+    ks = KernelShap(f, seed=0)
+    attr = ks.attribute((a, b), n_samples=2**7 - 2)
+    ref = KernelShap(lambda t: f(t[:, :3], t[:, 3:]), seed=0).attribute(
+        torch.cat([a, b], 1), n_samples=2**7 - 2
+    )
+    torch.testing.assert_close(torch.cat(attr, 1), ref, rtol=0, atol=1e-10)
+    total = torch.cat(attr, 1).sum(1)
+    torch.testing.assert_close(total, f(a, b) - f(0 * a, 0 * b), rtol=0, atol=1e-9)
+
+
+def test_return_input_shape_false_gives_one_value_per_feature(rng):
+    model = torch.nn.Sequential(torch.nn.Linear(6, 2), torch.nn.Tanh()).double()
+    x = _weights(rng, 3, 6)
+    mask = torch.tensor([[0, 0, 1, 1, 2, 2]])
+    for cls in (KernelShap, Lime):
+        explainer = cls(model, seed=1)
+        shaped = explainer.attribute(x, target=1, feature_mask=mask)
+        coefs = explainer.attribute(x, target=1, feature_mask=mask, return_input_shape=False)
+        assert coefs.shape == (3, 3)
+        torch.testing.assert_close(coefs, shaped[:, ::2], rtol=0, atol=0)
+    with pytest.raises(ValueError, match="same number of features"):
+        KernelShap(model).attribute(
+            x[:2],
+            target=0,
+            feature_mask=torch.tensor([[0, 0, 1, 1, 2, 2], [0, 0, 0, 1, 1, 1]]),
+            return_input_shape=False,
+        )
+
+
+def test_perturbations_per_eval_is_checked_and_leaves_values_alone(rng):
+    model = torch.nn.Linear(5, 1).double()
+    x = _weights(rng, 2, 5)
+    ks = KernelShap(model, seed=3)
+    base = ks.attribute(x)
+    torch.testing.assert_close(ks.attribute(x, perturbations_per_eval=7), base, rtol=0, atol=0)
+    with pytest.raises(ValueError, match="perturbations_per_eval"):
+        ks.attribute(x, perturbations_per_eval=0)
+
+
+@pytest.mark.parametrize(
+    "wrap, rounded",
+    [
+        (float, False),
+        (lambda y: y, False),
+        (lambda y: y.reshape(1), False),
+        (lambda y: int(y.round()), True),
+    ],
+    ids=["float", "0d", "1d", "int"],
+)
+def test_forward_returning_one_number_for_one_example(rng, wrap, rounded):
+    w = _weights(rng, 4)
+    x = _weights(rng, 1, 4) * 3
+
+    def per_row(t):  # (n,)
+        return (t @ w).round() if rounded else t @ w
+
+    def one_number(t):  # captum's form: one number for the batch it gets
+        return wrap((t @ w).sum())
+
+    ref = KernelShap(per_row, seed=0).attribute(x)
+    torch.testing.assert_close(KernelShap(one_number, seed=0).attribute(x), ref, rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="one number for the whole batch"):
+        KernelShap(one_number, seed=0).attribute(x.repeat(2, 1))
+
+
+def test_seed_none_draws_from_torchs_global_generator(rng):
+    model = torch.nn.Sequential(torch.nn.Linear(12, 1), torch.nn.Tanh()).double()
+    x = _weights(rng, 2, 12)
+    for explainer in (KernelShap(model), Lime(model)):
+        torch.manual_seed(5)
+        a = explainer.attribute(x, n_samples=60)
+        after = torch.rand(1)
+        torch.manual_seed(5)
+        b = explainer.attribute(x, n_samples=60)
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+        torch.manual_seed(5)
+        torch.randint(0, 2**62, (1,))  # one draw per call
+        assert torch.equal(torch.rand(1), after)
+        assert not torch.equal(a, explainer.attribute(x, n_samples=60))
+    gs = GradientShap(model)
+    torch.manual_seed(2)
+    g1 = gs.attribute(x, baselines=torch.zeros(3, 12), n_samples=4, stdevs=0.1)
+    torch.manual_seed(2)
+    g2 = gs.attribute(x, baselines=torch.zeros(3, 12), n_samples=4, stdevs=0.1)
+    torch.testing.assert_close(g1, g2, rtol=0, atol=0)
+
+
+def test_explicit_seed_wins_and_leaves_global_state_alone(rng):
+    model = torch.nn.Linear(12, 1).double()
+    x = _weights(rng, 2, 12)
+    state = torch.get_rng_state()
+    a = KernelShap(model, seed=9).attribute(x, n_samples=40)
+    assert torch.equal(torch.get_rng_state(), state)
+    torch.manual_seed(123)
+    torch.testing.assert_close(KernelShap(model, seed=9).attribute(x, n_samples=40), a)
+
+
+def test_show_progress_prints_captums_label(rng, capsys):
+    model = torch.nn.Linear(4, 1).double()
+    KernelShap(model, seed=0).attribute(_weights(rng, 1, 4), show_progress=True)
+    Lime(model, seed=0).attribute(_weights(rng, 1, 4), show_progress=True, n_samples=10)
+    err = capsys.readouterr().err
+    assert "Kernel Shap attribution: 100%" in err and "Lime attribution: 100%" in err
+
+
+def test_lime_with_captums_parts_matches_captum(rng):
+    captum_attr = pytest.importorskip("captum.attr")
+    pytest.importorskip("sklearn")
+    from captum._utils.models.linear_model import SkLearnLasso
+    from captum.attr._core.lime import get_exp_kernel_similarity_function
+
+    model = torch.nn.Sequential(torch.nn.Linear(6, 3), torch.nn.Tanh()).double()
+    x = _weights(rng, 2, 6)
+    mask = torch.tensor([[0, 0, 1, 2, 2, 3]])
+    draws = torch.as_tensor(rng.random((40, 4)) < 0.5).long()
+
+    def perturb(original, **kwargs):  # the same perturbations for both libraries
+        yield from (d[None] for d in draws)
+
+    sim = get_exp_kernel_similarity_function("cosine", 2.0)
+    ours = Lime(model, SkLearnLasso(alpha=0.001), sim, perturb).attribute(
+        x, target=2, feature_mask=mask, n_samples=40
+    )
+    with pytest.warns(UserWarning, match="multiple inputs"):  # captum fits per example too
+        ref = captum_attr.Lime(model, SkLearnLasso(alpha=0.001), sim, perturb).attribute(
+            x, target=2, feature_mask=mask, n_samples=40
+        )
+    torch.testing.assert_close(ours.float(), ref.float(), rtol=0, atol=1e-5)
+    assert float(ours.abs().max()) > 1e-3
+
+
+def test_lime_rejects_an_interpretable_model_without_fit():
+    with pytest.raises(TypeError, match="fit\\(DataLoader\\) and representation"):
+        Lime(lambda t: t.sum(1), interpretable_model=object())
+
+
+def test_compute_convergence_delta_matches_attribute_and_captum(rng):
+    captum_attr = pytest.importorskip("captum.attr")
+    model = torch.nn.Sequential(torch.nn.Linear(5, 4), torch.nn.Tanh(), torch.nn.Linear(4, 3))
+    model = model.double()
+    x, b = _weights(rng, 3, 5), _weights(rng, 3, 5)
+    ig = IntegratedGradients(model)
+    attr, delta = ig.attribute(x, b, target=1, n_steps=7, return_convergence_delta=True)
+    ours = ig.compute_convergence_delta(attr, b, x, target=1)
+    torch.testing.assert_close(ours, delta, rtol=0, atol=1e-12)
+    ref = captum_attr.IntegratedGradients(model).compute_convergence_delta(attr, b, x, target=1)
+    torch.testing.assert_close(ours, ref, rtol=0, atol=1e-10)
+    gs = GradientShap(model, seed=0)
+    torch.testing.assert_close(gs.compute_convergence_delta(attr, b, x, target=1), ours)
+    with pytest.raises(ValueError, match="baselines of shape"):
+        ig.compute_convergence_delta(attr, b[:2], x, target=1)
+    with pytest.raises(ValueError, match="attributions must have the shapes"):
+        ig.compute_convergence_delta(attr[:, :2], b, x, target=1)
+
+
+def test_grad_cam_passes_grad_kwargs_to_autograd(rng):
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.used, self.unused = torch.nn.Linear(3, 2), torch.nn.Linear(3, 2)
+
+        def forward(self, x):
+            self.unused(x)
+            return self.used(x)
+
+    net = Net().double()
+    x = _weights(rng, 2, 3)
+    cam = LayerGradCam(net, net.unused).attribute(
+        x, target=0, grad_kwargs={"materialize_grads": True}
+    )
+    assert torch.equal(cam, torch.zeros(2, 1, dtype=torch.float64))
+    with pytest.raises(TypeError, match="grad_kwargs must be None or a dict"):
+        LayerGradCam(net, net.used).attribute(x, target=0, grad_kwargs=[1])
+
+
+def test_attribute_future_is_not_implemented():
+    for explainer in (Saliency(lambda t: t.sum(1)), KernelShap(lambda t: t.sum(1))):
+        with pytest.raises(NotImplementedError, match="attribute_future is not implemented"):
+            explainer.attribute_future()
+
+
+def test_one_element_tensor_target_and_explicit_captum_defaults(rng):
+    model = torch.nn.Linear(4, 3).double()
+    x = _weights(rng, 2, 4)
+    ks = KernelShap(model, seed=4)
+    ref = ks.attribute(x, target=2)
+    got = ks.attribute(
+        x,
+        target=torch.tensor([2]),
+        additional_forward_args=None,
+        perturbations_per_eval=1,
+        return_input_shape=True,
+    )
+    torch.testing.assert_close(got, ref, rtol=0, atol=0)
+
+
+def test_tuple_targets_index_outputs_with_several_axes(rng):
+    w = _weights(rng, 3, 2, 4)
+
+    class Net(torch.nn.Module):  # outputs (n, 2, 4)
+        def forward(self, x):
+            return torch.tanh(torch.einsum("nd,dab->nab", x, w.to(x.dtype)))
+
+    x = _weights(rng, 3, 3)
+    targets = [(1, 3), (0, 0), (1, 2)]
+    for cls in (KernelShap, Lime):
+        got = cls(Net(), seed=2).attribute(x, target=targets)
+        flat = cls(lambda t: Net()(t).reshape(len(t), -1), seed=2)
+        ref = flat.attribute(x, target=[a * 4 + b for a, b in targets])
+        torch.testing.assert_close(got, ref, rtol=0, atol=1e-12)
+    total = KernelShap(Net(), seed=2).attribute(x, target=targets).sum(1)
+    out, zero = Net()(x), Net()(torch.zeros_like(x))
+    want = torch.stack([out[i, a, b] - zero[i, a, b] for i, (a, b) in enumerate(targets)])
+    torch.testing.assert_close(total, want, rtol=0, atol=1e-9)
+    with pytest.raises(ValueError, match="out of range for output axis 2 of size 4"):
+        KernelShap(Net()).attribute(x, target=(0, 4))
+    with pytest.raises(ValueError, match="holds 3 indices per example"):
+        KernelShap(Net()).attribute(x, target=(0, 1, 0))

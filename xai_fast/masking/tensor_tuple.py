@@ -1,0 +1,223 @@
+"""captum's input and output forms: tuples of input tensors as one flat row per example, the
+forward that splits them back, and forwards that return one number per call.
+
+captum's perturbation methods take a tuple of tensors ``(N, ...)`` with one baseline and one
+feature mask per tensor; a feature id used in several tensors is one feature. Here the tuple
+becomes one ``(N, D_total)`` tensor (the tensors' elements side by side), with baselines and
+masks flattened alike, so one masker and one engine serve both forms; :class:`SplitForward`
+cuts each perturbed row back into the tuple before the model call. :class:`ScalarForward`
+serves a forward that returns one number for the whole batch it gets, evaluating it one
+perturbed row at a time.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+__all__ = ["ExtraArgs", "ScalarForward", "SplitForward", "flatten_tuple", "forward_args"]
+
+
+def _per_tensor(value, k: int, name: str) -> tuple:
+    """``value`` as one entry per input tensor: a tuple of ``k``, or one entry for all."""
+    if isinstance(value, tuple):
+        if len(value) != k:
+            raise ValueError(
+                f"{name} has {len(value)} entries but inputs has {k} tensors; pass one per input "
+                "tensor, as a tuple in the same order."
+            )
+        return value
+    if isinstance(value, torch.Tensor) and k > 1:
+        raise TypeError(
+            f"{name} is one tensor but inputs is a tuple of {k} tensors; pass a tuple with one "
+            f"{name.rstrip('s')} per input tensor."
+        )
+    return (value,) * k
+
+
+def flatten_tuple(inputs: tuple, baselines, feature_mask, check, baseline_rows, mask_rows):
+    """One flat row per example from a tuple of tensors, with its baselines and feature ids.
+
+    Parameters
+    ----------
+    inputs : tuple of torch.Tensor, each (N, ...)
+    baselines : None, scalar, tensor or a tuple of them (one per input tensor)
+    feature_mask : None, integer tensor or a tuple of them (one per input tensor)
+    check : callable
+        ``check(x)`` validates one input tensor and returns it detached.
+    baseline_rows, mask_rows : callable
+        ``(value, x) -> (1 or N, D_k)``: one tensor's baselines and feature ids, flattened;
+        ``mask_rows(None, x)`` is the default mask of ``x``.
+
+    Returns
+    -------
+    X : torch.Tensor, shape (N, D_total)
+        In the promoted dtype of the tensors.
+    B : torch.Tensor, shape (1 or N, D_total)
+    mask : torch.Tensor of int64, shape (1 or N, D_total)
+        Without a mask, every tensor's default ids, numbered after the previous tensors' ones.
+    forward : SplitForward
+        Cuts rows ``(P, D_total)`` back into the tuple.
+    """
+    if not inputs:
+        raise ValueError("inputs is an empty tuple; pass at least one tensor (N, ...).")
+    xs = tuple(check(x) for x in inputs)
+    N = xs[0].shape[0]
+    for k, x in enumerate(xs):
+        if x.shape[0] != N:
+            raise ValueError(
+                f"inputs[{k}] holds {x.shape[0]} examples but inputs[0] holds {N}; every input "
+                "tensor needs the same examples on axis 0."
+            )
+    dtype = xs[0].dtype
+    for x in xs[1:]:
+        dtype = torch.promote_types(dtype, x.dtype)
+    per = _per_tensor(baselines, len(xs), "baselines")
+    bs = [baseline_rows(b, x) for b, x in zip(per, xs, strict=True)]
+    if feature_mask is None:
+        ms, offset = [], 0
+        for x in xs:  # default ids of each tensor, after the previous tensors' ones
+            m = mask_rows(None, x)
+            if m.numel() == 0:  # a tensor without elements has no features
+                ms.append(m)
+                continue
+            ms.append(m - m.min() + offset)
+            offset = int(ms[-1].max()) + 1
+    else:
+        masks = _per_tensor(feature_mask, len(xs), "feature_mask")
+        ms = [mask_rows(m, x) for m, x in zip(masks, xs, strict=True)]
+
+    def joined(parts):  # (1 or N, D_k) each -> (1 or N, D_total)
+        rows = max(p.shape[0] for p in parts)
+        return torch.cat([p.expand(rows, -1) for p in parts], dim=1)
+
+    X = torch.cat([x.reshape(N, -1).to(dtype) for x in xs], dim=1)
+    if X.shape[1] == 0:
+        raise ValueError("every tensor of inputs is empty; there is nothing to attribute.")
+    B = joined([b.to(dtype) for b in bs])
+    return X, B, joined(ms), SplitForward(xs)
+
+
+class SplitForward:
+    """Cuts flat rows ``(P, D_total)`` into the input tuple, each tensor in its own shape and
+    dtype, and calls ``model(*tensors)``.
+
+    Parameters
+    ----------
+    xs : tuple of torch.Tensor, each (N, ...)
+        The inputs (their shapes and dtypes; floating ones take ``floating_dtype`` when set).
+    """
+
+    def __init__(self, xs):
+        self.shapes = [tuple(x.shape[1:]) for x in xs]
+        self.sizes = [math.prod(s) for s in self.shapes]
+        self.dtypes = [x.dtype for x in xs]
+        self.model = None
+
+    def bind(self, model, floating_dtype=None) -> SplitForward:
+        """This splitter calling ``model``; floating tensors cast to ``floating_dtype``."""
+        self.model = model
+        if floating_dtype is not None:
+            self.dtypes = [floating_dtype if d.is_floating_point else d for d in self.dtypes]
+        return self
+
+    def tensors(self, rows: torch.Tensor) -> tuple:
+        """Flat rows ``(P, D_total)`` as the tuple of tensors ``(P, ...)`` (dtype kept)."""
+        parts = torch.split(rows, self.sizes, dim=1)
+        return tuple(
+            p.reshape((rows.shape[0], *s)) for p, s in zip(parts, self.shapes, strict=True)
+        )
+
+    def __call__(self, rows: torch.Tensor):
+        tensors = self.tensors(rows)
+        return self.model(*(t.to(d) for t, d in zip(tensors, self.dtypes, strict=True)))
+
+
+def _is_scalar(out, P: int) -> bool:
+    """One number for ``P`` rows: a Python number, a 0-d array, or one element for P > 1."""
+    if isinstance(out, (int, float)):
+        return True
+    size = getattr(out, "numel", None)
+    n = size() if callable(size) else getattr(out, "size", None)
+    return hasattr(out, "ndim") and (out.ndim == 0 or (P > 1 and n == 1))
+
+
+class ScalarForward:
+    """``model`` returning ``(n,)`` / ``(n, k)`` per call, also when it returns one number for
+    the whole batch (captum's form for one example): then each row is evaluated on its own.
+
+    Parameters
+    ----------
+    model : callable
+    N : int
+        Examples of the call; the one-number form needs ``N == 1`` (with several examples the
+        number mixes them, and perturbations explain single examples).
+    """
+
+    def __init__(self, model, N: int):
+        self.model, self.N = model, N
+        self.per_row = False
+
+    def _check(self, out, P: int) -> None:
+        if self.N > 1:
+            shape = tuple(getattr(out, "shape", ()))
+            raise ValueError(
+                f"the model returned an output of shape {shape} for {P} input rows: one number for "
+                f"the whole batch. With {self.N} examples that number mixes them; return one "
+                f"output per row, ({P},) or ({P}, k), or explain the examples one at a time."
+            )
+
+    def __call__(self, rows: torch.Tensor):
+        P = rows.shape[0]
+        if not self.per_row:
+            out = self.model(rows)
+            if not _is_scalar(out, P):
+                return out
+            self._check(out, P)
+            if P == 1:
+                return torch.as_tensor(out, dtype=torch.float64, device=rows.device).reshape(1)
+            self.per_row = True
+        self._check((), P)
+        values = [float(self.model(rows[j : j + 1])) for j in range(P)]  # one number per call
+        return torch.tensor(values, dtype=torch.float64, device=rows.device)
+
+
+def forward_args(additional_forward_args, N: int) -> tuple[tuple, list | None]:
+    """captum's ``additional_forward_args`` as a tuple, and, when tensors among them hold the
+    ``N > 1`` examples on axis 0, each example's arguments (those tensors cut to one row).
+
+    Tensors with one row (and everything else) are shared by all examples.
+    """
+    a = additional_forward_args
+    args = () if a is None else a if isinstance(a, tuple) else (a,)
+
+    def batched(v):
+        return isinstance(v, torch.Tensor) and v.dim() > 0 and v.shape[0] != 1
+
+    for k, v in enumerate(args):
+        if batched(v) and v.shape[0] != N:
+            raise ValueError(
+                f"additional_forward_args[{k}] has shape {tuple(v.shape)}; a tensor among them "
+                f"needs the {N} examples (or one row) on axis 0. Pass other tensors through a "
+                "closure, e.g. lambda x: model(x, shared)."
+            )
+    if N == 1 or not any(batched(v) for v in args):
+        return args, None
+    return args, [tuple(v[i : i + 1] if batched(v) else v for v in args) for i in range(N)]
+
+
+class ExtraArgs:
+    """``model(*tensors, *args)``, tensors of one row among ``args`` repeated for every row
+    (captum's expansion of ``additional_forward_args`` over the perturbations)."""
+
+    def __init__(self, model, args: tuple):
+        self.model, self.args = model, args
+
+    def __call__(self, *tensors):
+        P = tensors[0].shape[0]
+        args = (
+            a.expand(P, *a.shape[1:]) if isinstance(a, torch.Tensor) and a.dim() > 0 else a
+            for a in self.args
+        )
+        return self.model(*tensors, *args)
