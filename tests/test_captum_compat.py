@@ -283,3 +283,36 @@ def test_tuple_targets_index_outputs_with_several_axes(rng):
         KernelShap(Net()).attribute(x, target=(0, 4))
     with pytest.raises(ValueError, match="holds 3 indices per example"):
         KernelShap(Net()).attribute(x, target=(0, 1, 0))
+
+
+@pytest.mark.parametrize("cls", [KernelShap, Lime])
+def test_additional_forward_args_equal_wrapping_the_model(rng, cls):
+    W = torch.as_tensor(rng.normal(size=(6, 2)))
+    scale = torch.as_tensor(rng.uniform(0.5, 2.0, size=(4, 1)))  # one per example: batch axis
+    shift = float(rng.normal())
+
+    def f(x, s, c):
+        return torch.tanh(x @ W) * s + c
+
+    x = torch.as_tensor(rng.normal(size=(4, 6)))
+    got = cls(f, seed=3).attribute(x, target=1, additional_forward_args=(scale, shift))
+    assert float(got.abs().max()) > 1e-3
+    for i in range(4):  # oracle: example i alone, its extra arguments bound into the model
+        alone = cls(lambda t, i=i: f(t, scale[i : i + 1].expand(len(t), 1), shift), seed=3)
+        want = alone.attribute(x[i : i + 1], target=1)
+        torch.testing.assert_close(got[i : i + 1], want, rtol=1e-10, atol=1e-12)
+
+
+def test_noise_tunnel_wraps_captums_own_methods(rng):
+    captum_attr = pytest.importorskip("captum.attr")
+    from xai_fast import NoiseTunnel
+
+    net = torch.nn.Sequential(torch.nn.Linear(5, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3))
+    net = net.double()
+    x = torch.as_tensor(rng.normal(size=(3, 5)))
+    ours = NoiseTunnel(captum_attr.Saliency(net), seed=0)
+    plain = NoiseTunnel(Saliency(net), seed=0)
+    kw = dict(nt_type="smoothgrad", nt_samples=4, stdevs=0.3, target=2)
+    torch.testing.assert_close(
+        ours.attribute(x, **kw), plain.attribute(x, **kw), rtol=1e-10, atol=0
+    )

@@ -309,12 +309,6 @@ def _nan_when_first_absent(t):
         (lambda m: KernelShap(m), dict(target=0, patch_size=2), ValueError, "patch_size"),
         (lambda m: KernelShap(m), dict(target=0, foo=1), TypeError, "unexpected keyword.*foo"),
         (
-            lambda m: Lime(m),
-            dict(target=0, additional_forward_args=(1,)),
-            TypeError,
-            "captum's argument.*wrap the model",
-        ),
-        (
             lambda m: KernelShap(_nan_when_first_absent),
             dict(),
             ValueError,

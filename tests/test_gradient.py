@@ -591,7 +591,7 @@ def test_errors_name_what_was_expected_and_how_to_fix_it(rng):
     with pytest.raises(ValueError, match="needs a method with baselines"):
         NoiseTunnel(Saliency(model)).attribute(x, draw_baseline_from_distrib=True, target=0)
     with pytest.raises(TypeError, match="attribution_method must be"):
-        NoiseTunnel(captum_attr.Saliency(model))
+        NoiseTunnel(object())
 
     # grad-cam
     cnn = CNN(rng)

@@ -29,9 +29,7 @@ from ..masking.tensor_tuple import ExtraArgs, ScalarForward, forward_args
 from ..models import ModelAdapter, is_torch_module
 
 # captum arguments without an equivalent here (other than their default), and what to do instead
-_CAPTUM_ONLY = {
-    "additional_forward_args": "wrap the model instead, e.g. lambda x: model(x, *args)",
-}
+_CAPTUM_ONLY: dict = {}
 
 
 def attribute_method(doc: str):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from ..._validation import check_flag, check_int, check_no_kwargs, check_seed
 from ._base import _format, _GradientAttribution
 from ._call import _autograd, _Call
+from ._foreign import _Foreign
 from ._inputs import _check_inputs, _check_stdevs
 from ._noisy_copies import _noise_tunnel
 from ._random import _rng
@@ -33,21 +34,26 @@ class NoiseTunnel:
     """
 
     def __init__(self, attribution_method, *, seed=None):
-        if not isinstance(attribution_method, _GradientAttribution):
-            raise TypeError(
-                "attribution_method must be an IntegratedGradients, Saliency, InputXGradient, "
-                f"GradientShap or LayerGradCam of this module; got "
-                f"{type(attribution_method).__name__}."
-            )
+        method = attribution_method
+        if not isinstance(method, _GradientAttribution):
+            if not callable(getattr(method, "attribute", None)):
+                raise TypeError(
+                    "attribution_method must be an IntegratedGradients, Saliency, "
+                    "InputXGradient, GradientShap or LayerGradCam of this module, or another "
+                    "method with captum's attribute(inputs, target=..., ...); got "
+                    f"{type(method).__name__}."
+                )
+            method = _Foreign(method)  # e.g. captum's DeepLift, run on all copies at once
         self.attribution_method = attribution_method
+        self._method = method
         self.seed = check_seed(seed, torch_generator=True)
 
     def has_convergence_delta(self) -> bool:
-        return self.attribution_method.has_convergence_delta()
+        return self._method.has_convergence_delta()
 
     @property
     def multiplies_by_inputs(self) -> bool:
-        return self.attribution_method.multiplies_by_inputs
+        return self._method.multiplies_by_inputs
 
     def attribute(
         self,
@@ -86,7 +92,7 @@ class NoiseTunnel:
         delta : torch.Tensor, shape (N * nt_samples,)
             Per copy, when the method supports ``return_convergence_delta=True`` and it is set.
         """
-        method = self.attribution_method
+        method = self._method
         accepted = method._argument_names()
         unknown = {k: v for k, v in kwargs.items() if k not in accepted}
         check_no_kwargs(unknown, f"NoiseTunnel.attribute() of {type(method).__name__}", accepted)
