@@ -103,8 +103,10 @@ class LimeTabularExplainer:
         Centre Gaussian perturbations on the row instead of the training mean (only without
         discretization).
     random_state : int, numpy Generator or RandomState, optional
-        Seed of the neighbourhood. The same seed gives the same explanation of a row, alone or
-        in any batch; ``None`` draws fresh entropy on every call.
+        Seed of the neighbourhood. The same int gives the same explanation of a row, alone or
+        in any batch; ``None`` draws each call's seed from numpy's global generator (as lime
+        does: ``np.random.seed(0)`` makes a script reproducible). A ready-made
+        ``discretizer``'s own ``random_state`` draws the values within bins, as in lime.
     training_data_stats : dict, optional
         lime's precomputed statistics (``"means"``, ``"mins"``, ``"maxs"``, ``"stds"``,
         ``"bins"``, ``"feature_values"``, ``"feature_frequencies"``) instead of the data's.
@@ -163,7 +165,11 @@ class LimeTabularExplainer:
         self.random_state = _check_random_state(random_state)
         if training_data_stats is not None:
             _check_stats(training_data_stats)
-        training_labels = _check_training_labels(training_labels, data.shape[0])
+        training_labels = _check_training_labels(
+            training_labels,
+            data.shape[0],
+            used=bool(discretize_continuous) and training_data_stats is None,
+        )
         self.neighbourhood = TabularNeighbourhood.fit(
             data,
             self.categorical_features,
@@ -176,6 +182,11 @@ class LimeTabularExplainer:
             stats=training_data_stats,
         )
         self.discretizer = self.neighbourhood.discretizer
+        if self.discretizer is not None:  # lime: every column is then compared by its bin
+            self.categorical_features = list(range(d))
+        nb = self.neighbourhood
+        self.feature_values = {j: v.tolist() for j, v in nb.feature_values.items()}
+        self.feature_frequencies = dict(nb.feature_frequencies)
         self.batch_size = batch_size
         self.kernels = _backend(backend)  # pickles as its name
         self.backend = self.kernels.name
@@ -256,9 +267,10 @@ class LimeTabularExplainer:
             top_labels = check_int(top_labels, "top_labels", 1)
         nb = self.neighbourhood
         seed = _seed(self.random_state)
+        within = _seed(nb.discretizer.random_state) if nb.own_seed else None
         codes, inverse = self.kernels.sample_neighbourhood(
             seed, S - 1, nb.kinds, nb.cdf, nb.values, nb.lo, nb.hi, nb.mu, nb.sd,
-            nb.center, nb.scale,
+            nb.center, nb.scale, within,
         )  # fmt: skip
         model = ModelAdapter(predict_fn, batch_size=self.batch_size)
         with model.evaluating():

@@ -35,6 +35,9 @@ class TabularNeighbourhood:
         lime's ``scaler.mean_`` (0 for categorical and binned columns).
     around_instance : bool
     discretizer : BaseDiscretizer or None
+    own_seed : bool
+        Whether the discretizer was passed in ready-made: its own ``random_state`` then draws
+        the values within bins (lime's meaning), the explainer's the bins.
     feature_values, feature_frequencies : dict[int, ndarray]
         Values (or bins) of each categorical or binned column and their training frequencies.
     """
@@ -51,6 +54,7 @@ class TabularNeighbourhood:
     mean: np.ndarray
     around_instance: bool
     discretizer: object
+    own_seed: bool
     feature_values: dict
     feature_frequencies: dict
 
@@ -121,6 +125,7 @@ class TabularNeighbourhood:
         center = np.where(kinds == GAUSSIAN, 0.0 if around else mean, 0.0)
         return cls(
             kinds, cdf, values, lo, hi, mu, sd, center, scale, mean, around, disc,
+            disc is not None and stats is None and not isinstance(discretizer, str),
             feature_values, feature_frequencies,
         )  # fmt: skip
 
