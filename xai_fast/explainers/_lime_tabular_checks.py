@@ -109,6 +109,15 @@ def _check_stats(stats):
         raise ValueError(f"training_data_stats is missing keys {missing}.")
 
 
+def _check_training_data(training_data):
+    """``(data, columns, sparse)``: float64 data ``(n, d)`` (CSR when sparse, as lime takes it)
+    and a DataFrame's column names."""
+    if hasattr(training_data, "toarray") and hasattr(training_data, "nnz"):
+        return training_data.tocsr().astype(np.float64), None, True
+    data, columns, _ = check_data(training_data, name="training_data")
+    return data.astype(np.float64), columns, False
+
+
 def _check_training_labels(training_labels, n: int, used: bool = True):
     """``None``, or one label per training row as an array ``(n,)``; labels a discretizer
     will not use are ignored, as lime ignores them."""

@@ -72,7 +72,8 @@ class TabularNeighbourhood:
         sample_around_instance,
         stats,
     ):
-        """Training statistics of ``data`` ``(n, d)``, as ``LimeTabularExplainer`` keeps them."""
+        """Training statistics of ``data`` ``(n, d)`` (an array, or a scipy sparse matrix
+        without discretization), as ``LimeTabularExplainer`` keeps them."""
         n, d = data.shape
         from sklearn.preprocessing import StandardScaler
 
@@ -95,7 +96,9 @@ class TabularNeighbourhood:
                 vals = np.asarray(stats["feature_values"][j], dtype=np.float64)
                 freq = np.asarray(stats["feature_frequencies"][j], dtype=np.float64)
             else:
-                counts = sorted(Counter(coded[:, j].tolist()).items())
+                column = coded[:, j]  # a sparse matrix's column is (n, 1) and sparse
+                column = column.toarray().ravel() if hasattr(column, "toarray") else column
+                counts = sorted(Counter(column.tolist()).items())
                 vals = np.array([v for v, _ in counts], dtype=np.float64)
                 freq = np.array([c for _, c in counts], dtype=np.float64)
             if vals.size == 0 or vals.shape != freq.shape or (freq < 0).any() or freq.sum() <= 0:
