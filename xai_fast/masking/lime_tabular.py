@@ -106,7 +106,8 @@ class TabularNeighbourhood:
                     f"column {j} needs matching non-empty values and non-negative frequencies; "
                     f"got {vals.size} values and {freq.size} frequencies."
                 )
-            feature_values[j], feature_frequencies[j] = vals, freq / freq.sum()
+            order = np.argsort(vals, kind="stable")  # given stats in any order draw alike
+            feature_values[j], feature_frequencies[j] = vals[order], freq[order] / freq.sum()
             binned = disc is not None and j in disc.thresholds
             kinds[j] = BINNED if binned else CATEGORICAL
             mean[j], scale[j] = 0.0, 1.0
