@@ -200,3 +200,34 @@ def test_sparse_weights_match_lime(rng):
         assert np.abs(wa - wb).max() <= 0.05 * np.abs(wb).max() + 1e-3
         assert abs(a.intercept[1] - b.intercept[1]) < 0.05
         assert abs(a.score - b.score) < 0.05
+
+
+def test_sparse_around_instance_and_categorical(rng):
+    X, y = _sparse_data(rng)
+    f = _model(X, y)
+    seen = []
+
+    def g(A):
+        seen.append(A.toarray())
+        return f(A)
+
+    dense = X.toarray()
+    x = np.array([1.0, 2.0, 1.0, 0.0, 0.0, 3.0, 1.0, 0.0])
+    row = sparse.csr_matrix(x[None, :])
+    std = dense.std(axis=0)
+    S = 20000
+    around = xf.LimeTabularExplainer(X, sample_around_instance=True, random_state=1)
+    around.explain_instance(row, g, num_samples=S)
+    nz = x != 0
+    assert (seen[-1][:, ~nz] == 0).all()
+    np.testing.assert_allclose(
+        seen[-1][:, nz].mean(axis=0), x[nz], atol=5 * std[nz].max() / np.sqrt(S)
+    )
+    np.testing.assert_allclose(seen[-1][:, nz].std(axis=0), std[nz], rtol=0.03)
+    # a categorical column is drawn from its frequencies even where the row is zero
+    cat = xf.LimeTabularExplainer(X, categorical_features=[3], random_state=2)
+    cat.explain_instance(row, g, num_samples=S)
+    values, counts = np.unique(dense[:, 3], return_counts=True)
+    drawn = np.array([(seen[-1][:, 3] == v).mean() for v in values])
+    np.testing.assert_allclose(drawn, counts / counts.sum(), atol=0.02)
+    assert cat.feature_values[3] == values.tolist()
