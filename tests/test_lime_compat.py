@@ -192,3 +192,16 @@ def test_bad_discretizer_type(rng):
     X, _ = _data(rng)
     with pytest.raises(TypeError, match="discretizer must be"):
         xf.LimeTabularExplainer(X, discretizer=3)
+
+
+@pytest.mark.parametrize("source", ["lime", "ours"])
+def test_with_seed_fixes_the_discretizer_seed(source, rng):
+    X, y = _data(rng)
+    f = _model(X, y)
+    lib = lime_disc if source == "lime" else xf
+    disc = lib.QuartileDiscretizer(X, [], list("abcd"), random_state=None)
+    ex = xf.LimeTabularExplainer(X, discretizer=disc).with_seed()
+    assert isinstance(ex.random_state, int) and isinstance(ex.discretizer.random_state, int)
+    a = ex.explain_instance(X[0], f, num_samples=300).as_map()
+    np.random.seed(int(rng.integers(1e6)))
+    assert ex.explain_instance(X[0], f, num_samples=300).as_map() == a

@@ -13,6 +13,7 @@ The argument checks live in ``_lime_tabular_checks.py``, the surrogates in
 from __future__ import annotations
 
 import copy
+import dataclasses
 from functools import partial
 
 import numpy as np
@@ -369,8 +370,8 @@ class LimeTabularExplainer:
 
     # ------------------------------------------------------------------ copies
     def with_seed(self):
-        """A shallow copy whose ``random_state`` is one int (drawn now from ``None``, a
-        Generator or a RandomState), so that every copy draws the same neighbourhood.
+        """A shallow copy whose ``random_state`` (and a passed discretizer's) is one int (drawn
+        now from ``None``, a Generator or a RandomState), so every copy draws alike.
 
         Returns
         -------
@@ -378,6 +379,10 @@ class LimeTabularExplainer:
         """
         out = copy.copy(self)
         out.random_state = int(_seed(self.random_state))
+        if self.neighbourhood.own_seed:
+            out.discretizer = copy.copy(self.discretizer)
+            out.discretizer.random_state = int(_seed(self.discretizer.random_state))
+            out.neighbourhood = dataclasses.replace(self.neighbourhood, discretizer=out.discretizer)
         return out
 
     def sample_rows(self, n=1, seed=0):
