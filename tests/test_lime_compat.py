@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from lime_compat_cases import data as _data
+from lime_compat_cases import keep_global_state  # noqa: F401  (autouse fixture)
+from lime_compat_cases import model as _model
 
 import xai_fast as xf
 
@@ -13,26 +16,6 @@ lime_tabular = pytest.importorskip("lime.lime_tabular")
 lime_disc = pytest.importorskip("lime.discretize")
 
 CLASSES = ("QuartileDiscretizer", "DecileDiscretizer", "EntropyDiscretizer")
-
-
-@pytest.fixture(autouse=True)
-def _keep_global_state():
-    """Leave numpy's global generator as the test found it."""
-    state = np.random.get_state()
-    yield
-    np.random.set_state(state)
-
-
-def _data(rng, n=300, d=4):
-    X = rng.normal(size=(n, d)) * rng.uniform(0.5, 3, d) + rng.normal(size=d)
-    y = (X[:, 0] + 0.5 * X[:, 1] + rng.normal(scale=0.5, size=n) > X[:, 0].mean()).astype(int)
-    return X, y
-
-
-def _model(X, y):
-    from sklearn.linear_model import LogisticRegression
-
-    return LogisticRegression(max_iter=1000).fit(X, y).predict_proba
 
 
 def _recorder(f):
