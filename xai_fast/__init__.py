@@ -9,6 +9,13 @@ from .compare import Comparison, compare  # through the module: see xai_fast/com
 from .compat.lime_explanation import LimeExplanation
 from .explainers import ExactExplainer, KernelExplainer, LimeTabularExplainer
 from .explanation import Explanation
+from .masking.discretizers import (  # lime.discretize's names
+    BaseDiscretizer,
+    DecileDiscretizer,
+    EntropyDiscretizer,
+    QuartileDiscretizer,
+    StatsDiscretizer,
+)
 from .models import ModelAdapter
 
 __version__ = "0.1.0"
@@ -40,7 +47,10 @@ def __getattr__(name):
 
 __all__ = [
     "Background",
+    "BaseDiscretizer",
     "Comparison",
+    "DecileDiscretizer",
+    "EntropyDiscretizer",
     "ExactExplainer",
     "Explanation",
     "GradientShap",
@@ -54,7 +64,9 @@ __all__ = [
     "LimeTabularExplainer",
     "ModelAdapter",
     "NoiseTunnel",
+    "QuartileDiscretizer",
     "Saliency",
+    "StatsDiscretizer",
     "compare",
     "kmeans",
     "grid_feature_mask",

@@ -23,6 +23,7 @@ __all__ = [
     "check_seed",
     "check_target",
     "check_workers",
+    "draw_lime_seed",
     "is_int",
     "is_real",
 ]
@@ -276,3 +277,26 @@ def check_target(target, N: int, device=None):
             f"(or tuple of ints) per example; got {type(target).__name__}."
         )
     return T.to(device=device, dtype=torch.int64).expand(N, -1)
+
+
+def draw_lime_seed(random_state) -> np.uint64:
+    """One call's 64-bit seed from a lime-style ``random_state``.
+
+    ``None`` draws it from numpy's global generator (as lime does, so ``np.random.seed(0)``
+    makes a script reproducible; the global state is read, never seeded); a ``RandomState`` or
+    ``Generator`` contributes one draw (and advances); an int is the seed itself (the same
+    every call). TypeError otherwise.
+    """
+    if random_state is None:
+        # lime's behaviour: a draw from the global generator (read, never seeded)
+        return np.uint64(np.random.randint(0, 2**63, dtype=np.int64))  # noqa: NPY002
+    if isinstance(random_state, np.random.RandomState):
+        return np.uint64(random_state.randint(0, 2**63, dtype=np.int64))
+    if isinstance(random_state, np.random.Generator):
+        return np.uint64(random_state.integers(0, 2**63, dtype=np.int64))
+    if not is_int(random_state):
+        raise TypeError(
+            "random_state must be None, an int, a numpy RandomState or Generator; got "
+            f"{type(random_state).__name__}. Pass an integer such as random_state=0."
+        )
+    return np.uint64(int(random_state) & (2**64 - 1))

@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 
 from .._rng import normalize_seed
-from .._validation import check_data, is_int
+from .._validation import check_data, draw_lime_seed, is_int
 
 SELECTIONS = ("auto", "forward_selection", "highest_weights", "lasso_path", "none")
 
@@ -70,10 +70,9 @@ def _check_random_state(random_state):
 
 
 def _seed(random_state):
-    """The neighbourhood's seed for one call (a RandomState draws it, and advances)."""
-    if isinstance(random_state, np.random.RandomState):
-        return np.uint64(random_state.randint(0, 2**63, dtype=np.int64))
-    return normalize_seed(random_state)
+    """The neighbourhood's seed for one call: an int itself; a RandomState or Generator draws
+    it (and advances); ``None`` draws it from numpy's global generator, as lime does."""
+    return draw_lime_seed(random_state)
 
 
 def _tree_seed(random_state):
@@ -110,9 +109,19 @@ def _check_stats(stats):
         raise ValueError(f"training_data_stats is missing keys {missing}.")
 
 
-def _check_training_labels(training_labels, n: int):
-    """``None``, or one label per training row as an array ``(n,)``."""
-    if training_labels is None:
+def _check_training_data(training_data):
+    """``(data, columns, sparse)``: float64 data ``(n, d)`` (CSR when sparse, as lime takes it)
+    and a DataFrame's column names."""
+    if hasattr(training_data, "toarray") and hasattr(training_data, "nnz"):
+        return training_data.tocsr().astype(np.float64), None, True
+    data, columns, _ = check_data(training_data, name="training_data")
+    return data.astype(np.float64), columns, False
+
+
+def _check_training_labels(training_labels, n: int, used: bool = True):
+    """``None``, or one label per training row as an array ``(n,)``; labels a discretizer
+    will not use are ignored, as lime ignores them."""
+    if training_labels is None or not used:
         return None
     training_labels = np.asarray(training_labels)
     if training_labels.shape[0] != n:

@@ -13,6 +13,8 @@ The argument checks live in ``_lime_tabular_checks.py``, the surrogates in
 from __future__ import annotations
 
 import copy
+import dataclasses
+from functools import partial
 
 import numpy as np
 
@@ -29,6 +31,7 @@ from ..backends import get_backend
 from ..compat.lime_explanation import LimeExplanation
 from ..compat.lime_tabular_explanations import _lime_explanation, _table
 from ..explanation import Explanation
+from ..masking.lime_sparse import csr_model, is_sparse, sparse_interpretable, sparse_model_rows
 from ..masking.lime_tabular import TabularNeighbourhood
 from ..models import ModelAdapter
 from ._lime_tabular_checks import (
@@ -43,6 +46,7 @@ from ._lime_tabular_checks import (
     _check_random_state,
     _check_rows,
     _check_stats,
+    _check_training_data,
     _check_training_labels,
     _seed,
     _tree_seed,
@@ -75,7 +79,8 @@ class LimeTabularExplainer:
 
     Parameters
     ----------
-    training_data : array-like or DataFrame, shape (n, d)
+    training_data : array-like, DataFrame or scipy sparse matrix, shape (n, d)
+        Sparse data is never discretized (as in lime).
     mode : {"classification", "regression"}
     training_labels : array-like of shape (n,), optional
         Needed by ``discretizer="entropy"``.
@@ -103,8 +108,10 @@ class LimeTabularExplainer:
         Centre Gaussian perturbations on the row instead of the training mean (only without
         discretization).
     random_state : int, numpy Generator or RandomState, optional
-        Seed of the neighbourhood. The same seed gives the same explanation of a row, alone or
-        in any batch; ``None`` draws fresh entropy on every call.
+        Seed of the neighbourhood. The same int gives the same explanation of a row, alone or
+        in any batch; ``None`` draws each call's seed from numpy's global generator (as lime
+        does: ``np.random.seed(0)`` makes a script reproducible). A ready-made
+        ``discretizer``'s own ``random_state`` draws the values within bins, as in lime.
     training_data_stats : dict, optional
         lime's precomputed statistics (``"means"``, ``"mins"``, ``"maxs"``, ``"stds"``,
         ``"bins"``, ``"feature_values"``, ``"feature_frequencies"``) instead of the data's.
@@ -145,8 +152,8 @@ class LimeTabularExplainer:
         **kwargs,
     ):
         check_no_kwargs(kwargs, "LimeTabularExplainer()", INIT_ARGS)
-        data, columns, _ = check_data(training_data, name="training_data")
-        data = data.astype(np.float64)
+        data, columns, sparse = _check_training_data(training_data)
+        discretize_continuous = bool(discretize_continuous) and not sparse
         d = data.shape[1]
         self.mode = _check_mode(mode)
         self.feature_selection = _check_feature_selection(feature_selection)
@@ -163,12 +170,16 @@ class LimeTabularExplainer:
         self.random_state = _check_random_state(random_state)
         if training_data_stats is not None:
             _check_stats(training_data_stats)
-        training_labels = _check_training_labels(training_labels, data.shape[0])
+        training_labels = _check_training_labels(
+            training_labels,
+            data.shape[0],
+            used=discretize_continuous and training_data_stats is None,
+        )
         self.neighbourhood = TabularNeighbourhood.fit(
             data,
             self.categorical_features,
             self.feature_names,
-            discretize_continuous=bool(discretize_continuous),
+            discretize_continuous=discretize_continuous,
             discretizer=discretizer,
             labels=training_labels,
             random_state=_tree_seed(random_state),
@@ -176,6 +187,11 @@ class LimeTabularExplainer:
             stats=training_data_stats,
         )
         self.discretizer = self.neighbourhood.discretizer
+        if self.discretizer is not None:  # lime: every column is then compared by its bin
+            self.categorical_features = list(range(d))
+        nb = self.neighbourhood
+        self.feature_values = {j: v.tolist() for j, v in nb.feature_values.items()}
+        self.feature_frequencies = dict(nb.feature_frequencies)
         self.batch_size = batch_size
         self.kernels = _backend(backend)  # pickles as its name
         self.backend = self.kernels.name
@@ -195,7 +211,9 @@ class LimeTabularExplainer:
     ) -> LimeExplanation:
         """Explain one row (lime's ``explain_instance``); see :meth:`explain_instances`."""
         check_no_kwargs(kwargs, "explain_instance()", CALL_ARGS)
-        row, _, _ = check_data(data_row, name="data_row", allow_1d=True)
+        row = data_row
+        if not is_sparse(row):  # a sparse row is a (1, d) matrix
+            row = check_data(data_row, name="data_row", allow_1d=True)[0]
         if row.shape[0] != 1:
             raise ValueError(
                 f"data_row must be one row of shape (d,); got {row.shape}. Use "
@@ -224,7 +242,9 @@ class LimeTabularExplainer:
 
         Parameters
         ----------
-        X : array-like or DataFrame, shape (n, d)
+        X : array-like, DataFrame or scipy sparse matrix, shape (n, d)
+            Sparse rows are perturbed where they are non-zero only, and ``predict_fn``
+            receives CSR matrices (lime's sparse mode).
         predict_fn : callable or torch.nn.Module
             ``(m, d) -> (m, k)`` class probabilities (classification) or ``(m,)`` values
             (regression).
@@ -248,7 +268,8 @@ class LimeTabularExplainer:
             One per row, in order.
         """
         check_no_kwargs(kwargs, "explain_instances()", CALL_ARGS + ("silent",))
-        X = _check_rows(X, self.neighbourhood.kinds.shape[0])
+        sparse = is_sparse(X)
+        X = _check_rows(X.toarray() if sparse else X, self.neighbourhood.kinds.shape[0])
         n, d = X.shape
         S = check_int(num_samples, "num_samples", 2)
         k_feat = check_int(num_features, "num_features", 1)
@@ -256,13 +277,18 @@ class LimeTabularExplainer:
             top_labels = check_int(top_labels, "top_labels", 1)
         nb = self.neighbourhood
         seed = _seed(self.random_state)
+        within = _seed(nb.discretizer.random_state) if nb.own_seed else None
         codes, inverse = self.kernels.sample_neighbourhood(
             seed, S - 1, nb.kinds, nb.cdf, nb.values, nb.lo, nb.hi, nb.mu, nb.sd,
-            nb.center, nb.scale,
+            nb.center, nb.scale, within,
         )  # fmt: skip
-        model = ModelAdapter(predict_fn, batch_size=self.batch_size)
+        fn = csr_model(predict_fn) if sparse else predict_fn
+        model = ModelAdapter(fn, batch_size=self.batch_size)
+        rows = partial(sparse_model_rows, nb) if sparse else nb.model_rows
         with model.evaluating():
-            y_self, y_shared, rows_y = self._predict(model, X, inverse, silent)
+            y_self, y_shared, rows_y = self._predict(
+                model, X, inverse, rows, sparse or nb.row_dependent, silent
+            )
         k = y_self.shape[1]
         label_ids = _check_labels(
             self.mode, self.class_names, labels, top_labels, k, y_self, y_shared, rows_y
@@ -276,6 +302,8 @@ class LimeTabularExplainer:
             Xs, dist = nb.interpretable(
                 X[sl], codes, self.kernels.interpretable_rows
             )  # (n_c, S, d), (n_c, S)
+            if sparse:
+                Xs, dist = sparse_interpretable(nb, X[sl], Xs)
             Y = self._row_outputs(y_self[sl], y_shared, None if rows_y is None else rows_y[sl])
             w = _kernel_weights(self.kernel, self.kernel_width, Xs, dist, distance_metric)
             Yl = Y[:, :, label_ids]  # (n_c, S, L)
@@ -308,21 +336,21 @@ class LimeTabularExplainer:
         return _table(exps, self.mode, labels_list, Xc, was_1d, self.feature_names)
 
     # ------------------------------------------------------------------ internals
-    def _predict(self, model, X, inverse, silent):
+    def _predict(self, model, X, inverse, model_rows, row_dependent, silent):
         """Model outputs at the rows ``(n, k)`` and at the samples.
 
         Shared samples are evaluated once (``(S - 1, k)``, rows' outputs ``None``); samples
-        around each row are evaluated per row (``None``, ``(n, S - 1, k)``).
+        that depend on the row (``model_rows(X_chunk, inverse)`` ``(n_c, S - 1, d)``) are
+        evaluated per row (``None``, ``(n, S - 1, k)``).
         """
-        nb = self.neighbourhood
         y_self = model(np.ascontiguousarray(X))
-        if not nb.row_dependent:  # a call of its own: a row's values never depend on the batch
+        if not row_dependent:  # a call of its own: a row's values never depend on the batch
             return y_self, model(np.ascontiguousarray(inverse)), None
         per = max(1, model.batch_rows(X.shape[1]) // max(len(inverse), 1))
         bar = Progress(len(X), "LIME", enabled=not silent)
         ys = []
         for c in range(0, len(X), per):  # a chunk of rows per model call
-            rows = nb.model_rows(X[c : c + per], inverse)  # (n_c, S-1, d)
+            rows = model_rows(X[c : c + per], inverse)  # (n_c, S-1, d)
             ys.append(model(rows.reshape(-1, rows.shape[2])).reshape(rows.shape[:2] + (-1,)))
             bar.update(rows.shape[0])
         bar.close()
@@ -342,8 +370,8 @@ class LimeTabularExplainer:
 
     # ------------------------------------------------------------------ copies
     def with_seed(self):
-        """A shallow copy whose ``random_state`` is one int (drawn now from ``None``, a
-        Generator or a RandomState), so that every copy draws the same neighbourhood.
+        """A shallow copy whose ``random_state`` (and a passed discretizer's) is one int (drawn
+        now from ``None``, a Generator or a RandomState), so every copy draws alike.
 
         Returns
         -------
@@ -351,6 +379,10 @@ class LimeTabularExplainer:
         """
         out = copy.copy(self)
         out.random_state = int(_seed(self.random_state))
+        if self.neighbourhood.own_seed:
+            out.discretizer = copy.copy(self.discretizer)
+            out.discretizer.random_state = int(_seed(self.discretizer.random_state))
+            out.neighbourhood = dataclasses.replace(self.neighbourhood, discretizer=out.discretizer)
         return out
 
     def sample_rows(self, n=1, seed=0):

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validation import draw_lime_seed, is_int
+from ..sampling.lime_neighbourhood_ref import truncated_normal, within_uniforms
+
 __all__ = [
     "BaseDiscretizer",
     "DecileDiscretizer",
@@ -20,6 +23,7 @@ __all__ = [
 ]
 
 _STD_FLOOR = 1e-11  # lime adds this to every bin's standard deviation
+_BIN_STATS = ("mins", "maxs", "means", "stds")  # truncated_normal's (lo, hi, mu, sd)
 
 
 class BaseDiscretizer:
@@ -35,8 +39,13 @@ class BaseDiscretizer:
         One name per column, used for bin names such as ``"age <= 31.00"``.
     labels : array-like of shape (n,), optional
         Training labels (the entropy discretizer needs them).
-    random_state : int, optional
-        Seed of anything random in :meth:`bins` (the entropy discretizer's tree).
+    random_state : int, numpy RandomState or Generator, optional
+        Seed of the entropy discretizer's tree and of :meth:`undiscretize` (and of the values
+        drawn within bins when given to ``LimeTabularExplainer(discretizer=...)``). ``None``
+        draws from numpy's global generator, as lime does.
+    data_stats : dict, optional
+        lime's per-bin ``"means"``, ``"stds"``, ``"mins"`` and ``"maxs"`` (one list per column,
+        one entry per bin) instead of the data's.
 
     Attributes
     ----------
@@ -49,10 +58,17 @@ class BaseDiscretizer:
     """
 
     def __init__(
-        self, data, categorical_features, feature_names, labels=None, random_state=None, **_stats
+        self,
+        data,
+        categorical_features,
+        feature_names,
+        labels=None,
+        random_state=None,
+        data_stats=None,
     ):
         data = np.asarray(data, dtype=np.float64)
-        self.random_state = random_state
+        self.random_state = _check_random_state(random_state)
+        self.data_stats = data_stats
         cats = set(int(c) for c in categorical_features)
         self.to_discretize = [j for j in range(data.shape[1]) if j not in cats]
         raw = self.bins(data, labels)
@@ -69,7 +85,11 @@ class BaseDiscretizer:
                 raise ValueError(f"no thresholds for column {j}; a bin needs at least one.")
             self.thresholds[j] = q
             self.names[j] = _bin_names(str(feature_names[j]), q)
-            self._fit_stats(j, data[:, j], q)
+            if data_stats is None:
+                self._fit_stats(j, data[:, j], q)
+            else:  # lime's precomputed per-bin statistics
+                for key in ("means", "stds", "mins", "maxs"):
+                    getattr(self, key)[j] = _stat(data_stats, key, j, q.size + 1)
 
     def bins(self, data, labels):  # pragma: no cover - abstract
         """Thresholds for each column of ``self.to_discretize``; a list of 1-D arrays."""
@@ -93,6 +113,31 @@ class BaseDiscretizer:
         for j, q in self.thresholds.items():
             out[..., j] = np.searchsorted(q, out[..., j])
         return out
+
+    def undiscretize(self, data) -> np.ndarray:
+        """Values drawn back from bins, as lime: a normal with the bin's mean and standard
+        deviation truncated to the bin; columns not discretized are copied.
+
+        Parameters
+        ----------
+        data : ndarray, shape (n, d) or (d,)
+            Bin indices (from :meth:`discretize`) in the discretized columns.
+
+        Returns
+        -------
+        ndarray of float64, same shape as ``data``
+            Draws from this discretizer's ``random_state`` (one seed per call).
+        """
+        codes = np.array(data, dtype=np.float64, copy=True)
+        out = codes.reshape(-1, codes.shape[-1])  # (n, d) view
+        n, d = out.shape
+        cell = np.arange(n * d, dtype=np.uint64).reshape(n, d)
+        v = within_uniforms(draw_lime_seed(self.random_state), cell)  # (n, d)
+        for j in self.thresholds:  # a loop over columns; rows are vectorised
+            b = out[:, j].astype(np.int64)
+            stats = [np.asarray(getattr(self, k)[j], dtype=np.float64)[b] for k in _BIN_STATS]
+            out[:, j] = truncated_normal(v[:, j], *stats)
+        return codes
 
 
 class QuartileDiscretizer(BaseDiscretizer):
@@ -123,25 +168,30 @@ class EntropyDiscretizer(BaseDiscretizer):
     def bins(self, data, labels):
         from sklearn.tree import DecisionTreeClassifier
 
+        rs = self.random_state
+        if isinstance(rs, np.random.Generator):  # scikit-learn takes ints and RandomStates
+            rs = int(rs.integers(0, 2**31))
         out = []
         for j in self.to_discretize:
-            tree = DecisionTreeClassifier(
-                criterion="entropy", max_depth=3, random_state=self.random_state
-            ).fit(data[:, j : j + 1], labels)
+            tree = DecisionTreeClassifier(criterion="entropy", max_depth=3, random_state=rs).fit(
+                data[:, j : j + 1], labels
+            )
             q = tree.tree_.threshold[tree.tree_.children_left > -1]
             out.append(np.sort(q) if q.size else np.array([np.median(data[:, j])]))
         return out
 
 
 class StatsDiscretizer(BaseDiscretizer):
-    """Bins and per-bin statistics given by ``training_data_stats`` instead of the data."""
-
-    def __init__(self, data, categorical_features, feature_names, data_stats, **_):
-        self._stats = data_stats
-        super().__init__(data, categorical_features, feature_names)
+    """Bins and per-bin statistics given by ``data_stats`` (lime's ``training_data_stats``)
+    instead of the data."""
 
     def bins(self, data, labels):
-        bins = self._stats["bins"]
+        if not isinstance(self.data_stats, dict) or "bins" not in self.data_stats:
+            raise ValueError(
+                "StatsDiscretizer needs data_stats, a dict with 'bins', 'means', 'stds', "
+                "'mins' and 'maxs'; pass training_data_stats with those keys."
+            )
+        bins = self.data_stats["bins"]
         missing = [j for j in self.to_discretize if j not in bins]
         if missing:
             raise ValueError(
@@ -150,15 +200,13 @@ class StatsDiscretizer(BaseDiscretizer):
             )
         return [np.asarray(bins[j], dtype=np.float64) for j in self.to_discretize]
 
-    def _fit_stats(self, j, column, q):
-        nb = q.size + 1
-        for key, store in (("means", self.means), ("stds", self.stds)):
-            store[j] = _stat(self._stats, key, j, nb)
-        self.mins[j] = _stat(self._stats, "mins", j, nb)
-        self.maxs[j] = _stat(self._stats, "maxs", j, nb)
-
 
 def _stat(stats, key, j, nb) -> np.ndarray:
+    if key not in stats or j not in stats[key]:
+        raise ValueError(
+            f"training_data_stats[{key!r}] has no entry for column {j}; give per-bin {key} "
+            "for every discretized column."
+        )
     vals = np.asarray(stats[key][j], dtype=np.float64)
     if vals.shape != (nb,):
         raise ValueError(
@@ -184,9 +232,16 @@ _BY_NAME = {
 def make_discretizer(
     discretizer, data, categorical_features, feature_names, labels, random_state, stats
 ):
-    """Build the discretizer named by ``discretizer`` (or adopt a ready one)."""
+    """Build the discretizer named by ``discretizer`` (or adopt a ready one, lime's included).
+
+    Returns
+    -------
+    BaseDiscretizer
+    """
     if stats is not None:
-        return StatsDiscretizer(data, categorical_features, feature_names, stats)
+        return StatsDiscretizer(
+            data, categorical_features, feature_names, labels, random_state, stats
+        )
     if isinstance(discretizer, str):
         if discretizer not in _BY_NAME:
             raise ValueError(
@@ -198,19 +253,62 @@ def make_discretizer(
         )
     if isinstance(discretizer, BaseDiscretizer):
         return discretizer
+    if all(hasattr(discretizer, a) for a in _LIME_ATTRS):
+        return _Adopted.from_fitted(discretizer)  # e.g. lime's: its bins and statistics
     if hasattr(discretizer, "bins") and hasattr(discretizer, "to_discretize"):
-        # e.g. a lime discretizer: reuse its thresholds, recompute the bin statistics
-        return _Adopted(discretizer, data, categorical_features, feature_names)
+        return _Adopted(discretizer, data, categorical_features, feature_names, labels)
     raise TypeError(
-        "discretizer must be 'quartile', 'decile', 'entropy' or an object with a "
-        f"bins(data, labels) method; got {type(discretizer).__name__}."
+        "discretizer must be 'quartile', 'decile', 'entropy' or a discretizer instance (ours "
+        f"or lime's, with a bins(data, labels) method); got {type(discretizer).__name__}."
     )
 
 
+_LIME_ATTRS = ("to_discretize", "names", "means", "stds", "mins", "maxs", "random_state")
+
+
 class _Adopted(BaseDiscretizer):
-    def __init__(self, other, data, categorical_features, feature_names):
+    """Another library's discretizer: its ``bins`` (or, fitted, its bins and statistics)."""
+
+    def __init__(self, other, data, categorical_features, feature_names, labels):
         self._other = other
-        super().__init__(data, categorical_features, feature_names)
+        super().__init__(
+            data, categorical_features, feature_names, labels, getattr(other, "random_state", None)
+        )
 
     def bins(self, data, labels):
         return self._other.bins(data, labels)
+
+    @classmethod
+    def from_fitted(cls, other):
+        """Adopt a fitted lime discretizer: thresholds are its bins' upper edges but the last,
+        and its random state (a RandomState, advanced as lime would) draws within bins."""
+        self = cls.__new__(cls)
+        self._other, self.data_stats = other, None
+        self.random_state = _check_random_state(other.random_state)
+        self.to_discretize = [int(j) for j in other.to_discretize]
+        self.thresholds, self.names = {}, {}
+        self.means, self.stds, self.mins, self.maxs = {}, {}, {}, {}
+        for j in self.to_discretize:
+            for key in _BIN_STATS:
+                getattr(self, key)[j] = np.asarray(getattr(other, key)[j], dtype=np.float64)
+            self.thresholds[j] = self.maxs[j][:-1].copy()
+            self.names[j] = list(other.names[j])
+            if self.thresholds[j].size == 0 or any(
+                getattr(self, key)[j].size != self.thresholds[j].size + 1 for key in _BIN_STATS
+            ):
+                raise ValueError(
+                    f"discretizer {type(other).__name__} has inconsistent bin statistics for "
+                    f"column {j}; expected one mean, std, min and max per bin."
+                )
+        return self
+
+
+def _check_random_state(random_state):
+    """``random_state`` unchanged if :func:`draw_lime_seed` takes it; TypeError otherwise."""
+    ok = (np.random.RandomState, np.random.Generator)
+    if random_state is not None and not isinstance(random_state, ok) and not is_int(random_state):
+        raise TypeError(
+            "random_state must be None, an int, a numpy RandomState or Generator; got "
+            f"{type(random_state).__name__}."
+        )
+    return random_state

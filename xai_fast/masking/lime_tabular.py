@@ -35,6 +35,9 @@ class TabularNeighbourhood:
         lime's ``scaler.mean_`` (0 for categorical and binned columns).
     around_instance : bool
     discretizer : BaseDiscretizer or None
+    own_seed : bool
+        Whether the discretizer was passed in ready-made: its own ``random_state`` then draws
+        the values within bins (lime's meaning), the explainer's the bins.
     feature_values, feature_frequencies : dict[int, ndarray]
         Values (or bins) of each categorical or binned column and their training frequencies.
     """
@@ -51,6 +54,7 @@ class TabularNeighbourhood:
     mean: np.ndarray
     around_instance: bool
     discretizer: object
+    own_seed: bool
     feature_values: dict
     feature_frequencies: dict
 
@@ -68,7 +72,8 @@ class TabularNeighbourhood:
         sample_around_instance,
         stats,
     ):
-        """Training statistics of ``data`` ``(n, d)``, as ``LimeTabularExplainer`` keeps them."""
+        """Training statistics of ``data`` ``(n, d)`` (an array, or a scipy sparse matrix
+        without discretization), as ``LimeTabularExplainer`` keeps them."""
         n, d = data.shape
         from sklearn.preprocessing import StandardScaler
 
@@ -91,7 +96,9 @@ class TabularNeighbourhood:
                 vals = np.asarray(stats["feature_values"][j], dtype=np.float64)
                 freq = np.asarray(stats["feature_frequencies"][j], dtype=np.float64)
             else:
-                counts = sorted(Counter(coded[:, j].tolist()).items())
+                column = coded[:, j]  # a sparse matrix's column is (n, 1) and sparse
+                column = column.toarray().ravel() if hasattr(column, "toarray") else column
+                counts = sorted(Counter(column.tolist()).items())
                 vals = np.array([v for v, _ in counts], dtype=np.float64)
                 freq = np.array([c for _, c in counts], dtype=np.float64)
             if vals.size == 0 or vals.shape != freq.shape or (freq < 0).any() or freq.sum() <= 0:
@@ -99,7 +106,8 @@ class TabularNeighbourhood:
                     f"column {j} needs matching non-empty values and non-negative frequencies; "
                     f"got {vals.size} values and {freq.size} frequencies."
                 )
-            feature_values[j], feature_frequencies[j] = vals, freq / freq.sum()
+            order = np.argsort(vals, kind="stable")  # given stats in any order draw alike
+            feature_values[j], feature_frequencies[j] = vals[order], freq[order] / freq.sum()
             binned = disc is not None and j in disc.thresholds
             kinds[j] = BINNED if binned else CATEGORICAL
             mean[j], scale[j] = 0.0, 1.0
@@ -121,6 +129,7 @@ class TabularNeighbourhood:
         center = np.where(kinds == GAUSSIAN, 0.0 if around else mean, 0.0)
         return cls(
             kinds, cdf, values, lo, hi, mu, sd, center, scale, mean, around, disc,
+            disc is not None and stats is None and not isinstance(discretizer, str),
             feature_values, feature_frequencies,
         )  # fmt: skip
 

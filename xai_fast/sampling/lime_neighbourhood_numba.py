@@ -29,14 +29,17 @@ _C = (-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.5497325
 _D = (0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416)
 
 
-def sample_neighbourhood(seed, n_samples, kinds, cdf, values, lo, hi, mu, sd, center, scale):
+def sample_neighbourhood(
+    seed, n_samples, kinds, cdf, values, lo, hi, mu, sd, center, scale, within_seed=None
+):
     """See :func:`xai_fast.sampling.lime_neighbourhood_ref.sample_neighbourhood`."""
     d = kinds.shape[0]
     codes = np.empty((n_samples, d))
     inverse = np.empty((n_samples, d))
+    within = seed if within_seed is None else within_seed
     _sample(
-        np.uint64(seed), kinds.astype(np.int8), cdf, values, lo, hi, mu, sd, center, scale,
-        codes, inverse,
+        np.uint64(seed), np.uint64(within), kinds.astype(np.int8), cdf, values, lo, hi, mu, sd,
+        center, scale, codes, inverse,
     )  # fmt: skip
     return codes, inverse
 
@@ -111,11 +114,11 @@ def truncated_normal(v, lo, hi, mu, sd, upper, pa, pb):
 
 
 @nb.njit(cache=True)
-def _sample(seed, kinds, cdf, values, lo, hi, mu, sd, center, scale, codes, inverse):
+def _sample(seed, within, kinds, cdf, values, lo, hi, mu, sd, center, scale, codes, inverse):
     S, d = codes.shape
     V = cdf.shape[1]
     k_pick = stream_key(seed, STREAM_PICK)
-    k_within = stream_key(seed, STREAM_WITHIN)
+    k_within = stream_key(within, STREAM_WITHIN)
     upper, pa, pb = _bin_table(lo, hi, mu, sd)
     for s in range(S):
         for j in range(d):

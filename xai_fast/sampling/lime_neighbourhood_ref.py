@@ -36,7 +36,9 @@ STREAM_WITHIN = LIME_WITHIN
 _HALF_ULP = 2.0**-54  # moves a uniform from [0, 1) into (0, 1)
 
 
-def sample_neighbourhood(seed, n_samples, kinds, cdf, values, lo, hi, mu, sd, center, scale):
+def sample_neighbourhood(
+    seed, n_samples, kinds, cdf, values, lo, hi, mu, sd, center, scale, within_seed=None
+):
     """Draw ``n_samples`` perturbed rows.
 
     Parameters
@@ -55,6 +57,9 @@ def sample_neighbourhood(seed, n_samples, kinds, cdf, values, lo, hi, mu, sd, ce
         Per-bin bounds, mean and standard deviation (``BINNED`` columns).
     center, scale : ndarray of float64, shape (d,)
         Location and scale of ``GAUSSIAN`` columns.
+    within_seed : numpy.uint64, optional
+        Seed of the draws within bins (lime's discretizer's own random state); default
+        ``seed``.
 
     Returns
     -------
@@ -65,9 +70,8 @@ def sample_neighbourhood(seed, n_samples, kinds, cdf, values, lo, hi, mu, sd, ce
     """
     d = kinds.shape[0]
     cell = np.arange(n_samples * d, dtype=np.uint64).reshape(n_samples, d)
-    keys = stream_keys(seed, np.array([STREAM_PICK, STREAM_WITHIN], dtype=np.uint64))
-    u = uniforms(keys[0], cell)  # (S, d)
-    v = uniforms(keys[1], cell)
+    u = uniforms(stream_keys(seed, np.array([STREAM_PICK], dtype=np.uint64))[0], cell)  # (S, d)
+    v = within_uniforms(seed if within_seed is None else within_seed, cell)
     cols = np.arange(d)
     # the drawn entry: how many cumulative frequencies lie at or below u
     pick = (cdf[None, :, :] <= u[:, :, None]).sum(axis=2)  # (S, d)
@@ -85,6 +89,11 @@ def sample_neighbourhood(seed, n_samples, kinds, cdf, values, lo, hi, mu, sd, ce
         v[:, binned], lo[binned, b], hi[binned, b], mu[binned, b], sd[binned, b]
     )
     return codes, inverse
+
+
+def within_uniforms(seed, cell):
+    """Uniforms of the draws within bins for cells ``cell`` (uint64, any shape)."""
+    return uniforms(stream_keys(seed, np.array([STREAM_WITHIN], dtype=np.uint64))[0], cell)
 
 
 def truncated_normal(v, lo, hi, mu, sd):
