@@ -4,11 +4,12 @@ Re-exports only; importing the package never imports hypothesis or matplotlib, a
 only when a tensor explainer is first used.
 """
 
+from ._validation import DimensionError
 from .background import Background, kmeans, sample
 from .compare import Comparison, compare  # through the module: see xai_fast/compare.py
 from .compat.lime_explanation import LimeExplanation
 from .explainers import ExactExplainer, KernelExplainer, LimeTabularExplainer
-from .explanation import Explanation
+from .explanation import Cohorts, Explanation
 from .models import ModelAdapter
 
 __version__ = "0.1.0"
@@ -40,6 +41,8 @@ def __getattr__(name):
 
 __all__ = [
     "Background",
+    "Cohorts",
+    "DimensionError",
     "Comparison",
     "ExactExplainer",
     "Explanation",

@@ -28,7 +28,9 @@ def normalize_seed(seed) -> np.uint64:
     Parameters
     ----------
     seed : None, int or numpy.random.Generator
-        ``None`` draws fresh entropy from the OS; an ``int`` is taken modulo 2**64;
+        ``None`` draws one 63-bit seed from numpy's global generator (``np.random.seed`` makes
+        it reproducible, as with shap and lime; the global state is advanced, never seeded);
+        an ``int`` is taken modulo 2**64;
         a ``Generator`` contributes one 64-bit draw.
 
     Returns
@@ -36,7 +38,7 @@ def normalize_seed(seed) -> np.uint64:
     numpy.uint64
     """
     if seed is None:
-        return np.uint64(np.random.SeedSequence().generate_state(1, dtype=np.uint64)[0])
+        return np.uint64(np.random.randint(0, 2**63, dtype=np.int64))  # noqa: NPY002
     if isinstance(seed, np.random.Generator):
         return np.uint64(seed.integers(0, 2**63, dtype=np.int64))
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):

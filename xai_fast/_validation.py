@@ -9,6 +9,7 @@ import sys
 import numpy as np
 
 __all__ = [
+    "DimensionError",
     "check_batch_size",
     "check_data",
     "check_feature_names",
@@ -23,6 +24,7 @@ __all__ = [
     "check_seed",
     "check_target",
     "check_workers",
+    "warn_ignored_kwargs",
     "is_int",
     "is_real",
 ]
@@ -66,8 +68,8 @@ def check_data(data, *, name: str, allow_1d: bool = False):
             ) from None
     elif hasattr(data, "detach") and hasattr(data, "cpu"):  # a torch tensor
         data = data.detach().cpu().numpy()
-    elif hasattr(data, "toarray") and hasattr(data, "nnz"):
-        raise TypeError(f"{name} is a sparse matrix; pass a dense array (e.g. {name}.toarray()).")
+    elif hasattr(data, "toarray") and hasattr(data, "nnz"):  # scipy.sparse: rows made dense
+        data = data.toarray()
     try:
         arr = np.asarray(data)
     except (TypeError, ValueError) as err:
@@ -276,3 +278,22 @@ def check_target(target, N: int, device=None):
             f"(or tuple of ints) per example; got {type(target).__name__}."
         )
     return T.to(device=device, dtype=torch.int64).expand(N, -1)
+
+
+def warn_ignored_kwargs(kwargs: dict, where: str, ignored, hint: str) -> None:
+    """Remove from ``kwargs`` the keywords shap accepts and ignores, with a ``UserWarning``."""
+    import warnings
+
+    found = sorted(k for k in ignored if k in kwargs)
+    for k in found:
+        del kwargs[k]
+    if found:
+        warnings.warn(f"{where} ignores {found}, as shap does; {hint}.", UserWarning, stacklevel=3)
+
+
+class DimensionError(ValueError, AssertionError):
+    """Arrays whose shapes do not fit together (shap's ``DimensionError``).
+
+    A ``ValueError``; also an ``AssertionError``, since shap signals some of these mismatches
+    (stacking explanations with different row counts) with ``assert``.
+    """

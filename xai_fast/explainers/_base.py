@@ -13,13 +13,15 @@ from ..explanation import Explanation
 from ..links import apply_link
 from ..masking import BackgroundMasker, Game, varying_features
 from ..models import ModelAdapter
+from ._shap_compat import SavableExplainer
 
 
-class CoalitionExplainer:
+class CoalitionExplainer(SavableExplainer):
     """Base of explainers that evaluate coalitions of features against a background.
 
     Sets ``link``, ``background``, ``feature_names``, ``model`` (a :class:`ModelAdapter`),
-    ``backend``, ``vector_out``, ``fnull`` ``(k,)`` and ``expected_value``.
+    ``backend``, ``vector_out``, ``fnull`` ``(k,)`` and ``expected_value``. Subclasses keep
+    their constructor's arguments as ``_init_args`` for :meth:`save`.
     """
 
     def __init__(self, model, data, link, feature_names, batch_size, backend):

@@ -11,7 +11,7 @@ import numpy as np
 
 from .._rng import normalize_seed, round_seed
 from .._runtime.blas import single_threaded_blas
-from .._validation import check_no_kwargs, check_nsamples, is_int, is_real
+from .._validation import check_no_kwargs, check_nsamples, is_int, is_real, warn_ignored_kwargs
 from ..links import apply_link
 from ..sampling import shap_design
 from ..sampling.leverage_plan import plan_leverage
@@ -26,6 +26,7 @@ from ..solvers.feature_selection import (
 from ..solvers.kernel_wls_ref import constrained_wls as constrained_wls_ref
 from ..solvers.poly_wls import n_terms, poly_wls
 from ._base import CoalitionExplainer
+from ._shap_compat import KernelLegacyAPI
 
 __all__ = ["KernelExplainer"]
 
@@ -34,6 +35,9 @@ __all__ = ["KernelExplainer"]
 DEFAULT_MAX_MEMORY = 2**30
 
 SAMPLERS = ("shap", "leverage", "auto")
+#: Keywords shap's constructor accepts and ignores.
+SHAP_IGNORED = ("nsamples", "l1_reg", "silent", "random_state")
+_CALL_HINT = "pass nsamples, l1_reg and silent to shap_values() or the call, and seed= here"
 #: Jackknife blocks of the leverage designs (error bars).
 N_BLOCKS = 16
 #: Largest budget the ``tol`` stopping rule grows to.
@@ -45,7 +49,7 @@ MAX_CUBIC_TERMS = 3000
 CUBIC_SAMPLES_PER_TERM = 2.5
 
 
-class KernelExplainer(CoalitionExplainer):
+class KernelExplainer(CoalitionExplainer, KernelLegacyAPI):
     """Kernel SHAP values of any model, with shap's arguments, shapes and numbers.
 
     Parameters
@@ -55,14 +59,17 @@ class KernelExplainer(CoalitionExplainer):
         on its own device and dtype.
     data : array-like, DataFrame, Background or shap DenseData, shape (N, d)
         Background rows that stand for "feature absent" (see :func:`xai_fast.kmeans`).
-    link : {"identity", "logit"}, default "identity"
-        Space in which the values add up to the output.
     feature_names : list of str, optional
         Defaults to the DataFrame's columns.
+    link : {"identity", "logit"}, default "identity"
+        Space in which the values add up to the output. With ``"logit"``, probabilities of
+        exactly 0 or 1 are clipped to ``[eps, 1 - eps]`` (``eps`` = float64 machine epsilon).
     seed : int, numpy Generator or None, keyword-only
         Seed of the coalition sampler. The design depends only on the seed, the number of
         varying features and ``nsamples``, so a row gets the same values alone or in a batch.
-        ``None`` draws fresh entropy on every call.
+        ``None`` draws one seed per call from numpy's global generator (as shap samples from
+        it), so ``np.random.seed(0)`` makes a script reproducible; the global state is never
+        seeded here.
     batch_size : int, optional, keyword-only
         Rows per model call (default 2048, fewer for very wide inputs).
     backend : {"auto", "numpy", "numba", "torch"}, keyword-only
@@ -82,6 +89,11 @@ class KernelExplainer(CoalitionExplainer):
         the budget affords them (small ``M``), else is ``"leverage"``. Both give error bars
         (``error_bars=True``) and the ``tol`` stopping rule; see ``docs/estimators.md``.
 
+    **kwargs
+        shap's ``nsamples``, ``l1_reg``, ``silent`` and ``random_state`` are accepted and
+        ignored with a ``UserWarning``, as shap ignores them here (pass ``nsamples`` and
+        ``l1_reg`` to :meth:`shap_values`, ``seed`` for the sampler). Others are errors.
+
     Attributes
     ----------
     expected_value : float or ndarray of shape (k,)
@@ -94,8 +106,8 @@ class KernelExplainer(CoalitionExplainer):
         self,
         model,
         data,
-        link="identity",
         feature_names=None,
+        link="identity",
         *,
         seed=None,
         batch_size=None,
@@ -104,12 +116,16 @@ class KernelExplainer(CoalitionExplainer):
         max_memory=DEFAULT_MAX_MEMORY,
         **kwargs,
     ):
+        warn_ignored_kwargs(kwargs, "KernelExplainer()", SHAP_IGNORED, _CALL_HINT)
         check_no_kwargs(
             kwargs,
             "KernelExplainer()",
             ["model", "data", "link", "feature_names", "seed", "batch_size", "backend", "sampler",
-             "max_memory"],
+             "max_memory", *SHAP_IGNORED],
         )  # fmt: skip
+        self._init_args = (model, data, {"feature_names": feature_names, "link": link,
+                           "seed": seed, "batch_size": batch_size, "backend": backend,
+                           "sampler": sampler, "max_memory": max_memory})  # fmt: skip
         if not is_int(max_memory):
             raise TypeError(f"max_memory must be an int (bytes); got {max_memory!r}.")
         if max_memory < 2**20:

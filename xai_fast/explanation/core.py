@@ -10,8 +10,10 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import is_int
+from .cohorts import Cohorts, auto_cohorts
 from .convert import _from_shap, _to_pandas, _to_shap
 from .indexing import AXES, BASE_AXES, DATA_AXES, _expand_key, _pick, _resolve, _take
+from .stacking import check_data_shape, hstack
 
 __all__ = ["Explanation"]
 
@@ -23,10 +25,11 @@ class Explanation:
     ----------
     values : ndarray, shape (n, M) or (n, M, k)
         Attribution of each feature (and output).
-    base_values : ndarray, shape (n,) or (n, k), or None
+    base_values : ndarray, shape (n,) or (n, k), or None, optional
         Expected model output (in link space) that the values add up from.
     data : ndarray, shape (n, M), optional
-        The explained rows.
+        The explained rows; a ``DimensionError`` (a ``ValueError``) when its row and feature
+        axes do not match those of ``values``.
     feature_names : list of str, optional
     output_names : list of str, optional
     axes : tuple of str, optional, keyword-only
@@ -51,7 +54,7 @@ class Explanation:
     def __init__(
         self,
         values,
-        base_values,
+        base_values=None,
         data=None,
         feature_names=None,
         output_names=None,
@@ -81,6 +84,7 @@ class Explanation:
                 f"error_std has shape {self.error_std.shape} but values have shape "
                 f"{self.values.shape}; pass one standard deviation per value."
             )
+        check_data_shape(self.values.shape, axes, self.data)
         named = ((self.feature_names, self._names_axis()), (self.output_names, "output"))
         for names, axis in named:
             if names is not None and axis in axes and len(names) != self._size(axis):
@@ -111,11 +115,14 @@ class Explanation:
         return (self[i] for i in range(len(self)))
 
     def __repr__(self) -> str:
-        return (
-            f"Explanation(values shape={self.values.shape}, axes={self.axes}, base_values shape="
-            f"{None if self.base_values is None else self.base_values.shape}, "
-            f"feature_names={self.feature_names})"
-        )
+        """shap's form: ``.values``, then ``.base_values`` and ``.data`` when present."""
+        out = f".values =\n{self.values!r}"
+        if self.base_values is not None:
+            base = self.base_values
+            out += f"\n\n.base_values =\n{base.item() if base.ndim == 0 else base!r}"
+        if self.data is not None:
+            out += f"\n\n.data =\n{self.data!r}"
+        return out
 
     def _size(self, axis: str) -> int:
         return self.values.shape[self.axes.index(axis)]
@@ -227,6 +234,36 @@ class Explanation:
         outs = None if name == "output" else self.output_names
         values = func(self.values, axis=i)
         return Explanation(values, base, data, names, outs, axes=kept)
+
+    # ------------------------------------------------------------------ shap's helpers
+    def hstack(self, other) -> Explanation:
+        """Both explanations' features side by side (see :func:`.stacking.hstack`)."""
+        return hstack(self, other)
+
+    def cohorts(self, cohorts) -> Cohorts:
+        """Split the rows into cohorts, as ``shap.Explanation.cohorts``.
+
+        Parameters
+        ----------
+        cohorts : int or array-like of shape (n,)
+            An int builds that many cohorts of similar values with a decision tree on the data;
+            an array gives each row's cohort name.
+
+        Returns
+        -------
+        Cohorts
+        """
+        if self.values.ndim > 2 or "output" in self.axes:
+            raise ValueError(
+                "Cohorts cannot be calculated on multiple outputs at once. Pick one output "
+                "first, e.g. exp[..., 0].cohorts(2)."
+            )
+        if is_int(cohorts):
+            return auto_cohorts(self, int(cohorts))
+        if isinstance(cohorts, (list, tuple, np.ndarray)):
+            labels = np.asarray(cohorts)
+            return Cohorts(**{str(name): self[labels == name] for name in np.unique(labels)})
+        raise TypeError(f"cohorts must be an int or an array of names; got {cohorts!r}.")
 
     # ------------------------------------------------------------------ conversions
     def to_pandas(self):
