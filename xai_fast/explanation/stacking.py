@@ -20,15 +20,14 @@ def check_data_shape(values_shape: tuple, axes: tuple, data) -> None:
     if data.shape == want:
         return
     msg = (
-        "The shape of the shap_values matrix does not match the shape of the provided data "
-        f"matrix: values {tuple(values_shape)}, data {data.shape}."
+        "The shape of the shap_values matrix does not match the shape of the provided data matrix."
     )
     if "feature" in data_axes and data.shape[-1] + 1 == want[-1]:
         msg += (
             " Perhaps the extra column in the shap_values matrix is the constant offset? If so, "
             "pass shap_values[:, :-1]."
         )
-    raise DimensionError(msg)
+    raise DimensionError(f"{msg} (values {tuple(values_shape)}, data {data.shape})")
 
 
 def hstack(a, b):
