@@ -51,6 +51,10 @@ class Explanation:
     alongside ``values``.
     """
 
+    # shap's optional fields, read by shap's own plots (force, decision, ...): never set here.
+    display_data = instance_names = output_indexes = lower_bounds = upper_bounds = None
+    main_effects = hierarchical_values = clustering = None
+
     def __init__(
         self,
         values,
@@ -64,6 +68,8 @@ class Explanation:
     ):
         self.values = np.asarray(values)
         self.base_values = None if base_values is None else np.asarray(base_values)
+        if self.base_values is not None and self.base_values.ndim == 0:
+            self.base_values = self.base_values[()]  # a numpy scalar, as shap's slicing gives
         self.data = None if data is None else np.asarray(data)
         self.feature_names = None if feature_names is None else list(feature_names)
         self.output_names = None if output_names is None else list(output_names)
