@@ -28,9 +28,7 @@ def normalize_seed(seed) -> np.uint64:
     Parameters
     ----------
     seed : None, int or numpy.random.Generator
-        ``None`` draws one 63-bit seed from numpy's global generator (``np.random.seed`` makes
-        it reproducible, as with shap and lime; the global state is advanced, never seeded);
-        an ``int`` is taken modulo 2**64;
+        ``None`` draws fresh entropy from the OS; an ``int`` is taken modulo 2**64;
         a ``Generator`` contributes one 64-bit draw.
 
     Returns
@@ -38,7 +36,7 @@ def normalize_seed(seed) -> np.uint64:
     numpy.uint64
     """
     if seed is None:
-        return np.uint64(np.random.randint(0, 2**63, dtype=np.int64))  # noqa: NPY002
+        return np.uint64(np.random.SeedSequence().generate_state(1, dtype=np.uint64)[0])
     if isinstance(seed, np.random.Generator):
         return np.uint64(seed.integers(0, 2**63, dtype=np.int64))
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
@@ -100,3 +98,12 @@ def round_seed(seed, round_: int) -> np.uint64:
     if round_ == 0:
         return seed
     return stream_keys(seed, np.array([TOL_ROUND + round_], dtype=np.uint64))[0]
+
+
+def shap_seed(seed) -> np.uint64:
+    """:func:`normalize_seed`, except that ``None`` draws one 63-bit seed from numpy's global
+    generator, as shap samples from it: ``np.random.seed(0)`` then makes a script reproducible.
+    The global state is advanced by one draw, never seeded."""
+    if seed is None:
+        return np.uint64(np.random.randint(0, 2**63, dtype=np.int64))  # noqa: NPY002
+    return normalize_seed(seed)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._rng import normalize_seed, round_seed
+from .._rng import normalize_seed, round_seed, shap_seed
 from .._runtime.blas import single_threaded_blas
 from .._validation import check_no_kwargs, check_nsamples, is_int, is_real, warn_ignored_kwargs
 from ..links import apply_link
@@ -211,7 +211,7 @@ class KernelExplainer(CoalitionExplainer, KernelLegacyAPI):
         KernelExplainer
         """
         out = super().with_seed()
-        out.seed = int(normalize_seed(self.seed))
+        out.seed = int(shap_seed(self.seed))
         return out
 
     # ------------------------------------------------------------------ internals
@@ -235,7 +235,7 @@ class KernelExplainer(CoalitionExplainer, KernelLegacyAPI):
         groups = self._varying_groups(X)
         tables = self._check_budget(groups, nsamples)  # bytes left for the per-row tables
         game = self._game(X)
-        seed = normalize_seed(self.seed)
+        seed = shap_seed(self.seed)
         with self.model.evaluating():
             total, link_null = self._outputs(X)  # (n, k), (k,)
             phi = np.zeros(X.shape + (total.shape[1],))
