@@ -62,7 +62,7 @@ def test_pandas_input_and_explanation(linear, rng):
     row = exp[1]
     assert row.values.shape == (5,) and row.data.shape == (5,)
     col = exp[:, 2]
-    assert col.values.shape == (3,) and col.feature_names == ["f2"]
+    assert col.values.shape == (3,) and col.feature_names == "f2"
     with pytest.raises(ValueError, match="columns"):
         e(X[cols[::-1]])
 

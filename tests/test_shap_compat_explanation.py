@@ -97,6 +97,82 @@ def test_cohorts_dispatch_and_errors(exp):
             xf.Cohorts().cohorts = bad
 
 
+# ---------------------------------------------------------------- one-name slices
+_KEYS = [
+    (slice(None), "c"),
+    (slice(None), 2),
+    (slice(None), [2]),
+    (slice(None), slice(2, 3)),
+    (0, 2),
+    (Ellipsis, 1),
+    (0,),
+    (0, 2, 1),
+    (slice(None), 2, 1),
+    (slice(None), slice(None), 1),
+]
+
+
+@pytest.mark.parametrize("key", _KEYS, ids=[repr(k) for k in _KEYS])
+def test_slice_names_are_shaps(rng, key):
+    args = (rng.normal(size=(4, 5, 2)), rng.normal(size=(4, 2)), rng.normal(size=(4, 5)))
+    names = {"feature_names": list("abcde"), "output_names": ["no", "yes"]}
+    ours, ref = xf.Explanation(*args, **names)[key], shap.Explanation(*args, **names)[key]
+    for field in ("feature_names", "output_names"):
+        got, want = getattr(ours, field), getattr(ref, field)
+        assert type(got) is type(want) and got == want, field
+    np.testing.assert_array_equal(ours.values, ref.values)
+    two_d = xf.Explanation(args[0][..., 0], feature_names=list("abcde"))
+    two_d_ref = shap.Explanation(args[0][..., 0], feature_names=list("abcde"))
+    k = key[:2] if isinstance(key, tuple) else key
+    assert two_d[k].feature_names == two_d_ref[k].feature_names
+
+
+@pytest.mark.parametrize("N", [4, 5, 6])
+def test_square_values_slice_the_feature_axis_first(rng, N):
+    names = list("abcde")
+    exp = xf.Explanation(rng.normal(size=(N, 5)), feature_names=names, output_names=names)
+    ref = shap.Explanation(exp.values, feature_names=names, output_names=names)
+    assert exp[0].feature_names == exp[0].output_names == ref[0].feature_names == names
+    assert exp[..., "e"].feature_names == ref[..., "e"].feature_names == "e"
+    np.testing.assert_array_equal(exp[..., "e"].values, exp.values[:, 4])
+    plain, plain_ref = (
+        xf.Explanation(exp.values, feature_names=names),
+        shap.Explanation(exp.values, feature_names=names),
+    )
+    assert plain[:, 1].abs.mean(0).feature_names == plain_ref[:, 1].abs.mean(0).feature_names
+    assert plain[:, 1].abs.mean(0).feature_names == "b"
+
+
+def test_one_name_survives_conversions_and_plots(exp):
+    col = exp[:, "b"]
+    assert col.feature_names == "b"
+    df = col.to_pandas()
+    assert list(df.columns) == ["b"]
+    np.testing.assert_array_equal(df["b"], exp.values[:, 1])
+    s = col.to_shap()
+    assert s.feature_names == "b"
+    back = xf.Explanation.from_shap(s)
+    assert back.feature_names == "b" and back.axes == ("row",)
+    from_ref = xf.Explanation.from_shap(
+        shap.Explanation(exp.values, data=exp.data, feature_names=list("abcde"))[:, "d"]
+    )
+    assert from_ref.feature_names == "d"
+    np.testing.assert_array_equal(from_ref.values, exp.values[:, 3])
+    fig, ax = plots.scatter(col, color=exp[:, "c"])
+    assert ax.get_xlabel() == "b" and fig.axes[-1].get_ylabel() == "c"
+    shap.plots.scatter(s, show=False)
+    fig, ax = plots.waterfall(exp[0])
+    assert any(t.get_text().startswith("b = ") for t in ax.get_yticklabels())
+
+
+def test_one_name_for_a_present_axis(rng):
+    v = rng.normal(size=(3, 1))
+    assert xf.Explanation(v, feature_names="a").feature_names == ["a"]  # one column
+    with pytest.raises(ValueError, match="one name .'a'. for the 'feature' axis of length 4"):
+        xf.Explanation(rng.normal(size=(3, 4)), feature_names="a")
+    assert xf.Explanation(v[:, 0], feature_names="a", axes=("row",)).feature_names == "a"
+
+
 # ---------------------------------------------------------------- plots
 def test_bar_of_cohorts_draws_each_cohorts_importance(exp):
     half = exp.shape[0] // 2

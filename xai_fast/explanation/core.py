@@ -12,7 +12,16 @@ import numpy as np
 from .._validation import is_int
 from .cohorts import Cohorts, auto_cohorts
 from .convert import _from_shap, _to_pandas, _to_shap
-from .indexing import AXES, BASE_AXES, DATA_AXES, _expand_key, _pick, _resolve, _take
+from .indexing import (
+    AXES,
+    BASE_AXES,
+    DATA_AXES,
+    _expand_key,
+    _pick,
+    _resolve,
+    _take,
+    as_names,
+)
 from .stacking import check_data_shape, hstack
 
 __all__ = ["Explanation"]
@@ -30,8 +39,11 @@ class Explanation:
     data : ndarray, shape (n, M), optional
         The explained rows; a ``DimensionError`` (a ``ValueError``) when its row and feature
         axes do not match those of ``values``.
-    feature_names : list of str, optional
-    output_names : list of str, optional
+    feature_names : list of str, or str, optional
+        One name per feature; a single name (not a list) once the feature axis is sliced away,
+        as ``exp[:, "bmi"]`` gives.
+    output_names : list of str, or str, optional
+        Likewise for the outputs (``exp[..., 1]`` keeps its output's name as a str).
     axes : tuple of str, optional, keyword-only
         Names of the axes of ``values``, from ``"row"``, ``"feature"``, ``"feature2"`` (the
         second feature of interaction values) and ``"output"``; inferred when omitted.
@@ -48,7 +60,8 @@ class Explanation:
     ``exp[[0, 1], ["age", "bmi"]]`` is the 2 x 2 block of rows 0 and 1 and those two features.
     An axis takes an int, a slice, a boolean mask, an array of ints, or on the feature and output
     axes a name or a list of names. ``base_values``, ``data`` and ``error_std`` are sliced
-    alongside ``values``.
+    alongside ``values``. An int or a name takes its axis away and leaves that feature's (or
+    output's) name as a string, as in shap: ``exp[:, 2].feature_names == "bmi"``.
     """
 
     # shap's optional fields, read by shap's own plots (force, decision, ...): never set here.
@@ -71,8 +84,6 @@ class Explanation:
         if self.base_values is not None and self.base_values.ndim == 0:
             self.base_values = self.base_values[()]  # a numpy scalar, as shap's slicing gives
         self.data = None if data is None else np.asarray(data)
-        self.feature_names = None if feature_names is None else list(feature_names)
-        self.output_names = None if output_names is None else list(output_names)
         self.error_std = None if error_std is None else np.asarray(error_std)
         if axes is None:  # a single explained row has no row axis
             single = self.data is not None and self.data.ndim == 1
@@ -91,7 +102,11 @@ class Explanation:
                 f"{self.values.shape}; pass one standard deviation per value."
             )
         check_data_shape(self.values.shape, axes, self.data)
-        named = ((self.feature_names, self._names_axis()), (self.output_names, "output"))
+        names_axis = self._names_axis()
+        out_axis = "output" if "output" in axes else None
+        self.feature_names = as_names(feature_names, names_axis, self._size(names_axis))
+        self.output_names = as_names(output_names, out_axis, self._size(out_axis))
+        named = ((self.feature_names, names_axis), (self.output_names, "output"))
         for names, axis in named:
             if names is not None and axis in axes and len(names) != self._size(axis):
                 raise ValueError(
@@ -130,8 +145,8 @@ class Explanation:
             out += f"\n\n.data =\n{self.data!r}"
         return out
 
-    def _size(self, axis: str) -> int:
-        return self.values.shape[self.axes.index(axis)]
+    def _size(self, axis) -> int | None:
+        return None if axis is None else self.values.shape[self.axes.index(axis)]
 
     def _names_axis(self):
         """The axis ``feature_names`` follow: ``"feature"``, else ``"feature2"``, else None."""

@@ -7,6 +7,7 @@ import textwrap
 import numpy as np
 
 from ..explanation import Explanation
+from ..explanation.indexing import name_list
 
 # Positive values are red and negative ones blue, in every plot (shap's colours).
 RED = "#ff0051"
@@ -100,8 +101,9 @@ def check_max_display(max_display) -> int:
 
 def feature_labels(exp: Explanation, M: int) -> list:
     """The feature names, or ``Feature j`` when there are none."""
-    if exp.feature_names is not None and len(exp.feature_names) == M:
-        return [str(s) for s in exp.feature_names]
+    names = name_list(exp.feature_names)
+    if names is not None and len(names) == M:
+        return [str(s) for s in names]
     return [f"Feature {j}" for j in range(M)]
 
 
