@@ -135,6 +135,110 @@ def test_seed_none_follows_numpys_global_generator(rng):
     assert all(np.array_equal(u, v) for u, v in zip(state, after, strict=True))
 
 
+# ---------------------------------------------------------------- keep_index
+def _indexed(rng, n_bg=6, d=4):
+    """A background and rows as DataFrames with shuffled integer labels named ``id``, and a
+    model that reads the labels: its values show which label reached which row."""
+    import pandas as pd
+
+    cols = [f"c{j}" for j in range(d)]
+    labels = rng.permutation(1000)[: n_bg + 3]
+    bg = pd.DataFrame(rng.normal(size=(n_bg, d)), columns=cols, index=labels[:n_bg])
+    X = pd.DataFrame(rng.normal(size=(3, d)), columns=cols, index=labels[n_bg:])
+    bg.index.name = X.index.name = "id"
+    frames = []
+
+    def f(df):
+        frames.append(df)
+        assert isinstance(df, pd.DataFrame), "the model must get a DataFrame"
+        t = df.index.to_numpy(dtype=float) / 1000.0
+        return df["c0"] * t + np.sin(df["c1"]) * df["c2"] + df.iloc[:, -1] * t**2
+
+    return f, bg, X, frames
+
+
+@pytest.mark.parametrize("batch_size", [None, 4])  # 4 < 6 rows: a coalition's rows split
+def test_keep_index_model_gets_shaps_frames_and_values(rng, batch_size):
+    f, bg, X, frames = _indexed(rng)
+    ref = shap.KernelExplainer(f, bg, keep_index=True)
+    want = ref.shap_values(X, silent=True)
+    e = xf.KernelExplainer(f, bg, keep_index=True, seed=0, batch_size=batch_size)
+    frames.clear()
+    got = e.shap_values(X, silent=True)
+    np.testing.assert_allclose(e.expected_value, ref.expected_value, rtol=1e-12)
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)  # all coalitions: no sampling
+    for df in frames:
+        assert list(df.columns) == list(bg.columns) and df.index.name == "id"
+        assert set(df.index) <= set(bg.index) | set(X.index)
+    assert list(frames[0].index) == list(X.index)  # f(X) first, with X's labels
+    perturbed = np.concatenate([df.index.to_numpy() for df in frames[1:]])
+    np.testing.assert_array_equal(perturbed, np.resize(bg.index.to_numpy(), len(perturbed)))
+    exp = e(X, silent=True)
+    np.testing.assert_array_equal(exp.values, got)
+    np.testing.assert_array_equal(exp.data, X.to_numpy())
+    np.testing.assert_array_equal(e.explain(X.iloc[[1]]), got[1])
+    np.testing.assert_array_equal(e.shap_values(X.iloc[1]), got[1])  # a Series: label = name
+    back = _roundtrip(e, xf.KernelExplainer, model_saver=False, model_loader=lambda _: f)
+    np.testing.assert_array_equal(back.shap_values(X, silent=True), got)
+
+
+def test_keep_index_leaves_a_row_wise_models_values_unchanged(rng):
+    f, B = _linear(rng, d=5)
+    import pandas as pd
+
+    bg = pd.DataFrame(B, index=pd.date_range("2020-01-01", periods=len(B), tz="UTC"))
+    X = pd.DataFrame(rng.normal(size=(4, 5)), index=pd.date_range("2021-01-01", periods=4))
+
+    def g(Z):  # not additive, so the sampled design shows in the values
+        return np.tanh(f(Z)) * np.asarray(Z)[:, 0]
+
+    plain = xf.KernelExplainer(g, bg, seed=3).shap_values(X, nsamples=40)
+    seen = []
+    kept = xf.KernelExplainer(
+        lambda df: seen.append(df.index) or g(df), bg, keep_index=True, seed=3
+    )
+    np.testing.assert_array_equal(kept.shap_values(X, nsamples=40), plain)
+    rows = [ix for ix in seen if ix.equals(X.index)]
+    assert rows and all(ix.tz is None for ix in rows)  # each index kept as given
+    assert all(str(ix.tz) == "UTC" for ix in seen if not ix.equals(X.index))
+
+
+def test_keep_index_ordered_sorts_each_frame_and_keeps_rows_matched(rng):
+    f, bg, X, frames = _indexed(rng)
+
+    def needs_sorted(df):
+        if not df.index.is_monotonic_increasing:
+            raise ValueError("index not sorted")
+        return f(df)
+
+    with pytest.raises(ValueError, match="not sorted"):
+        xf.KernelExplainer(needs_sorted, bg.sample(frac=1.0, random_state=0), keep_index=True)
+    e = xf.KernelExplainer(needs_sorted, bg, keep_index=True, keep_index_ordered=True, seed=0)
+    want = shap.KernelExplainer(f, bg, keep_index=True).shap_values(X, silent=True)
+    np.testing.assert_allclose(e.shap_values(X, silent=True), want, rtol=1e-9, atol=1e-12)
+
+
+def test_keep_index_errors(rng):
+    f, bg, X, _ = _indexed(rng)
+    with pytest.raises(TypeError, match="data must be a pandas DataFrame"):
+        xf.KernelExplainer(f, bg.to_numpy(), keep_index=True)
+    e = xf.KernelExplainer(f, bg, keep_index=True)
+    with pytest.raises(TypeError, match="X must be a pandas DataFrame"):
+        e.shap_values(X.to_numpy())
+    with pytest.raises(TypeError, match="keep_index must be True or False"):
+        xf.KernelExplainer(f, bg, keep_index="yes")
+    lin, B = _linear(rng, d=4)
+    with pytest.warns(UserWarning, match="keep_index_ordered=True has no effect"):
+        alone = xf.KernelExplainer(lin, B, keep_index_ordered=True, seed=0)
+    x = rng.normal(size=(2, 4))
+    np.testing.assert_array_equal(
+        alone.shap_values(x), xf.KernelExplainer(lin, B, seed=0).shap_values(x)
+    )
+    torch = pytest.importorskip("torch")
+    with pytest.raises(TypeError, match="torch module"):
+        xf.KernelExplainer(torch.nn.Linear(4, 1), bg, keep_index=True)
+
+
 # ---------------------------------------------------------------- save / load
 def _roundtrip(explainer, cls, **kw):
     f = io.BytesIO()

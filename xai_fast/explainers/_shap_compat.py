@@ -34,7 +34,7 @@ class KernelLegacyAPI:
 
         Parameters
         ----------
-        incoming_instance : array-like, shape (d,) or (1, d)
+        incoming_instance : array-like, DataFrame or Series, shape (d,) or (1, d)
         **kwargs
             As for :meth:`shap_values`.
 
@@ -42,12 +42,13 @@ class KernelLegacyAPI:
         -------
         ndarray, shape (d,) or (d, k)
         """
-        X, _, _ = self._check_rows(incoming_instance)
+        X, _, was_1d = self._check_rows(incoming_instance)
         if X.shape[0] != 1:
             raise ValueError(
                 f"explain() takes one row; got {X.shape[0]}. Use shap_values() for several rows."
             )
-        return self.shap_values(X, **kwargs)[0]
+        out = self.shap_values(incoming_instance, **kwargs)  # a DataFrame keeps its index
+        return out if was_1d else out[0]
 
     not_equal = staticmethod(not_equal)
 

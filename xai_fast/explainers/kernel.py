@@ -20,12 +20,11 @@ from ..solvers.constrained_wls import solve_constrained_wls
 from ..solvers.feature_selection import (
     DEFAULT_L1_REG,
     check_l1_reg,
-    select_features,
     selection_active,
+    solve_selected,
 )
-from ..solvers.kernel_wls_ref import constrained_wls as constrained_wls_ref
 from ..solvers.poly_wls import n_terms, poly_wls
-from ._base import CoalitionExplainer
+from ._base import CoalitionExplainer, keep_index_option
 from ._shap_compat import KernelLegacyAPI
 
 __all__ = ["KernelExplainer"]
@@ -89,6 +88,14 @@ class KernelExplainer(CoalitionExplainer, KernelLegacyAPI):
         the budget affords them (small ``M``), else is ``"leverage"``. Both give error bars
         (``error_bars=True``) and the ``tol`` stopping rule; see ``docs/estimators.md``.
 
+    keep_index : bool, default False, keyword-only
+        shap's option: the model gets ``pandas.DataFrame`` chunks with the background's
+        columns, the explained rows with their own index labels and each perturbed row with
+        the label of the background row it was built from (``data`` and ``X`` must then be
+        DataFrames; values are unchanged for a model that treats rows independently).
+    keep_index_ordered : bool, default False, keyword-only
+        With ``keep_index``, each chunk is sorted by its index before the call and the outputs
+        are put back in the rows' order (shap uses them in sorted order).
     **kwargs
         shap's ``nsamples``, ``l1_reg``, ``silent`` and ``random_state`` are accepted and
         ignored with a ``UserWarning``, as shap ignores them here (pass ``nsamples`` and
@@ -114,6 +121,8 @@ class KernelExplainer(CoalitionExplainer, KernelLegacyAPI):
         backend="auto",
         sampler="shap",
         max_memory=DEFAULT_MAX_MEMORY,
+        keep_index=False,
+        keep_index_ordered=False,
         **kwargs,
     ):
         warn_ignored_kwargs(kwargs, "KernelExplainer()", SHAP_IGNORED, _CALL_HINT)
@@ -121,11 +130,12 @@ class KernelExplainer(CoalitionExplainer, KernelLegacyAPI):
             kwargs,
             "KernelExplainer()",
             ["model", "data", "link", "feature_names", "seed", "batch_size", "backend", "sampler",
-             "max_memory", *SHAP_IGNORED],
+             "max_memory", "keep_index", "keep_index_ordered", *SHAP_IGNORED],
         )  # fmt: skip
         self._init_args = (model, data, {"feature_names": feature_names, "link": link,
                            "seed": seed, "batch_size": batch_size, "backend": backend,
-                           "sampler": sampler, "max_memory": max_memory})  # fmt: skip
+                           "sampler": sampler, "max_memory": max_memory, "keep_index": keep_index,
+                           "keep_index_ordered": keep_index_ordered})  # fmt: skip
         if not is_int(max_memory):
             raise TypeError(f"max_memory must be an int (bytes); got {max_memory!r}.")
         if max_memory < 2**20:
@@ -136,7 +146,8 @@ class KernelExplainer(CoalitionExplainer, KernelLegacyAPI):
             raise ValueError(f"sampler must be one of {list(SAMPLERS)}; got {sampler!r}.")
         self.seed = seed
         self.sampler = sampler
-        super().__init__(model, data, link, feature_names, batch_size, backend)
+        frames = keep_index_option(keep_index, keep_index_ordered)
+        super().__init__(model, data, link, feature_names, batch_size, backend, frames)
 
     # ------------------------------------------------------------------ public API
     def shap_values(
@@ -166,8 +177,11 @@ class KernelExplainer(CoalitionExplainer, KernelLegacyAPI):
             ``(d,)`` or ``(d, k)`` when ``X`` is one row.
         """
         check_no_kwargs(kwargs, "shap_values()", self._CALL_OPTIONS)
+        index = self._row_index(X)
         X, _, was_1d = self._check_rows(X)
-        phi, _ = self._explain(X, check_nsamples(nsamples), self._l1(l1_reg), silent, False, tol)
+        phi, _ = self._explain(
+            X, check_nsamples(nsamples), self._l1(l1_reg), silent, False, tol, index
+        )
         return self._shap_shape(phi, was_1d)
 
     def __call__(
@@ -187,6 +201,7 @@ class KernelExplainer(CoalitionExplainer, KernelLegacyAPI):
         ``Explanation.error_std`` with jackknife standard errors of the values.
         """
         check_no_kwargs(kwargs, "KernelExplainer.__call__()", self._CALL_OPTIONS + ("error_bars",))
+        index = self._row_index(X)
         Xc, columns, was_1d = self._check_rows(X)
         if error_bars and self.sampler == "shap":
             raise ValueError(
@@ -195,7 +210,7 @@ class KernelExplainer(CoalitionExplainer, KernelLegacyAPI):
                 "KernelExplainer(..., sampler='auto')."
             )
         phi, std = self._explain(
-            Xc, check_nsamples(nsamples), self._l1(l1_reg), silent, bool(error_bars), tol
+            Xc, check_nsamples(nsamples), self._l1(l1_reg), silent, bool(error_bars), tol, index
         )
         exp = self._explanation(self._shap_shape(phi, was_1d), Xc, columns, was_1d)
         exp.error_std = None if std is None else self._shap_shape(std, was_1d)
@@ -224,9 +239,9 @@ class KernelExplainer(CoalitionExplainer, KernelLegacyAPI):
             "estimates every feature. Pass l1_reg=False or use sampler='shap'."
         )
 
-    def _explain(self, X, nsamples, l1_reg, silent, error_bars, tol):
+    def _explain(self, X, nsamples, l1_reg, silent, error_bars, tol, index=None):
         """SHAP values of ``X`` ``(n, d)`` as ``(n, d, k)``, and their standard errors (or
-        ``None``)."""
+        ``None``). ``index`` labels the rows for a ``keep_index`` model."""
         if tol is not None:
             if self.sampler == "shap":
                 raise ValueError("tol needs sampler='leverage' or sampler='auto'.")
@@ -237,7 +252,7 @@ class KernelExplainer(CoalitionExplainer, KernelLegacyAPI):
         game = self._game(X)
         seed = shap_seed(self.seed)
         with self.model.evaluating():
-            total, link_null = self._outputs(X)  # (n, k), (k,)
+            total, link_null = self._outputs(X, index)  # (n, k), (k,)
             phi = np.zeros(X.shape + (total.shape[1],))
             std = np.zeros_like(phi) if (error_bars or tol is not None) else None
             for M, rows, var_idx in groups:  # one design per group
@@ -363,7 +378,7 @@ class KernelExplainer(CoalitionExplainer, KernelLegacyAPI):
             phi = phi.cpu().numpy() if hasattr(phi, "cpu") else phi  # lstsq fallback is numpy
             return phi.reshape(M, n_g, k).transpose(1, 0, 2)
         if selecting:
-            phi = self._solve_selected(Zf, w, Y, tot, l1_reg)
+            phi = solve_selected(Zf, w, Y, tot, l1_reg)
         else:
             phi = self._solve(Zf, w, Y, tot)
         return phi.reshape(M, n_g, k).transpose(1, 0, 2)
@@ -373,24 +388,6 @@ class KernelExplainer(CoalitionExplainer, KernelLegacyAPI):
             self.backend.constrained_wls, Zf, w, Y, tot,
             hint="Raise nsamples, use l1_reg='num_features(k)', or group features.",
         )  # fmt: skip
-
-    @staticmethod
-    def _solve_selected(Zf, w, Y, tot, l1_reg):
-        """Per column: select features with l1, then solve on the kept ones (shap's path)."""
-        M, R = Zf.shape[1], Y.shape[1]
-        phi = np.zeros((M, R))
-        for r in range(R):  # sklearn's selectors work one column at a time
-            keep = np.sort(select_features(Zf, w, Y[:, r], tot[r], l1_reg))
-            if len(keep) == 1:
-                phi[keep[0], r] = tot[r]
-            elif len(keep) > 1:
-                Zk = np.ascontiguousarray(Zf[:, keep])
-                sol = solve_constrained_wls(
-                    constrained_wls_ref, Zk, w, Y[:, r : r + 1], tot[r : r + 1], hint="",
-                    warn=False,
-                )  # fmt: skip
-                phi[keep, r] = sol[:, 0]
-        return phi
 
 
 def _converged(phi, std, tol) -> bool:
