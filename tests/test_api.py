@@ -62,7 +62,7 @@ def test_pandas_input_and_explanation(linear, rng):
     row = exp[1]
     assert row.values.shape == (5,) and row.data.shape == (5,)
     col = exp[:, 2]
-    assert col.values.shape == (3,) and col.feature_names == ["f2"]
+    assert col.values.shape == (3,) and col.feature_names == "f2"
     with pytest.raises(ValueError, match="columns"):
         e(X[cols[::-1]])
 
@@ -121,8 +121,8 @@ def test_shap_densedata_background_is_accepted(linear, rng):
 # ---------------------------------------------------------------- helpful errors
 def test_unknown_keyword_arguments_are_errors(linear):
     a, B = linear
-    with pytest.raises(TypeError, match="unexpected keyword.*keep_index"):
-        xf.KernelExplainer(lambda X: X @ a, B, keep_index=True)
+    with pytest.raises(TypeError, match="unexpected keyword.*not_an_option"):
+        xf.KernelExplainer(lambda X: X @ a, B, not_an_option=True)
     e = xf.KernelExplainer(lambda X: X @ a, B)
     with pytest.raises(TypeError, match="unexpected keyword.*nsample"):
         e.shap_values(B[:1], nsample=10)

@@ -43,7 +43,7 @@ def assert_same(a, b):
 def test_feature_name_slices_like_its_index(exp):
     col = exp[:, "bmi"]
     assert_same(col, exp[:, 1])
-    assert col.axes == ("row", "output") and col.feature_names == ["bmi"]
+    assert col.axes == ("row", "output") and col.feature_names == "bmi"
     np.testing.assert_array_equal(col.values, exp.values[:, 1])
     np.testing.assert_array_equal(col.data, exp.data[:, 1])
     np.testing.assert_array_equal(col.error_std, exp.error_std[:, 1])
@@ -68,7 +68,7 @@ def test_lists_of_names_index_each_axis_on_its_own(exp):
 def test_output_name_after_ellipsis(exp):
     yes = exp[..., "yes"]
     assert_same(yes, exp[..., 1])
-    assert yes.axes == ("row", "feature") and yes.output_names == ["yes"]
+    assert yes.axes == ("row", "feature") and yes.output_names == "yes"
     np.testing.assert_array_equal(yes.base_values, exp.base_values[:, 1])
     np.testing.assert_array_equal(yes.data, exp.data)
     np.testing.assert_array_equal(yes.error_std, exp.error_std[..., 1])

@@ -4,11 +4,12 @@ Re-exports only; importing the package never imports hypothesis or matplotlib, a
 only when a tensor explainer is first used.
 """
 
+from ._validation import DimensionError
 from .background import Background, kmeans, sample
 from .compare import Comparison, compare  # through the module: see xai_fast/compare.py
 from .compat.lime_explanation import LimeExplanation
 from .explainers import ExactExplainer, KernelExplainer, LimeTabularExplainer
-from .explanation import Explanation
+from .explanation import Cohorts, Explanation
 from .masking.discretizers import (  # lime.discretize's names
     BaseDiscretizer,
     DecileDiscretizer,
@@ -48,6 +49,8 @@ def __getattr__(name):
 __all__ = [
     "Background",
     "BaseDiscretizer",
+    "Cohorts",
+    "DimensionError",
     "Comparison",
     "DecileDiscretizer",
     "EntropyDiscretizer",

@@ -100,6 +100,13 @@ def round_seed(seed, round_: int) -> np.uint64:
     return stream_keys(seed, np.array([TOL_ROUND + round_], dtype=np.uint64))[0]
 
 
+def numpy_global_seed() -> np.uint64:
+    """One 63-bit seed drawn from numpy's global generator (shap's and lime's source of
+    randomness), so that ``np.random.seed(...)`` makes calls with ``seed=None`` reproducible;
+    the global state advances by one draw and is never seeded here."""
+    return np.uint64(np.random.randint(0, 2**63, dtype=np.int64))  # noqa: NPY002
+
+
 def torch_global_seed() -> int:
     """One seed drawn from torch's global generator (captum's source of randomness), so that
     ``torch.manual_seed(...)`` makes calls with ``seed=None`` reproducible; the global state
@@ -107,3 +114,9 @@ def torch_global_seed() -> int:
     import torch
 
     return int(torch.randint(0, 2**62, (1,), dtype=torch.int64).item())
+
+
+def shap_seed(seed) -> np.uint64:
+    """:func:`normalize_seed`, except that ``None`` draws from numpy's global generator, as
+    shap samples from it (:func:`numpy_global_seed`)."""
+    return numpy_global_seed() if seed is None else normalize_seed(seed)

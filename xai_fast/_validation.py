@@ -9,6 +9,7 @@ import sys
 import numpy as np
 
 __all__ = [
+    "DimensionError",
     "check_batch_size",
     "check_data",
     "check_feature_names",
@@ -24,6 +25,7 @@ __all__ = [
     "check_target",
     "check_workers",
     "draw_lime_seed",
+    "warn_ignored_kwargs",
     "is_int",
     "is_real",
 ]
@@ -67,8 +69,8 @@ def check_data(data, *, name: str, allow_1d: bool = False):
             ) from None
     elif hasattr(data, "detach") and hasattr(data, "cpu"):  # a torch tensor
         data = data.detach().cpu().numpy()
-    elif hasattr(data, "toarray") and hasattr(data, "nnz"):
-        raise TypeError(f"{name} is a sparse matrix; pass a dense array (e.g. {name}.toarray()).")
+    elif hasattr(data, "toarray") and hasattr(data, "nnz"):  # scipy.sparse: rows made dense
+        data = data.toarray()
     try:
         arr = np.asarray(data)
     except (TypeError, ValueError) as err:
@@ -287,9 +289,10 @@ def draw_lime_seed(random_state) -> np.uint64:
     ``Generator`` contributes one draw (and advances); an int is the seed itself (the same
     every call). TypeError otherwise.
     """
-    if random_state is None:
-        # lime's behaviour: a draw from the global generator (read, never seeded)
-        return np.uint64(np.random.randint(0, 2**63, dtype=np.int64))  # noqa: NPY002
+    if random_state is None:  # lime's behaviour: a draw from the global generator
+        from ._rng import numpy_global_seed
+
+        return numpy_global_seed()
     if isinstance(random_state, np.random.RandomState):
         return np.uint64(random_state.randint(0, 2**63, dtype=np.int64))
     if isinstance(random_state, np.random.Generator):
@@ -300,3 +303,22 @@ def draw_lime_seed(random_state) -> np.uint64:
             f"{type(random_state).__name__}. Pass an integer such as random_state=0."
         )
     return np.uint64(int(random_state) & (2**64 - 1))
+
+
+def warn_ignored_kwargs(kwargs: dict, where: str, ignored, hint: str) -> None:
+    """Remove from ``kwargs`` the keywords shap accepts and ignores, with a ``UserWarning``."""
+    import warnings
+
+    found = sorted(k for k in ignored if k in kwargs)
+    for k in found:
+        del kwargs[k]
+    if found:
+        warnings.warn(f"{where} ignores {found}, as shap does; {hint}.", UserWarning, stacklevel=3)
+
+
+class DimensionError(ValueError, AssertionError):
+    """Arrays whose shapes do not fit together (shap's ``DimensionError``).
+
+    A ``ValueError``; also an ``AssertionError``, since shap signals some of these mismatches
+    (stacking explanations with different row counts) with ``assert``.
+    """

@@ -15,7 +15,7 @@ import numpy as np
 
 from ._validation import check_batch_size, check_workers
 
-__all__ = ["ModelAdapter", "is_torch_module"]
+__all__ = ["FrameModelAdapter", "ModelAdapter", "is_torch_module"]
 
 
 def is_torch_module(obj) -> bool:
@@ -284,3 +284,68 @@ def _chunked_with_oom_retry(fn, X, step: int) -> list:
             continue
         i += step
     return outs
+
+
+class FrameModelAdapter(ModelAdapter):
+    """A callable that takes DataFrames: shap's ``keep_index`` (see :class:`KernelExplainer`).
+
+    Each chunk of rows reaches the model as a ``pandas.DataFrame`` with the background's
+    columns. A row's index label is given by the caller (the explained rows keep theirs);
+    perturbed rows, ``len(background)`` per coalition, take the labels of the background rows
+    they were built from, as in shap.
+
+    Parameters
+    ----------
+    model : callable
+        Maps a DataFrame ``(n, d)`` to ``(n,)`` or ``(n, k)`` outputs.
+    frame : pandas.DataFrame
+        The background: its ``columns`` and ``index`` (labels, name and dtype kept as they are).
+    ordered : bool, default False
+        Sort each frame by its index before the call (shap's ``keep_index_ordered``); the
+        outputs are put back in the rows' order.
+    batch_size : int, optional
+        Rows per model call.
+    """
+
+    def __init__(self, model, frame, *, ordered=False, batch_size=None):
+        super().__init__(model, batch_size=batch_size)
+        if self.is_module:
+            raise TypeError(
+                "keep_index=True hands the model pandas DataFrames, which a torch module does "
+                "not take; pass a callable that accepts a DataFrame, or drop keep_index."
+            )
+        self.columns = frame.columns
+        self.index = frame.index
+        self.ordered = bool(ordered)
+
+    def background_index(self, n: int):
+        """Labels of ``n`` perturbed rows that start at a coalition's first row: the background
+        labels repeated."""
+        return self.index.take(np.arange(n) % len(self.index))
+
+    def raw_call(self, X, check: bool = True, index=None):
+        """One model call on ``X`` ``(n, d)`` as a DataFrame indexed by ``index`` (default
+        :meth:`background_index`); see :meth:`ModelAdapter.raw_call`."""
+        import pandas as pd
+
+        index = self.background_index(len(X)) if index is None else index
+        frame = pd.DataFrame(X, index=index, columns=self.columns, copy=False)
+        if not self.ordered:
+            return super().raw_call(frame, check)
+        order = pd.Series(np.arange(len(X)), index=index).sort_index(kind="stable").to_numpy()
+        sorted_out = super().raw_call(frame.iloc[order], check)
+        out = np.empty_like(sorted_out)
+        out[order] = sorted_out  # back to the rows' order
+        return out
+
+    def __call__(self, X: np.ndarray, check: bool = True, index=None) -> np.ndarray:
+        """Evaluate ``X`` ``(n, d)`` in chunks of ``batch_size`` rows; returns float64
+        ``(n, k)``. ``index`` labels the rows (default :meth:`background_index`)."""
+        index = self.background_index(len(X)) if index is None else index
+        step = self.batch_rows(X.shape[1])
+        outs = [
+            self.raw_call(X[i : i + step], check, index[i : i + step])
+            for i in range(0, len(X), step)
+        ]
+        out = np.concatenate(outs) if len(outs) > 1 else outs[0]
+        return out.reshape(len(X), -1)

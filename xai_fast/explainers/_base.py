@@ -3,31 +3,40 @@
 from __future__ import annotations
 
 import copy
+import warnings
 
 import numpy as np
 
-from .._validation import check_data, check_feature_names, check_link
+from .._validation import check_data, check_feature_names, check_flag, check_link
 from ..backends import get_backend
 from ..background import as_background
 from ..explanation import Explanation
 from ..links import apply_link
 from ..masking import BackgroundMasker, Game, varying_features
-from ..models import ModelAdapter
+from ..models import FrameModelAdapter, ModelAdapter
+from ._shap_compat import SavableExplainer
 
 
-class CoalitionExplainer:
+class CoalitionExplainer(SavableExplainer):
     """Base of explainers that evaluate coalitions of features against a background.
 
     Sets ``link``, ``background``, ``feature_names``, ``model`` (a :class:`ModelAdapter`),
-    ``backend``, ``vector_out``, ``fnull`` ``(k,)`` and ``expected_value``.
+    ``backend``, ``vector_out``, ``fnull`` ``(k,)`` and ``expected_value``. Subclasses keep
+    their constructor's arguments as ``_init_args`` for :meth:`save`.
     """
 
-    def __init__(self, model, data, link, feature_names, batch_size, backend):
+    def __init__(self, model, data, link, feature_names, batch_size, backend, keep_index=None):
         self.link = check_link(link)
         self.background = as_background(data)
         d = self.background.data.shape[1]
         self.feature_names = check_feature_names(feature_names, d) or self.background.feature_names
-        self.model = ModelAdapter(model, batch_size=batch_size)
+        self.keep_index = keep_index is not None
+        if self.keep_index:  # (ordered,): the model takes DataFrames indexed like shap's
+            self.model = FrameModelAdapter(
+                model, _frame(data), ordered=keep_index[0], batch_size=batch_size
+            )
+        else:
+            self.model = ModelAdapter(model, batch_size=batch_size)
         self.backend = get_backend(backend, model_is_module=self.model.is_module)
         B = self.background.data
         dtype = self.model.input_dtype or B.dtype
@@ -96,10 +105,28 @@ class CoalitionExplainer:
         dtype = self.model.input_dtype or np.result_type(X.dtype, self.background.data.dtype)
         return Game(self.model, BackgroundMasker(self.background, self.backend, dtype))
 
-    def _outputs(self, X):
-        """``link(f(X)) - link(base)`` as ``(n, k)``, and ``link(base)`` as ``(k,)``."""
+    def _row_index(self, X):
+        """The index labels of rows ``X`` the model sees with ``keep_index``, else ``None``."""
+        if not self.keep_index:
+            return None
+        if hasattr(X, "columns") and hasattr(X, "index"):  # a DataFrame
+            return X.index
+        if hasattr(X, "index") and hasattr(X, "name"):  # a Series: one row labelled by its name
+            import pandas as pd
+
+            return pd.Index([X.name], name=self.model.index.name)
+        raise TypeError(
+            "keep_index=True passes the rows' index to the model, so X must be a pandas "
+            f"DataFrame (or a Series for one row); got {type(X).__name__}."
+        )
+
+    def _outputs(self, X, index=None):
+        """``link(f(X)) - link(base)`` as ``(n, k)``, and ``link(base)`` as ``(k,)``.
+
+        ``index`` labels the rows for a ``keep_index`` model."""
         dtype = self.model.input_dtype or np.result_type(X.dtype, self.background.data.dtype)
-        fx = self.model(np.ascontiguousarray(X, dtype=dtype))
+        X = np.ascontiguousarray(X, dtype=dtype)
+        fx = self.model(X) if index is None else self.model(X, index=index)
         link_null = apply_link(self.link, self.fnull)
         return apply_link(self.link, fx) - link_null[None, :], link_null
 
@@ -136,3 +163,29 @@ class CoalitionExplainer:
             + (("feature2",) if interactions else ())
             + (("output",) if self.vector_out else ()),
         )
+
+
+def _frame(data):
+    """The background DataFrame a ``keep_index`` model's frames copy their columns and index
+    from."""
+    if not (hasattr(data, "columns") and hasattr(data, "index")):
+        raise TypeError(
+            "keep_index=True builds the model's DataFrames from the background's index and "
+            f"columns, so data must be a pandas DataFrame; got {type(data).__name__}."
+        )
+    return data
+
+
+def keep_index_option(keep_index, keep_index_ordered):
+    """shap's ``keep_index`` and ``keep_index_ordered`` checked: ``(ordered,)`` when the model
+    takes DataFrames, else ``None``."""
+    keep = check_flag(keep_index, "keep_index")
+    ordered = check_flag(keep_index_ordered, "keep_index_ordered")
+    if ordered and not keep:
+        warnings.warn(
+            "keep_index_ordered=True has no effect without keep_index=True (shap ignores it "
+            "too); pass keep_index=True for the model to get DataFrames sorted by index.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return (ordered,) if keep else None

@@ -13,6 +13,7 @@ from ..links import apply_link
 from ..sampling.enumeration import all_coalitions
 from ..solvers.exact_shapley import interactions_from_values, shapley_from_values
 from ._base import CoalitionExplainer
+from ._shap_compat import SHAP_MAX_SAMPLES, masker_background
 
 __all__ = ["ExactExplainer"]
 
@@ -27,8 +28,9 @@ class ExactExplainer(CoalitionExplainer):
     ----------
     model : torch.nn.Module or callable
         Maps ``(n, d)`` to ``(n,)`` or ``(n, k)``.
-    data : array-like, DataFrame, Background or shap DenseData, shape (N, d)
-        Background rows standing for "feature absent".
+    data : array-like, DataFrame, Background, shap DenseData or shap.maskers.Independent
+        Background rows ``(N, d)`` standing for "feature absent". Arrays and DataFrames of
+        more than ``max_samples`` rows are summarised as shap's default masker does.
     link : {"identity", "logit"}, keyword-only
     feature_names : list of str, optional, keyword-only
     batch_size : int, optional, keyword-only
@@ -40,6 +42,9 @@ class ExactExplainer(CoalitionExplainer):
         varying features and ``N`` background rows). Default ``2**25``.
     max_memory : int, keyword-only
         Bytes for the table of coalition values; rows are processed in chunks that fit.
+    max_samples : int or None, keyword-only
+        Most background rows taken from an array or DataFrame (default 100, shap's
+        ``shap.maskers.Independent(data, max_samples=100)``, the same rows); ``None`` keeps all.
 
     Attributes
     ----------
@@ -57,6 +62,7 @@ class ExactExplainer(CoalitionExplainer):
         backend="auto",
         max_evals=DEFAULT_MAX_EVALS,
         max_memory=DEFAULT_MAX_MEMORY,
+        max_samples=SHAP_MAX_SAMPLES,
         **kwargs,
     ):
         check_no_kwargs(
@@ -71,10 +77,16 @@ class ExactExplainer(CoalitionExplainer):
                 "backend",
                 "max_evals",
                 "max_memory",
+                "max_samples",
             ],
         )
         self.max_evals = check_positive_int(max_evals, "max_evals")
         self.max_memory = check_positive_int(max_memory, "max_memory")
+        max_samples = check_positive_int(max_samples, "max_samples", or_none=True)
+        self._init_args = (model, data, {"link": link, "feature_names": feature_names,
+                           "batch_size": batch_size, "backend": backend, "max_evals": max_evals,
+                           "max_memory": max_memory, "max_samples": max_samples})  # fmt: skip
+        data = masker_background(data, max_samples)
         super().__init__(model, data, link, feature_names, batch_size, backend)
 
     def shap_values(self, X, *, silent=False):

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._rng import normalize_seed, round_seed
+from .._rng import normalize_seed, round_seed, shap_seed
 from .._runtime.blas import single_threaded_blas
-from .._validation import check_no_kwargs, check_nsamples, is_int, is_real
+from .._validation import check_no_kwargs, check_nsamples, is_int, is_real, warn_ignored_kwargs
 from ..links import apply_link
 from ..sampling import shap_design
 from ..sampling.leverage_plan import plan_leverage
@@ -20,12 +20,12 @@ from ..solvers.constrained_wls import solve_constrained_wls
 from ..solvers.feature_selection import (
     DEFAULT_L1_REG,
     check_l1_reg,
-    select_features,
     selection_active,
+    solve_selected,
 )
-from ..solvers.kernel_wls_ref import constrained_wls as constrained_wls_ref
 from ..solvers.poly_wls import n_terms, poly_wls
-from ._base import CoalitionExplainer
+from ._base import CoalitionExplainer, keep_index_option
+from ._shap_compat import KernelLegacyAPI
 
 __all__ = ["KernelExplainer"]
 
@@ -34,6 +34,9 @@ __all__ = ["KernelExplainer"]
 DEFAULT_MAX_MEMORY = 2**30
 
 SAMPLERS = ("shap", "leverage", "auto")
+#: Keywords shap's constructor accepts and ignores.
+SHAP_IGNORED = ("nsamples", "l1_reg", "silent", "random_state")
+_CALL_HINT = "pass nsamples, l1_reg and silent to shap_values() or the call, and seed= here"
 #: Jackknife blocks of the leverage designs (error bars).
 N_BLOCKS = 16
 #: Largest budget the ``tol`` stopping rule grows to.
@@ -45,7 +48,7 @@ MAX_CUBIC_TERMS = 3000
 CUBIC_SAMPLES_PER_TERM = 2.5
 
 
-class KernelExplainer(CoalitionExplainer):
+class KernelExplainer(CoalitionExplainer, KernelLegacyAPI):
     """Kernel SHAP values of any model, with shap's arguments, shapes and numbers.
 
     Parameters
@@ -55,14 +58,17 @@ class KernelExplainer(CoalitionExplainer):
         on its own device and dtype.
     data : array-like, DataFrame, Background or shap DenseData, shape (N, d)
         Background rows that stand for "feature absent" (see :func:`xai_fast.kmeans`).
-    link : {"identity", "logit"}, default "identity"
-        Space in which the values add up to the output.
     feature_names : list of str, optional
         Defaults to the DataFrame's columns.
+    link : {"identity", "logit"}, default "identity"
+        Space in which the values add up to the output. With ``"logit"``, probabilities of
+        exactly 0 or 1 are clipped to ``[eps, 1 - eps]`` (``eps`` = float64 machine epsilon).
     seed : int, numpy Generator or None, keyword-only
         Seed of the coalition sampler. The design depends only on the seed, the number of
         varying features and ``nsamples``, so a row gets the same values alone or in a batch.
-        ``None`` draws fresh entropy on every call.
+        ``None`` draws one seed per call from numpy's global generator (as shap samples from
+        it), so ``np.random.seed(0)`` makes a script reproducible; the global state is never
+        seeded here.
     batch_size : int, optional, keyword-only
         Rows per model call (default 2048, fewer for very wide inputs).
     backend : {"auto", "numpy", "numba", "torch"}, keyword-only
@@ -82,6 +88,19 @@ class KernelExplainer(CoalitionExplainer):
         the budget affords them (small ``M``), else is ``"leverage"``. Both give error bars
         (``error_bars=True``) and the ``tol`` stopping rule; see ``docs/estimators.md``.
 
+    keep_index : bool, default False, keyword-only
+        shap's option: the model gets ``pandas.DataFrame`` chunks with the background's
+        columns, the explained rows with their own index labels and each perturbed row with
+        the label of the background row it was built from (``data`` and ``X`` must then be
+        DataFrames; values are unchanged for a model that treats rows independently).
+    keep_index_ordered : bool, default False, keyword-only
+        With ``keep_index``, each chunk is sorted by its index before the call and the outputs
+        are put back in the rows' order (shap uses them in sorted order).
+    **kwargs
+        shap's ``nsamples``, ``l1_reg``, ``silent`` and ``random_state`` are accepted and
+        ignored with a ``UserWarning``, as shap ignores them here (pass ``nsamples`` and
+        ``l1_reg`` to :meth:`shap_values`, ``seed`` for the sampler). Others are errors.
+
     Attributes
     ----------
     expected_value : float or ndarray of shape (k,)
@@ -94,22 +113,29 @@ class KernelExplainer(CoalitionExplainer):
         self,
         model,
         data,
-        link="identity",
         feature_names=None,
+        link="identity",
         *,
         seed=None,
         batch_size=None,
         backend="auto",
         sampler="shap",
         max_memory=DEFAULT_MAX_MEMORY,
+        keep_index=False,
+        keep_index_ordered=False,
         **kwargs,
     ):
+        warn_ignored_kwargs(kwargs, "KernelExplainer()", SHAP_IGNORED, _CALL_HINT)
         check_no_kwargs(
             kwargs,
             "KernelExplainer()",
             ["model", "data", "link", "feature_names", "seed", "batch_size", "backend", "sampler",
-             "max_memory"],
+             "max_memory", "keep_index", "keep_index_ordered", *SHAP_IGNORED],
         )  # fmt: skip
+        self._init_args = (model, data, {"feature_names": feature_names, "link": link,
+                           "seed": seed, "batch_size": batch_size, "backend": backend,
+                           "sampler": sampler, "max_memory": max_memory, "keep_index": keep_index,
+                           "keep_index_ordered": keep_index_ordered})  # fmt: skip
         if not is_int(max_memory):
             raise TypeError(f"max_memory must be an int (bytes); got {max_memory!r}.")
         if max_memory < 2**20:
@@ -120,7 +146,8 @@ class KernelExplainer(CoalitionExplainer):
             raise ValueError(f"sampler must be one of {list(SAMPLERS)}; got {sampler!r}.")
         self.seed = seed
         self.sampler = sampler
-        super().__init__(model, data, link, feature_names, batch_size, backend)
+        frames = keep_index_option(keep_index, keep_index_ordered)
+        super().__init__(model, data, link, feature_names, batch_size, backend, frames)
 
     # ------------------------------------------------------------------ public API
     def shap_values(
@@ -150,8 +177,11 @@ class KernelExplainer(CoalitionExplainer):
             ``(d,)`` or ``(d, k)`` when ``X`` is one row.
         """
         check_no_kwargs(kwargs, "shap_values()", self._CALL_OPTIONS)
+        index = self._row_index(X)
         X, _, was_1d = self._check_rows(X)
-        phi, _ = self._explain(X, check_nsamples(nsamples), self._l1(l1_reg), silent, False, tol)
+        phi, _ = self._explain(
+            X, check_nsamples(nsamples), self._l1(l1_reg), silent, False, tol, index
+        )
         return self._shap_shape(phi, was_1d)
 
     def __call__(
@@ -171,6 +201,7 @@ class KernelExplainer(CoalitionExplainer):
         ``Explanation.error_std`` with jackknife standard errors of the values.
         """
         check_no_kwargs(kwargs, "KernelExplainer.__call__()", self._CALL_OPTIONS + ("error_bars",))
+        index = self._row_index(X)
         Xc, columns, was_1d = self._check_rows(X)
         if error_bars and self.sampler == "shap":
             raise ValueError(
@@ -179,7 +210,7 @@ class KernelExplainer(CoalitionExplainer):
                 "KernelExplainer(..., sampler='auto')."
             )
         phi, std = self._explain(
-            Xc, check_nsamples(nsamples), self._l1(l1_reg), silent, bool(error_bars), tol
+            Xc, check_nsamples(nsamples), self._l1(l1_reg), silent, bool(error_bars), tol, index
         )
         exp = self._explanation(self._shap_shape(phi, was_1d), Xc, columns, was_1d)
         exp.error_std = None if std is None else self._shap_shape(std, was_1d)
@@ -195,7 +226,7 @@ class KernelExplainer(CoalitionExplainer):
         KernelExplainer
         """
         out = super().with_seed()
-        out.seed = int(normalize_seed(self.seed))
+        out.seed = int(shap_seed(self.seed))
         return out
 
     # ------------------------------------------------------------------ internals
@@ -208,9 +239,9 @@ class KernelExplainer(CoalitionExplainer):
             "estimates every feature. Pass l1_reg=False or use sampler='shap'."
         )
 
-    def _explain(self, X, nsamples, l1_reg, silent, error_bars, tol):
+    def _explain(self, X, nsamples, l1_reg, silent, error_bars, tol, index=None):
         """SHAP values of ``X`` ``(n, d)`` as ``(n, d, k)``, and their standard errors (or
-        ``None``)."""
+        ``None``). ``index`` labels the rows for a ``keep_index`` model."""
         if tol is not None:
             if self.sampler == "shap":
                 raise ValueError("tol needs sampler='leverage' or sampler='auto'.")
@@ -219,9 +250,9 @@ class KernelExplainer(CoalitionExplainer):
         groups = self._varying_groups(X)
         tables = self._check_budget(groups, nsamples)  # bytes left for the per-row tables
         game = self._game(X)
-        seed = normalize_seed(self.seed)
+        seed = shap_seed(self.seed)
         with self.model.evaluating():
-            total, link_null = self._outputs(X)  # (n, k), (k,)
+            total, link_null = self._outputs(X, index)  # (n, k), (k,)
             phi = np.zeros(X.shape + (total.shape[1],))
             std = np.zeros_like(phi) if (error_bars or tol is not None) else None
             for M, rows, var_idx in groups:  # one design per group
@@ -349,7 +380,7 @@ class KernelExplainer(CoalitionExplainer):
             phi = phi.cpu().numpy() if hasattr(phi, "cpu") else phi  # lstsq fallback is numpy
             return phi.reshape(M, n_g, k).transpose(1, 0, 2)
         if selecting:
-            phi = self._solve_selected(Zf, w, Y, tot, l1_reg)
+            phi = solve_selected(Zf, w, Y, tot, l1_reg)
         else:
             phi = self._solve(Zf, w, Y, tot)
         return phi.reshape(M, n_g, k).transpose(1, 0, 2)
@@ -359,24 +390,6 @@ class KernelExplainer(CoalitionExplainer):
             self.backend.constrained_wls, Zf, w, Y, tot,
             hint="Raise nsamples, use l1_reg='num_features(k)', or group features.",
         )  # fmt: skip
-
-    @staticmethod
-    def _solve_selected(Zf, w, Y, tot, l1_reg):
-        """Per column: select features with l1, then solve on the kept ones (shap's path)."""
-        M, R = Zf.shape[1], Y.shape[1]
-        phi = np.zeros((M, R))
-        for r in range(R):  # sklearn's selectors work one column at a time
-            keep = np.sort(select_features(Zf, w, Y[:, r], tot[r], l1_reg))
-            if len(keep) == 1:
-                phi[keep[0], r] = tot[r]
-            elif len(keep) > 1:
-                Zk = np.ascontiguousarray(Zf[:, keep])
-                sol = solve_constrained_wls(
-                    constrained_wls_ref, Zk, w, Y[:, r : r + 1], tot[r : r + 1], hint="",
-                    warn=False,
-                )  # fmt: skip
-                phi[keep, r] = sol[:, 0]
-        return phi
 
 
 def _converged(phi, std, tol) -> bool:

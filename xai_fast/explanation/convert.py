@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .indexing import BASE_AXES
+from .indexing import BASE_AXES, name_list
 
 
 def _to_pandas(exp):
@@ -24,8 +24,9 @@ def _to_pandas(exp):
             v, axes = v[..., None], axes + [a]
     v = np.transpose(v, [axes.index(a) for a in ("row", "feature", "output")])
     n, M, k = v.shape
-    if exp.feature_names is not None and len(exp.feature_names) == M:
-        features = list(exp.feature_names)
+    names = name_list(exp.feature_names)
+    if names is not None and len(names) == M:
+        features = names
     else:
         features = list(range(M)) if "feature" in exp.axes else ["value"]
     if "output" not in exp.axes:
@@ -46,7 +47,8 @@ def _to_shap(exp):
     has_features = exp._names_axis() is not None
     features = exp.feature_names
     if features is not None and not has_features:
-        features = str(features[0]) if len(features) == 1 else None
+        names = name_list(features)
+        features = str(names[0]) if len(names) == 1 else None
     outs = exp.output_names if "output" in exp.axes else None
     out = shap.Explanation(
         exp.values,
@@ -56,9 +58,10 @@ def _to_shap(exp):
         output_names=outs,
         error_std=exp.error_std,
     )
-    if outs is None and exp.output_names is not None and len(exp.output_names) == 1:
+    picked = name_list(exp.output_names) if outs is None else None
+    if picked is not None and len(picked) == 1:
         # One output picked: shap's own slicing leaves its name as a string.
-        out.output_names = str(exp.output_names[0])
+        out.output_names = str(picked[0])
     return out
 
 
@@ -75,6 +78,7 @@ def _from_shap(cls, explanation, axes=None):
         )
     data = explanation.data
     data = None if data is None else np.asarray(data)
+    # shap's one name (a str) for an axis sliced away stays a str
     features = _flat_names(explanation.feature_names, "feature_names")
     outs = _flat_names(explanation.output_names, "output_names")
     if axes is None:
@@ -102,7 +106,7 @@ def _from_shap(cls, explanation, axes=None):
                 base = np.broadcast_to(base, shape).copy()
             except ValueError:
                 pass
-    if outs is not None and "output" not in axes:
+    if outs is not None and "output" not in axes and not isinstance(outs, str):
         outs = outs[:1]
     error_std = getattr(explanation, "error_std", None)
     return cls(values, base, data, features, outs, axes=axes, error_std=error_std)
@@ -114,12 +118,12 @@ def _scalar(arr):
 
 
 def _flat_names(names, what):
-    """shap's names as a list of str: a single name becomes a list of one; per-row names must
-    agree between rows."""
+    """shap's names as a list of str, or one str as shap gives it; per-row names must agree
+    between rows."""
     if names is None:
         return None
     if isinstance(names, str):
-        return [names]
+        return names
     names = list(names)
     if names and not isinstance(names[0], str) and np.ndim(names[0]) == 1:
         if any(list(row) != list(names[0]) for row in names):

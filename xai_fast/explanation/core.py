@@ -10,8 +10,19 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import is_int
+from .cohorts import Cohorts, auto_cohorts
 from .convert import _from_shap, _to_pandas, _to_shap
-from .indexing import AXES, BASE_AXES, DATA_AXES, _expand_key, _pick, _resolve, _take
+from .indexing import (
+    AXES,
+    BASE_AXES,
+    DATA_AXES,
+    _expand_key,
+    _pick,
+    _resolve,
+    _take,
+    as_names,
+)
+from .stacking import check_data_shape, hstack
 
 __all__ = ["Explanation"]
 
@@ -23,12 +34,16 @@ class Explanation:
     ----------
     values : ndarray, shape (n, M) or (n, M, k)
         Attribution of each feature (and output).
-    base_values : ndarray, shape (n,) or (n, k), or None
+    base_values : ndarray, shape (n,) or (n, k), or None, optional
         Expected model output (in link space) that the values add up from.
     data : ndarray, shape (n, M), optional
-        The explained rows.
-    feature_names : list of str, optional
-    output_names : list of str, optional
+        The explained rows; a ``DimensionError`` (a ``ValueError``) when its row and feature
+        axes do not match those of ``values``.
+    feature_names : list of str, or str, optional
+        One name per feature; a single name (not a list) once the feature axis is sliced away,
+        as ``exp[:, "bmi"]`` gives.
+    output_names : list of str, or str, optional
+        Likewise for the outputs (``exp[..., 1]`` keeps its output's name as a str).
     axes : tuple of str, optional, keyword-only
         Names of the axes of ``values``, from ``"row"``, ``"feature"``, ``"feature2"`` (the
         second feature of interaction values) and ``"output"``; inferred when omitted.
@@ -45,13 +60,18 @@ class Explanation:
     ``exp[[0, 1], ["age", "bmi"]]`` is the 2 x 2 block of rows 0 and 1 and those two features.
     An axis takes an int, a slice, a boolean mask, an array of ints, or on the feature and output
     axes a name or a list of names. ``base_values``, ``data`` and ``error_std`` are sliced
-    alongside ``values``.
+    alongside ``values``. An int or a name takes its axis away and leaves that feature's (or
+    output's) name as a string, as in shap: ``exp[:, 2].feature_names == "bmi"``.
     """
+
+    # shap's optional fields, read by shap's own plots (force, decision, ...): never set here.
+    display_data = instance_names = output_indexes = lower_bounds = upper_bounds = None
+    main_effects = hierarchical_values = clustering = None
 
     def __init__(
         self,
         values,
-        base_values,
+        base_values=None,
         data=None,
         feature_names=None,
         output_names=None,
@@ -61,9 +81,9 @@ class Explanation:
     ):
         self.values = np.asarray(values)
         self.base_values = None if base_values is None else np.asarray(base_values)
+        if self.base_values is not None and self.base_values.ndim == 0:
+            self.base_values = self.base_values[()]  # a numpy scalar, as shap's slicing gives
         self.data = None if data is None else np.asarray(data)
-        self.feature_names = None if feature_names is None else list(feature_names)
-        self.output_names = None if output_names is None else list(output_names)
         self.error_std = None if error_std is None else np.asarray(error_std)
         if axes is None:  # a single explained row has no row axis
             single = self.data is not None and self.data.ndim == 1
@@ -81,7 +101,12 @@ class Explanation:
                 f"error_std has shape {self.error_std.shape} but values have shape "
                 f"{self.values.shape}; pass one standard deviation per value."
             )
-        named = ((self.feature_names, self._names_axis()), (self.output_names, "output"))
+        check_data_shape(self.values.shape, axes, self.data)
+        names_axis = self._names_axis()
+        out_axis = "output" if "output" in axes else None
+        self.feature_names = as_names(feature_names, names_axis, self._size(names_axis))
+        self.output_names = as_names(output_names, out_axis, self._size(out_axis))
+        named = ((self.feature_names, names_axis), (self.output_names, "output"))
         for names, axis in named:
             if names is not None and axis in axes and len(names) != self._size(axis):
                 raise ValueError(
@@ -111,14 +136,17 @@ class Explanation:
         return (self[i] for i in range(len(self)))
 
     def __repr__(self) -> str:
-        return (
-            f"Explanation(values shape={self.values.shape}, axes={self.axes}, base_values shape="
-            f"{None if self.base_values is None else self.base_values.shape}, "
-            f"feature_names={self.feature_names})"
-        )
+        """shap's form: ``.values``, then ``.base_values`` and ``.data`` when present."""
+        out = f".values =\n{self.values!r}"
+        if self.base_values is not None:
+            base = self.base_values
+            out += f"\n\n.base_values =\n{base.item() if base.ndim == 0 else base!r}"
+        if self.data is not None:
+            out += f"\n\n.data =\n{self.data!r}"
+        return out
 
-    def _size(self, axis: str) -> int:
-        return self.values.shape[self.axes.index(axis)]
+    def _size(self, axis) -> int | None:
+        return None if axis is None else self.values.shape[self.axes.index(axis)]
 
     def _names_axis(self):
         """The axis ``feature_names`` follow: ``"feature"``, else ``"feature2"``, else None."""
@@ -227,6 +255,36 @@ class Explanation:
         outs = None if name == "output" else self.output_names
         values = func(self.values, axis=i)
         return Explanation(values, base, data, names, outs, axes=kept)
+
+    # ------------------------------------------------------------------ shap's helpers
+    def hstack(self, other) -> Explanation:
+        """Both explanations' features side by side (see :func:`.stacking.hstack`)."""
+        return hstack(self, other)
+
+    def cohorts(self, cohorts) -> Cohorts:
+        """Split the rows into cohorts, as ``shap.Explanation.cohorts``.
+
+        Parameters
+        ----------
+        cohorts : int or array-like of shape (n,)
+            An int builds that many cohorts of similar values with a decision tree on the data;
+            an array gives each row's cohort name.
+
+        Returns
+        -------
+        Cohorts
+        """
+        if self.values.ndim > 2 or "output" in self.axes:
+            raise ValueError(
+                "Cohorts cannot be calculated on multiple outputs at once. Pick one output "
+                "first, e.g. exp[..., 0].cohorts(2)."
+            )
+        if is_int(cohorts):
+            return auto_cohorts(self, int(cohorts))
+        if isinstance(cohorts, (list, tuple, np.ndarray)):
+            labels = np.asarray(cohorts)
+            return Cohorts(**{str(name): self[labels == name] for name in np.unique(labels)})
+        raise TypeError(f"cohorts must be an int or an array of names; got {cohorts!r}.")
 
     # ------------------------------------------------------------------ conversions
     def to_pandas(self):

@@ -101,8 +101,30 @@ def _take(arr, arr_axes, keys):
 
 
 def _pick(names, k):
-    """Names selected by index ``k`` (a list, even for one name)."""
-    if names is None or k is None:
+    """Names selected by index ``k``: a list, or the one name itself for an int ``k`` (the
+    axis is gone), as shap's slicing gives."""
+    if names is None or k is None or np.ndim(names) == 0:
         return names
     picked = np.asarray(names, dtype=object)[k]
-    return [picked] if is_int(k) else list(picked)
+    return picked if is_int(k) else list(picked)
+
+
+def name_list(names):
+    """``names`` as a list: one name (the name of a sliced-away axis) becomes a list of one."""
+    if names is None:
+        return None
+    return [names] if np.ndim(names) == 0 else list(names)
+
+
+def as_names(names, axis, size):
+    """Names given to :class:`~xai_fast.Explanation`: a list, or one name (a str, say) for an
+    axis sliced away. One name for a present ``axis`` of ``size`` 1 becomes a list of one."""
+    if names is None or np.ndim(names) != 0:
+        return None if names is None else list(names)
+    if axis is None:
+        return names
+    if size == 1:
+        return [names]
+    raise ValueError(
+        f"one name ({names!r}) for the {axis!r} axis of length {size}; pass a list of {size} names."
+    )

@@ -6,8 +6,11 @@ Every plot takes ``show=False`` and returns what it made: ``(fig, ax)``, or the 
 one output; pick one with ``exp[..., k]``.
 """
 
+from ._bar import bar
+from ._beeswarm import beeswarm
 from ._image import image
-from ._tabular import bar, beeswarm, scatter, waterfall
+from ._scatter import scatter
 from ._text import HTMLText, text
+from ._waterfall import waterfall
 
 __all__ = ["HTMLText", "bar", "beeswarm", "image", "scatter", "text", "waterfall"]

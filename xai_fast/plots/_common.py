@@ -7,6 +7,7 @@ import textwrap
 import numpy as np
 
 from ..explanation import Explanation
+from ..explanation.indexing import name_list
 
 # Positive values are red and negative ones blue, in every plot (shap's colours).
 RED = "#ff0051"
@@ -36,11 +37,41 @@ def as_explanation(exp, where: str) -> Explanation:
     """``exp`` as an :class:`~xai_fast.Explanation` (a ``shap.Explanation`` is converted)."""
     if isinstance(exp, Explanation):
         return exp
-    if type(exp).__module__.startswith("shap"):
+    if type(exp).__module__.startswith("shap") and hasattr(exp, "values"):
         return Explanation.from_shap(exp)
     raise TypeError(
-        f"{where} takes an xai_fast.Explanation (or a shap.Explanation); got {type(exp).__name__}."
+        f"{where} plot requires an `Explanation` object (xai_fast's or shap's); got "
+        f"{type(exp).__name__}."
     )
+
+
+def check_not_empty(exp: Explanation) -> None:
+    if exp.values.size == 0:
+        raise ValueError(
+            f"The passed Explanation is empty (values of shape {exp.values.shape}); there is "
+            "nothing to plot."
+        )
+
+
+def figure_axes(ax, size, *, layout="constrained"):
+    """``(fig, ax)``: the given axes and their figure, or a new figure of ``size`` inches.
+
+    Figures that get a colour bar pass ``layout=None`` (tight layout is applied by
+    :func:`finish`), so that ``plt.tight_layout()`` afterwards stays valid.
+    """
+    if ax is not None:
+        return ax.figure, ax
+    return pyplot().subplots(figsize=size, layout=layout)
+
+
+def numeric_or_codes(x):
+    """``(floats, category names or None)``: numbers as they are; other values (strings,
+    categories) as the positions of their sorted distinct values."""
+    try:
+        return np.asarray(x, dtype=float), None
+    except (TypeError, ValueError):
+        cats, codes = np.unique(np.asarray(x).astype(str), return_inverse=True)
+        return codes.astype(float), [str(c) for c in cats]
 
 
 def check_axes(exp: Explanation, where: str, allowed: tuple, hint: str) -> None:
@@ -70,8 +101,9 @@ def check_max_display(max_display) -> int:
 
 def feature_labels(exp: Explanation, M: int) -> list:
     """The feature names, or ``Feature j`` when there are none."""
-    if exp.feature_names is not None and len(exp.feature_names) == M:
-        return [str(s) for s in exp.feature_names]
+    names = name_list(exp.feature_names)
+    if names is not None and len(names) == M:
+        return [str(s) for s in names]
     return [f"Feature {j}" for j in range(M)]
 
 
@@ -121,6 +153,22 @@ def to_numpy(a) -> np.ndarray:
     return np.asarray(a)
 
 
-def finish(show: bool) -> None:
+def finish(show: bool, fig=None) -> None:
+    """Lay out ``fig`` once when it has no layout engine, then show it if asked."""
+    if fig is not None and fig.get_layout_engine() is None:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # tight layout warns on crowded figures
+            fig.tight_layout()
     if show:
         pyplot().show()
+
+
+ROW_INCHES = 0.4  # height of one feature's row
+
+
+def tidy(ax) -> None:
+    """Hide the top and right spines."""
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)

@@ -8,6 +8,8 @@ import warnings
 import numpy as np
 
 from .._validation import is_real
+from .constrained_wls import solve_constrained_wls
+from .kernel_wls_ref import constrained_wls as constrained_wls_ref
 
 _NUM_FEATURES = re.compile(r"^num_features\((\d+)\)$")
 
@@ -90,3 +92,35 @@ def select_features(Z, w, y, total, l1_reg):
         pipe = make_pipeline(StandardScaler(with_mean=False), LassoLarsIC(criterion=criterion))
         return np.nonzero(pipe.fit(Z_aug, y_aug)[1].coef_)[0].astype(np.int64)
     return np.nonzero(Lasso(alpha=l1_reg).fit(Z_aug, y_aug).coef_)[0].astype(np.int64)
+
+
+def solve_selected(Zf, w, Y, tot, l1_reg):
+    """Per column: select features with l1, then solve on the kept ones (shap's path).
+
+    Parameters
+    ----------
+    Zf : ndarray, shape (S, M)
+    w : ndarray, shape (S,)
+    Y : ndarray, shape (S, R)
+    tot : ndarray, shape (R,)
+    l1_reg
+        As :func:`check_l1_reg` returns it.
+
+    Returns
+    -------
+    ndarray, shape (M, R)
+    """
+    M, R = Zf.shape[1], Y.shape[1]
+    phi = np.zeros((M, R))
+    for r in range(R):  # sklearn's selectors work one column at a time
+        keep = np.sort(select_features(Zf, w, Y[:, r], tot[r], l1_reg))
+        if len(keep) == 1:
+            phi[keep[0], r] = tot[r]
+        elif len(keep) > 1:
+            Zk = np.ascontiguousarray(Zf[:, keep])
+            sol = solve_constrained_wls(
+                constrained_wls_ref, Zk, w, Y[:, r : r + 1], tot[r : r + 1], hint="",
+                warn=False,
+            )  # fmt: skip
+            phi[keep, r] = sol[:, 0]
+    return phi
