@@ -20,6 +20,7 @@ from ._common import (
     figure_width,
     finish,
     fmt,
+    shared_doc,
     tidy,
     top_and_rest,
     wrap,
@@ -28,6 +29,7 @@ from ._common import (
 __all__ = ["bar"]
 
 
+@shared_doc
 def bar(exp, max_display=10, show=False, *, clustering=None, ax=None):
     """Horizontal bar chart of feature importance.
 
@@ -42,18 +44,13 @@ def bar(exp, max_display=10, show=False, *, clustering=None, ax=None):
     max_display : int
         Most features drawn; beyond it the least important are summed into one
         ``"Sum of N other features"``.
-    show : bool
-        Call ``plt.show()``.
+    %(show)s
     clustering : ndarray of shape (M - 1, 4), optional, keyword-only
         A scipy linkage matrix over the features (``shap.utils.hclust``): the drawn features
         are put in its leaf order, so that similar features are adjacent.
-    ax : matplotlib.axes.Axes, optional, keyword-only
-        Draw here instead of on a new figure.
+    %(ax)s
 
-    Returns
-    -------
-    fig : matplotlib.figure.Figure
-    ax : matplotlib.axes.Axes
+    %(returns)s
 
     Raises
     ------

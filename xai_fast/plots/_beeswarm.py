@@ -17,6 +17,7 @@ from ._common import (
     figure_width,
     finish,
     pyplot,
+    shared_doc,
     tidy,
     top_and_rest,
     wrap,
@@ -62,6 +63,7 @@ def _unit_colors(c):
     return np.clip((c - lo) / (hi - lo), 0, 1)
 
 
+@shared_doc
 def beeswarm(
     exp,
     max_display=10,
@@ -86,8 +88,7 @@ def beeswarm(
     max_display : int
         Most rows of dots, by mean ``|value|``; the other features are summed per explained
         row into one grey row ``"Sum of N other features"``.
-    show : bool
-        Call ``plt.show()``.
+    %(show)s
     color : matplotlib colormap or colour, optional, keyword-only
         A colormap colours the dots by the feature's value (default: blue to red); a single
         colour (a name, ``"#rrggbb"`` or an RGB(A) sequence) paints every dot, with no colour
@@ -99,13 +100,9 @@ def beeswarm(
     alpha, s : float, keyword-only
         Opacity and size of the dots.
     color_bar_label : str, keyword-only
-    ax : matplotlib.axes.Axes, optional, keyword-only
-        Draw here instead of on a new figure.
+    %(ax)s
 
-    Returns
-    -------
-    fig : matplotlib.figure.Figure
-    ax : matplotlib.axes.Axes
+    %(returns)s
         One ``PathCollection`` per drawn feature, top to bottom. The colour bar is ``fig.axes[1]``.
     """
     exp = as_explanation(exp, "beeswarm")

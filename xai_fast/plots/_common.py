@@ -172,3 +172,20 @@ def tidy(ax) -> None:
     """Hide the top and right spines."""
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
+
+
+#: Docstring sections the plots share; a plot's docstring names them as ``%(show)s`` etc.
+DOC_SECTIONS = {
+    "show": "show : bool\n        Call ``plt.show()``.",
+    "ax": "ax : matplotlib.axes.Axes, optional, keyword-only\n"
+    "        Draw here instead of on a new figure.",
+    "returns": "Returns\n    -------\n"
+    "    fig : matplotlib.figure.Figure\n    ax : matplotlib.axes.Axes",
+}
+
+
+def shared_doc(fn):
+    """Fill the shared sections (:data:`DOC_SECTIONS`) into ``fn``'s docstring."""
+    if fn.__doc__:  # None under python -OO
+        fn.__doc__ = fn.__doc__ % DOC_SECTIONS
+    return fn

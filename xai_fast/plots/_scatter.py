@@ -19,6 +19,7 @@ from ._common import (
     finish,
     numeric_or_codes,
     pyplot,
+    shared_doc,
     tidy,
     wrap,
 )
@@ -28,6 +29,7 @@ __all__ = ["scatter"]
 _PERCENTILE = re.compile(r"^percentile\(([-+0-9.eE]+)\)$")
 
 
+@shared_doc
 def scatter(
     exp,
     feature=None,
@@ -61,8 +63,7 @@ def scatter(
         Colour the dots by another feature's data value: its column (``exp[:, "bmi"]``, shap's
         form), position or name; or by the given numbers; with a colour bar. A string that is
         not a feature name is a matplotlib colour for every dot. One colour when omitted.
-    show : bool
-        Call ``plt.show()``.
+    %(show)s
     alpha, dot_size : float, keyword-only
         Opacity and size of the dots.
     cmap : matplotlib colormap, optional, keyword-only

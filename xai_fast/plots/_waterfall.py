@@ -18,6 +18,7 @@ from ._common import (
     finish,
     fmt,
     fmt_data,
+    shared_doc,
     tidy,
     top_and_rest,
     wrap,
@@ -26,6 +27,7 @@ from ._common import (
 __all__ = ["waterfall"]
 
 
+@shared_doc
 def waterfall(exp_row, max_display=10, show=False, *, ax=None):
     """How one row's output builds up from the base value, one feature at a time.
 
@@ -40,15 +42,10 @@ def waterfall(exp_row, max_display=10, show=False, *, ax=None):
         ``name = data value`` when the row's data is known.
     max_display : int
         Most bars drawn; the other features are summed into one bar ``"N other features"``.
-    show : bool
-        Call ``plt.show()``.
-    ax : matplotlib.axes.Axes, optional, keyword-only
-        Draw here instead of on a new figure.
+    %(show)s
+    %(ax)s
 
-    Returns
-    -------
-    fig : matplotlib.figure.Figure
-    ax : matplotlib.axes.Axes
+    %(returns)s
     """
     exp = as_explanation(exp_row, "waterfall")
     if "row" in exp.axes and "output" not in exp.axes:

@@ -3,7 +3,7 @@ run, and the exact values to score against (every coalition, up to 16 features o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -73,10 +73,8 @@ def setup_problem(problem, seed: int) -> Setup:
     compute its exact values (``None`` above :data:`MAX_EXACT_FEATURES` tabular features)."""
     if problem.kind == "image":
         counter = _counting_module(problem.model)
-        work = ImageWork(
-            counter, problem.inputs, problem.baselines, problem.target,
-            problem.feature_mask, problem.n_samples, problem.ig_steps, seed,
-        )  # fmt: skip
+        given = {f.name: getattr(problem, f.name) for f in fields(problem) if f.init}
+        work = ImageWork(**{**given, "model": counter}, seed=seed)
         note = f"exact: all 2^{problem.n_features} sets of patches"
         return Setup(problem, counter, work, _image_exact(problem), note)
     if problem.is_module:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from .problems import ImageProblem
+
 __all__ = [
     "REFERENCE_MODULES",
     "ImageWork",
@@ -61,17 +63,10 @@ class TabularWork:
 
 
 @dataclass
-class ImageWork:
-    """What one image run explains: ``inputs (n, 1, H, W)``, a blank baseline, the targeted
-    class of every image, the patch mask ``(1, 1, H, W)`` and the budgets."""
+class ImageWork(ImageProblem):
+    """An :class:`ImageProblem` as one run explains it: its model (wrapped to count rows) and
+    the run's seed."""
 
-    model: object
-    inputs: object
-    baselines: object
-    target: list
-    feature_mask: object
-    n_samples: int
-    ig_steps: int
     seed: int = 0
 
     def head(self, n: int = 1) -> ImageWork:
