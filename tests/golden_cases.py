@@ -146,15 +146,17 @@ def tensor_cases(out: dict) -> None:
     )
     tab.float()
     out["tensor/lime/image"] = (
-        xf.Lime(cnn, seed=4).attribute(imgs, target=2, patch_size=4, n_samples=64).numpy()
+        xf.Lime(cnn, style="lime", seed=4)
+        .attribute(imgs, target=2, patch_size=4, n_samples=64)
+        .numpy()
     )
     out["tensor/lime/rows"] = (
-        xf.Lime(tab, seed=5, alpha=0.1, kernel_width=0.5)
+        xf.Lime(tab, style="lime", seed=5, alpha=0.1, kernel_width=0.5)
         .attribute(rows, baselines=rows.mean(0), target=[0, 1, 0, 1], n_samples=50)
         .numpy()
     )
     out["tensor/lime/callable"] = (
-        xf.Lime(lambda t: tab(t)[:, 0], seed=6).attribute(rows, n_samples=30).numpy()
+        xf.Lime(lambda t: tab(t)[:, 0], style="lime", seed=6).attribute(rows, n_samples=30).numpy()
     )
 
 

@@ -85,13 +85,26 @@ def test_return_input_shape_false_gives_one_value_per_feature(rng):
         coefs = explainer.attribute(x, target=1, feature_mask=mask, return_input_shape=False)
         assert coefs.shape == (3, 3)
         torch.testing.assert_close(coefs, shaped[:, ::2], rtol=0, atol=0)
-    with pytest.raises(ValueError, match="same number of features"):
-        KernelShap(model).attribute(
-            x[:2],
-            target=0,
-            feature_mask=torch.tensor([[0, 0, 1, 1, 2, 2], [0, 0, 0, 1, 1, 1]]),
-            return_input_shape=False,
-        )
+    # column j is the feature with id j, as captum numbers them; 0 where an example lacks it
+    mixed = torch.tensor([[0, 0, 1, 1, 2, 5], [4, 4, 4, 1, 1, 1]])
+    for cls in (KernelShap, Lime):
+        explainer = cls(model, seed=2)
+        shaped = explainer.attribute(x[:2], target=0, feature_mask=mixed)
+        coefs = explainer.attribute(x[:2], target=0, feature_mask=mixed, return_input_shape=False)
+        assert coefs.shape == (2, 6)
+        torch.testing.assert_close(coefs[0, [0, 1, 2, 5]], shaped[0, [0, 2, 4, 5]], rtol=0, atol=0)
+        torch.testing.assert_close(coefs[1, [1, 4]], shaped[1, [3, 0]], rtol=0, atol=0)
+        assert not coefs[0, [3, 4]].any() and not coefs[1, [0, 2, 3, 5]].any()
+    with torch.no_grad():  # efficiency over the columns: f(x) - f(baseline)
+        gap = model(x[:2])[:, 0] - model(torch.zeros(1, 6).double())[:, 0]
+    phi = KernelShap(model).attribute(x[:2], target=0, feature_mask=mixed, return_input_shape=False)
+    torch.testing.assert_close(phi.sum(1), gap, rtol=0, atol=1e-10)
+    shifted = KernelShap(
+        model
+    ).attribute(  # columns count from the smallest id, as captum
+        x[:2], target=0, feature_mask=mixed - 3, return_input_shape=False
+    )
+    torch.testing.assert_close(shifted, phi, rtol=0, atol=1e-12)
 
 
 def test_perturbations_per_eval_is_checked_and_leaves_values_alone(rng):
@@ -126,22 +139,59 @@ def test_forward_returning_one_number_for_one_example(rng, wrap, rounded):
 
     ref = KernelShap(per_row, seed=0).attribute(x)
     torch.testing.assert_close(KernelShap(one_number, seed=0).attribute(x), ref, rtol=0, atol=1e-12)
-    with pytest.raises(ValueError, match="one number for the whole batch"):
-        KernelShap(one_number, seed=0).attribute(x.repeat(2, 1))
+
+
+def test_forward_returning_one_number_per_batch_explains_the_batch_as_one_example(rng):
+    """captum's form for a loss over a batch: a feature id covers its elements in every row,
+    one perturbation is one perturbed batch, and the result is one row ``(1, ...)``."""
+    w, v = _weights(rng, 3), _weights(rng, 2)
+    a, b = _weights(rng, 4, 3), _weights(rng, 4, 2)
+    base_a, base_b = _weights(rng, 3), _weights(rng, 2)
+    # ids differ by row (row 0 and rows 1-3) and are shared by the two tensors
+    mask_a = torch.tensor([[0, 1, 2]] + [[0, 0, 3]] * 3)
+    mask_b = torch.tensor([[3, 4]] * 4)
+
+    def loss(ta, tb, scale):  # not additive over the features or the rows
+        return (scale * torch.tanh(ta @ w) * torch.sigmoid(tb @ v)).sum().item()
+
+    def value(S):
+        keep_a = torch.isin(mask_a, torch.tensor(sorted(S), dtype=torch.long))
+        keep_b = torch.isin(mask_b, torch.tensor(sorted(S), dtype=torch.long))
+        return loss(torch.where(keep_a, a, base_a), torch.where(keep_b, b, base_b), 2.0)
+
+    phi = torch.as_tensor(_shapley(value, 5))
+    out = KernelShap(loss).attribute(
+        (a, b), baselines=(base_a, base_b), feature_mask=(mask_a, mask_b),
+        additional_forward_args=2.0,
+    )  # fmt: skip
+    assert out[0].shape == (1, 3) and out[1].shape == (1, 2)
+    torch.testing.assert_close(out[0][0].double(), phi[mask_a[0]], rtol=0, atol=1e-5)
+    torch.testing.assert_close(out[1][0].double(), phi[mask_b[0]], rtol=0, atol=1e-5)
+    flat = KernelShap(loss).attribute(
+        (a, b), baselines=(base_a, base_b), feature_mask=(mask_a, mask_b),
+        additional_forward_args=2.0, return_input_shape=False,
+    )  # fmt: skip
+    torch.testing.assert_close(flat.double(), phi[None], rtol=0, atol=1e-5)
+    lime = Lime(loss, seed=0).attribute((a, b), additional_forward_args=2.0, n_samples=30)
+    assert lime[0].shape == (1, 3) and lime[1].shape == (1, 2)
+    with pytest.raises(ValueError, match="one number for the whole batch.*target=None"):
+        KernelShap(loss).attribute((a, b), target=0, additional_forward_args=2.0)
 
 
 def test_seed_none_draws_from_torchs_global_generator(rng):
+    """seed=None: one draw per example, in order, so a batch equals its examples explained one
+    call at a time after the same torch.manual_seed, as captum explains a batch."""
     model = torch.nn.Sequential(torch.nn.Linear(12, 1), torch.nn.Tanh()).double()
     x = _weights(rng, 2, 12)
-    for explainer in (KernelShap(model), Lime(model)):
+    for explainer in (KernelShap(model), Lime(model, style="lime")):
         torch.manual_seed(5)
         a = explainer.attribute(x, n_samples=60)
         after = torch.rand(1)
         torch.manual_seed(5)
-        b = explainer.attribute(x, n_samples=60)
-        torch.testing.assert_close(a, b, rtol=0, atol=0)
+        one_by_one = torch.cat([explainer.attribute(x[i : i + 1], n_samples=60) for i in (0, 1)])
+        torch.testing.assert_close(a, one_by_one, rtol=0, atol=0)
         torch.manual_seed(5)
-        torch.randint(0, 2**62, (1,))  # one draw per call
+        torch.randint(0, 2**62, (2,))  # one draw per example
         assert torch.equal(torch.rand(1), after)
         assert not torch.equal(a, explainer.attribute(x, n_samples=60))
     gs = GradientShap(model)
@@ -150,6 +200,37 @@ def test_seed_none_draws_from_torchs_global_generator(rng):
     torch.manual_seed(2)
     g2 = gs.attribute(x, baselines=torch.zeros(3, 12), n_samples=4, stdevs=0.1)
     torch.testing.assert_close(g1, g2, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        dict(target=1),
+        dict(target=[0, 2, 1], n_samples=80, baselines=0.3),
+        dict(target=2, feature_mask=torch.tensor([[1, 1, 3, 3, 4, 6]])),  # ids as skimage's
+        dict(target=0, feature_mask=torch.tensor([[0, 0, 1, 2, 2, 3]]), return_input_shape=False),
+    ],
+    ids=["default", "targets", "sparse-ids", "coefs"],
+)
+def test_default_lime_equals_captums_after_the_same_seed(rng, call):
+    """Lime's defaults are captum's: the same perturbations from torch's global generator, the
+    same kernel and Lasso, so the numbers and the generator's state afterwards are equal."""
+    captum_attr = pytest.importorskip("captum.attr")
+    model = torch.nn.Sequential(torch.nn.Linear(6, 3), torch.nn.Tanh())
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(torch.as_tensor(rng.normal(size=tuple(p.shape))))
+    x = torch.as_tensor(rng.normal(size=(3, 6)), dtype=torch.float32)
+    seed = int(rng.integers(1 << 30))
+    torch.manual_seed(seed)
+    ours = Lime(model).attribute(x, **call)
+    ours_next = torch.rand(3)
+    torch.manual_seed(seed)
+    with pytest.warns(UserWarning, match="multiple inputs"):
+        ref = captum_attr.Lime(model).attribute(x, **call)
+    assert torch.equal(torch.rand(3), ours_next)
+    assert ours.shape == ref.shape and float(ref.abs().max()) > 1e-3
+    torch.testing.assert_close(ours, ref, rtol=0, atol=1e-6)
 
 
 def test_explicit_seed_wins_and_leaves_global_state_alone(rng):

@@ -179,7 +179,7 @@ def test_lime_is_sklearn_ridge_on_its_perturbations(rng):
     model = Interacting(rng, d, k=2)
     x = torch.as_tensor(rng.normal(size=(N, d)))
     mask = torch.arange(d).reshape(1, d) // 2
-    attr = Lime(model, seed=3, kernel_width=0.4, alpha=0.5).attribute(
+    attr = Lime(model, style="lime", seed=3, kernel_width=0.4, alpha=0.5).attribute(
         x, target=1, feature_mask=mask, n_samples=S
     )
     Z, w = _lime_design(M, S, normalize_seed(3), 0.4)
@@ -213,18 +213,23 @@ def test_agrees_with_captum_kernel_shap(rng):
 # ---------------------------------------------------------------------------- (f) seeds, batches
 
 
-@pytest.mark.parametrize("cls", [KernelShap, Lime])
-def test_seeds_and_batches(rng, cls):
+@pytest.mark.parametrize(
+    "cls, style, mixed",
+    [(KernelShap, {}, True), (Lime, {"style": "lime"}, True), (Lime, {}, False)],
+    ids=["kernel", "lime-style", "captum-style"],
+)
+def test_seeds_and_batches(rng, cls, style, mixed):
     N, d = 4, 20
     model = Interacting(rng, d, k=2)
     x = torch.as_tensor(rng.normal(size=(N, d)))
     base = torch.as_tensor(rng.normal(size=(N, d)))
     mask = torch.as_tensor(np.tile(np.arange(d), (N, 1)))
-    mask[1] //= 2  # example 1 has 10 features, the others 20: two designs
+    if mixed:  # example 1 has 10 features, the others 20: two designs
+        mask[1] //= 2  # (captum's style counts the batch's ids: alone it would have 10)
     target = [1, 0, 1, 1]
 
     def run(seed, rows=slice(None), **kw):
-        ex = cls(model, seed=seed, **kw)
+        ex = cls(model, seed=seed, **style, **kw)
         t = torch.as_tensor(target)[rows]
         return ex.attribute(x[rows], base[rows], t, feature_mask=mask[rows], n_samples=150)
 
@@ -316,9 +321,9 @@ def _nan_when_first_absent(t):
         ),
         (
             lambda m: KernelShap(lambda t: t.sum()),
-            dict(),
+            dict(target=0),
             ValueError,
-            r"output of shape \(\)",
+            r"one number for the whole batch.*pass target=None",
         ),
     ],
 )

@@ -1,8 +1,12 @@
 """captum's pluggable parts of tensor LIME: ``perturb_func``, ``similarity_func`` and
 ``interpretable_model``, called as ``captum.attr.Lime`` calls them.
 
-They are user callables that see one example (and one perturbation) at a time, so they are
-called per example and per perturbation, as captum does; LIME's defaults need none of this.
+User callables see one example (and one perturbation) at a time, so they are called per
+example and per perturbation, as captum does. captum's defaults are here too, vectorised over
+an example's perturbations: Bernoulli(1/2) vectors drawn as ``default_perturb_func`` draws them
+(:func:`bernoulli_perturbations`), the exponential kernel on the cosine distance between the
+example and its perturbed inputs (:func:`exp_cosine_similarity`) and a weighted ``Lasso``
+(:func:`lasso_coefficients`).
 """
 
 from __future__ import annotations
@@ -13,7 +17,16 @@ import itertools
 import numpy as np
 import torch
 
-__all__ = ["ExampleView", "draw_perturbations", "fit_interpretable", "similarities"]
+__all__ = [
+    "ExampleView",
+    "bernoulli_perturbations",
+    "draw_perturbations",
+    "exp_cosine_similarity",
+    "fit_interpretable",
+    "lasso_coefficients",
+    "similarities",
+    "take_fit_draws",
+]
 
 
 class ExampleView:
@@ -24,16 +37,19 @@ class ExampleView:
     ``num_interp_features``), and :meth:`perturbed` builds perturbed inputs from coalitions.
     """
 
-    def __init__(self, masker, i: int):
+    def __init__(self, masker, i: int, captum_ids: bool = False):
         self.masker, self.i = masker, i
         self.x = masker.X[i : i + 1]  # (1, D)
         self.b = masker.B[min(i, masker.B.shape[0] - 1)][None]  # (1, D)
-        self.ids = masker.mask[min(i, masker.mask.shape[0] - 1)]  # (D,)
+        self.ids = masker.mask[min(i, masker.mask.shape[0] - 1)]  # (D,) numbered 0..M-1
         self.M = int(masker.M[i])
+        shown = self.ids
+        if captum_ids:  # captum's ids (less the smallest) and its count of them
+            shown, self.M = masker.given[min(i, masker.given.shape[0] - 1)], masker.n_ids
         self.original = self.shaped(self.x)
         self.kwargs = dict(
             baselines=self.shaped(self.b),
-            feature_mask=self.shaped(self.ids[None]),
+            feature_mask=self.shaped(shown[None]),
             num_interp_features=self.M,
         )
 
@@ -68,15 +84,17 @@ def draw_perturbations(perturb_func, view: ExampleView, n_samples: int) -> np.nd
     return Z.numpy() != 0
 
 
-def similarities(similarity_func, view: ExampleView, Z: np.ndarray) -> torch.Tensor:
+def similarities(similarity_func, view: ExampleView, Z: np.ndarray, shown=None) -> torch.Tensor:
     """``similarity_func(original, perturbed, interpretable, **kwargs)`` of every
-    perturbation, ``(S,)`` float64."""
+    perturbation ``Z`` ``(S, M)``, ``(S,)`` float64; ``interpretable`` is a row of ``shown``
+    (default ``Z``), the vector as the user's sampler drew it."""
     Zt = torch.as_tensor(Z, device=view.x.device)
+    shown = Zt if shown is None else torch.as_tensor(shown, device=view.x.device)
     rows = view.perturbed(Zt)  # (S, D)
     out = []
     for s in range(len(Z)):  # a user callable of one perturbation, as captum calls it
         sim = similarity_func(
-            view.original, view.shaped(rows[s : s + 1]), Zt[s : s + 1].float(), **view.kwargs
+            view.original, view.shaped(rows[s : s + 1]), shown[s : s + 1].float(), **view.kwargs
         )
         out.append(float(torch.as_tensor(sim).reshape(())))
     return torch.tensor(out, dtype=torch.float64)
@@ -99,3 +117,45 @@ def fit_interpretable(model, Z: np.ndarray, y: torch.Tensor, w: torch.Tensor) ->
             "features; it must return one coefficient per feature."
         )
     return coef.to(torch.float64)
+
+
+def bernoulli_perturbations(M: int, S: int, seed) -> np.ndarray:
+    """``S`` vectors of ``M`` independent Bernoulli(1/2) entries ``(S, M)`` bool, drawn on the
+    CPU from a generator seeded with ``seed``, or with ``seed=None`` from torch's global one:
+    the draws of ``S`` calls of captum's ``default_perturb_func``, in the same order."""
+    gen = None if seed is None else torch.Generator().manual_seed(int(seed))
+    return torch.bernoulli(torch.full((S, M), 0.5), generator=gen).numpy() != 0
+
+
+def exp_cosine_similarity(view: ExampleView, Z: np.ndarray, kernel_width: float) -> torch.Tensor:
+    """``exp(-d**2 / (2 * kernel_width**2))`` with ``d`` the cosine distance between the
+    example and each of its perturbed inputs ``(S,)``, in float32 as captum's default kernel
+    computes it."""
+    rows = view.perturbed(torch.as_tensor(Z, device=view.x.device))  # (S, D)
+    cos = torch.nn.functional.cosine_similarity(view.x.float(), rows.float(), dim=1, eps=1e-8)
+    return torch.exp(-((1 - cos) ** 2) / (2 * kernel_width**2))
+
+
+def lasso_coefficients(Z: np.ndarray, y: torch.Tensor, w: torch.Tensor, alpha: float):
+    """Coefficients ``(M,)`` float64 of scikit-learn's ``Lasso(alpha)`` with intercept, fitted
+    on ``Z`` ``(S, M)``, values ``y`` ``(S,)`` and weights ``w`` ``(S,)`` in float32, as
+    captum's ``SkLearnLasso`` fits them."""
+    from sklearn.linear_model import Lasso
+
+    model = Lasso(alpha=alpha)
+    model.fit(
+        Z.astype(np.float32),
+        y.detach().float().cpu().numpy(),
+        sample_weight=w.detach().float().cpu().numpy(),
+    )
+    return torch.as_tensor(np.asarray(model.coef_, dtype=np.float64).reshape(-1))
+
+
+def take_fit_draws(M: int) -> None:
+    """Take the draws from torch's global generator that fitting captum's default surrogate
+    takes per example: its ``DataLoader``'s base seed and the initial weights of the
+    ``nn.Linear(M, 1)`` it then overwrites, so the next example's perturbations come from the
+    same place in the stream as in captum."""
+    torch.empty((), dtype=torch.int64).random_()
+    torch.empty(1, M).uniform_()
+    torch.empty(1).uniform_()

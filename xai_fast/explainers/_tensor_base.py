@@ -7,6 +7,8 @@ carries its feature's value. A subclass supplies ``_design`` and ``_solve`` only
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import torch
 
@@ -25,7 +27,13 @@ from .._validation import (
 )
 from ..masking import Game
 from ..masking.tensor_masker import TensorMasker
-from ..masking.tensor_tuple import ExtraArgs, ScalarForward, forward_args
+from ..masking.tensor_tuple import (
+    ExtraArgs,
+    ScalarForward,
+    WholeBatchForward,
+    forward_args,
+    is_scalar,
+)
 from ..models import ModelAdapter, is_torch_module
 
 # captum arguments without an equivalent here (other than their default), and what to do instead
@@ -129,9 +137,32 @@ class TensorPerturbationExplainer:
         """Attributions ``(n, M)`` from the coalition values ``(n, S)``."""
         raise NotImplementedError
 
-    def _designs(self, masker, groups, n_samples, seed) -> list:
-        """``[(rows, Z, extra)]``: one design per group of examples with ``M`` features."""
-        return [(rows, *self._design(M, n_samples, seed)) for M, rows in groups]
+    def _seed_free(self, M: int, n_samples) -> bool:
+        """Whether the design of ``M`` features does not depend on the seed (then examples
+        drawn with different seeds still share it)."""
+        return False
+
+    def _seeds(self, N: int) -> list:
+        """One seed per example: the explainer's, or with ``seed=None`` one draw per example
+        from torch's global generator, in example order, so a batch gets what explaining its
+        examples one call at a time gets (captum explains a batch one example at a time)."""
+        if self.seed is not None:
+            return [normalize_seed(self.seed)] * N
+        return [normalize_seed(torch_global_seed()) for _ in range(N)]
+
+    def _designs(self, masker, groups, n_samples, seeds) -> list:
+        """``[(rows, Z, extra)]``: one design per group of examples with ``M`` features and
+        one seed; examples with their own seeds get their own designs."""
+        out = []
+        for M, rows in groups:
+            if len({seeds[i] for i in rows}) == 1 or self._seed_free(M, n_samples):
+                out.append((rows, *self._design(M, n_samples, seeds[rows[0]])))
+            else:
+                out.extend(
+                    (rows[k : k + 1], *self._design(M, n_samples, seeds[i]))
+                    for k, i in enumerate(rows)
+                )
+        return out
 
     def _solve_rows(self, values, Z, extra, masker, rows) -> torch.Tensor:
         """Attributions ``(n, M)`` of examples ``rows`` from their values ``(n, S)``."""
@@ -193,45 +224,93 @@ class TensorPerturbationExplainer:
         )
         N = masker.X.shape[0]
         args, per_example = forward_args(additional_forward_args, N)
-        # seed=None: one draw from torch's global generator per call, as captum's randomness
-        seed = normalize_seed(torch_global_seed() if self.seed is None else self.seed)
-        groups = masker.groups()
-        if not shaped and len(groups) > 1:
-            raise ValueError(
-                "return_input_shape=False returns one row of feature values per example, but "
-                f"the examples have {[M for M, _ in groups]} features; give every example the "
-                "same number of features, or keep return_input_shape=True."
-            )
+        whole = N > 1 and not self.is_module and self._one_number_per_batch(masker, args)
+        batch = masker
+        if whole:  # captum's form: the batch is one example, its features shared by all rows
+            masker = masker.whole_batch()
+        seeds = self._seeds(masker.X.shape[0])
         bar = Progress(1, f"{self._PROGRESS} attribution", enabled=o["show_progress"], delay=0.0)
         bar.total = 0  # grows by each design's pairs
         try:
             with self.adapter.evaluating():
-                if per_example:  # batch-axis extra arguments: one example per call, as captum
+                if whole:
+                    adapter = self._whole_batch_adapter(batch, args)
+                    out = self._explain(masker, adapter, n_samples, seeds, shaped, bar)
+                elif per_example:  # batch-axis extra arguments: one example per call, as captum
                     parts = [
-                        self._explain(masker.example(i), args_i, n_samples, seed, shaped, bar)
+                        self._explain(
+                            masker.example(i),
+                            self._call_adapter(masker.example(i), args_i),
+                            n_samples,
+                            seeds[i : i + 1],
+                            shaped,
+                            bar,
+                        )
                         for i, args_i in enumerate(per_example)
                     ]
                     out = torch.cat(parts)
                 else:
-                    out = self._explain(masker, args, n_samples, seed, shaped, bar)
+                    adapter = self._call_adapter(masker, args)
+                    out = self._explain(masker, adapter, n_samples, seeds, shaped, bar)
         finally:
             bar.close()
         out = out.to(masker.out_device, masker.out_dtype)
         if not shaped:
             return out
+        if whole:  # captum gives the first row of the batch's attributions
+            N, masker, out = 1, batch, out.reshape(batch.X.shape)[:1]
         if masker.split is None:
             return out.reshape((N,) + masker.example_shape)
         return masker.split.tensors(out)
 
-    def _explain(self, masker, args, n_samples, seed, shaped, bar) -> torch.Tensor:
-        """Flat attributions ``(N, D)`` of the masker's examples (``(N, M)`` feature values
-        when not ``shaped``), float64."""
+    def _row_forward(self, masker, args):
+        """The model on flat rows ``(P, D)`` of the masker's examples, ``args`` appended
+        unchanged: the forward captum calls on the batch as given."""
+        model = self.model
+        fn = (lambda *t: model(*t, *args)) if args else model
+        if masker.split is not None:
+            return copy.copy(masker.split).bind(fn, self.adapter.param_dtype)
+        shape = masker.example_shape
+        return lambda rows: fn(rows.reshape((rows.shape[0],) + shape))
+
+    def _one_number_per_batch(self, masker, args) -> bool:
+        """Whether the forward returns one number for the whole batch (a loss, a sum): captum
+        then explains the batch as one example. Found by one call on the inputs, as captum."""
+        with torch.no_grad():
+            out = self._row_forward(masker, args)(masker.X)
+        if not is_scalar(out, masker.X.shape[0]):
+            return False
+        if masker.target.t is not None or masker.target.multi is not None:
+            raise ValueError(
+                "the model returns one number for the whole batch, so there is no output per "
+                "example for target to select; pass target=None, or return one output per row."
+            )
+        return True
+
+    def _whole_batch_adapter(self, batch, args) -> ModelAdapter:
+        """The adapter of the batch ``batch`` (a masker) explained as one example: one forward
+        call per perturbed batch (the forward gives one number per call)."""
+        rows = self._row_forward(batch, args)
+        adapter = ModelAdapter(
+            WholeBatchForward(rows), batch_size=self.batch_size, workers=self.workers
+        )
+        adapter.param_device, adapter.param_dtype = (
+            self.adapter.param_device,
+            self.adapter.param_dtype,
+        )
+        return adapter
+
+    def _explain(self, masker, adapter, n_samples, seeds, shaped, bar) -> torch.Tensor:
+        """Flat attributions ``(N, D)`` of the masker's examples (when not ``shaped``, the
+        feature values ``(N, n_ids)``, column ``j`` for id ``min + j``), float64."""
         groups = masker.groups()
-        designs = self._designs(masker, groups, n_samples, seed)
+        designs = self._designs(masker, groups, n_samples, seeds)
         N, D = masker.X.shape
-        out = torch.zeros((N, D if shaped else groups[0][0]), dtype=torch.float64)
+        # not shaped: column j is the feature with the j-th id from the smallest (captum's
+        # layout), 0 for an example without it
+        out = torch.zeros((N, D if shaped else masker.n_ids), dtype=torch.float64)
         out = out.to(masker.X.device)
-        game = Game(self._call_adapter(masker, args), masker)
+        game = Game(adapter, masker)
         bar.total += sum(len(rows) * len(Z) for rows, Z, _ in designs)
         for rows, Z, extra in designs:
             values = game.evaluate(Z, rows, progress=bar)[:, :, 0]  # (n, S)
@@ -239,5 +318,6 @@ class TensorPerturbationExplainer:
             if shaped:
                 masker.spread(coef, rows, out)
             else:
-                out[torch.as_tensor(rows, device=out.device)] = coef
+                rows_t = torch.as_tensor(rows, device=out.device)
+                out[rows_t] = out[rows_t].scatter_(1, masker.given_ids(rows), coef)
         return out

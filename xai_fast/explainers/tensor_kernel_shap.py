@@ -11,6 +11,7 @@ import torch
 
 from ..backends import get_backend
 from ..sampling import shap_design
+from ..sampling.plan import plan_design
 from ..solvers.constrained_wls import solve_constrained_wls
 from ._tensor_base import TensorPerturbationExplainer, attribute_method
 
@@ -109,6 +110,10 @@ class KernelShap(TensorPerturbationExplainer):
             float32 otherwise.
         """
     )
+
+    def _seed_free(self, M: int, n_samples) -> bool:
+        """One player, or every coalition enumerated: the design does not use the seed."""
+        return M == 1 or plan_design(M, n_samples).fully_enumerated
 
     def _design(self, M: int, n_samples, seed):
         """[full, empty, shap's design...] and the design's weights (``None`` for one player,

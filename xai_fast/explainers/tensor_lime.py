@@ -1,7 +1,8 @@
 """LIME on torch tensors with a feature mask, with captum's ``attribute`` API.
 
-Composition only: TensorMasker -> LIME's binary perturbations (one design per distinct number of
-features, shared by every example with it) -> Game.evaluate -> one weighted ridge per design.
+Composition only: TensorMasker -> binary perturbations (captum's per example, or LIME's design
+shared by every example with the same number of features) -> Game.evaluate -> the surrogate
+per example (captum's Lasso) or one weighted ridge per shared design.
 """
 
 from __future__ import annotations
@@ -9,34 +10,55 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .._rng import normalize_seed
 from .._validation import check_real
 from ..sampling.lime_binary import binary_similarity, lime_binary_design
 from ..solvers.ridge import weighted_ridge
-from ._lime_captum import ExampleView, draw_perturbations, fit_interpretable, similarities
+from ._lime_captum import (
+    ExampleView,
+    bernoulli_perturbations,
+    draw_perturbations,
+    exp_cosine_similarity,
+    fit_interpretable,
+    lasso_coefficients,
+    similarities,
+    take_fit_draws,
+)
 from ._tensor_base import TensorPerturbationExplainer, attribute_method
 
 __all__ = ["Lime"]
+
+# each style's kernel width and surrogate penalty
+_STYLES = {
+    "captum": dict(kernel_width=1.0, alpha=0.01),
+    "lime": dict(kernel_width=0.25, alpha=1.0),
+}
 
 
 class Lime(TensorPerturbationExplainer):
     """LIME attributions of groups of input elements (superpixels, tokens), captum style.
 
-    Each example is perturbed ``n_samples`` times: the example itself, then every feature kept
-    with probability 1/2 (elements of dropped features take the baseline). A weighted ridge
-    regression with intercept of the model's outputs on the binary vectors gives the
-    coefficients, which are the attributions.
+    Each example is perturbed ``n_samples`` times (every feature kept with probability 1/2,
+    the elements of dropped features take the baseline), the perturbations are weighted by
+    their similarity to the example, and the coefficients of a linear surrogate fitted to the
+    model's outputs on the binary vectors are the attributions.
 
-    Defaults, as the ``lime`` package's image explainer: the similarity of a perturbation
-    ``z`` is ``exp(-d**2 / (2 * kernel_width**2))`` with ``d`` the cosine distance between
-    ``z`` and all ones in the binary (interpretable) space and ``kernel_width=0.25``; the
-    surrogate is ``Ridge(alpha=1.0)`` on all features (no feature selection).
+    ``style="captum"`` (the default) is ``captum.attr.Lime``'s defaults, with its numbers: 25
+    perturbations drawn as captum's ``default_perturb_func`` draws them, the similarity
+    ``exp(-d**2 / (2 * kernel_width**2))`` with ``d`` the cosine distance between the original
+    and perturbed *inputs* (``kernel_width=1.0``), and ``Lasso(alpha=0.01)`` with intercept,
+    fitted per example in float32 as captum's ``SkLearnLasso``. With ``seed=None`` the
+    perturbations come from torch's global generator, so after ``torch.manual_seed(s)`` the
+    result equals captum's after the same seed.
 
-    Differences from ``captum.attr.Lime``: captum's default surrogate is ``Lasso(alpha=0.01)``,
-    its similarity is the same kernel with width 1.0 on the cosine distance between the original
-    and perturbed *inputs* (so it depends on the scale of the inputs and baselines), its
-    default ``n_samples`` is 25 with no guaranteed unperturbed sample, and without a feature mask
-    every scalar is a feature. Here the default mask is :func:`grid_feature_mask`, and a batch
-    shares one design and one factorisation instead of fitting one model per example.
+    ``style="lime"`` is the ``lime`` package's image explainer instead, built for speed: the
+    example itself then ``2 * M + 2048`` perturbations by default, the same kernel on the
+    cosine distance between ``z`` and all ones in the binary space (``kernel_width=0.25``), and
+    ``Ridge(alpha=1.0)``; examples with the same number of features share one design and one
+    factorisation.
+
+    Without a feature mask, every scalar of a 1-D example is a feature and images get
+    :func:`grid_feature_mask` patches (captum makes every scalar a feature).
 
     Parameters
     ----------
@@ -44,22 +66,27 @@ class Lime(TensorPerturbationExplainer):
         As for :class:`KernelShap`.
     interpretable_model : captum ``Model``, optional
         A surrogate with ``fit(DataLoader)`` and ``representation()`` (e.g. captum's
-        ``SkLearnLasso``), fitted once per example instead of the shared ridge.
+        ``SkLearnLasso``), fitted once per example instead of the style's.
     similarity_func : callable, optional
         ``similarity_func(original, perturbed, interpretable, **kwargs)`` per perturbation, as
-        captum calls it, instead of the binary kernel.
+        captum calls it, instead of the style's kernel.
     perturb_func : callable, optional
         ``perturb_func(original, **kwargs)`` returning (or yielding) ``(1, M)`` binary
-        vectors: one design per example instead of the shared one.
+        vectors: one design per example instead of the style's.
+    style : {"captum", "lime"}, default "captum", keyword-only
+        The defaults of the three parts above, of ``kernel_width``, ``alpha`` and
+        ``n_samples="auto"``.
     seed : int, numpy Generator or None, keyword-only
-        Seed of the perturbations; the design depends only on the seed, the number of features
-        and ``n_samples``, so an example gets the same values alone or in a batch.
+        Seed of the perturbations. With a seed, an example gets the same perturbations (and
+        values) alone or in a batch. With ``None``: torch's global generator, consumed per
+        example in order, so a batch equals its examples explained one call at a time.
     batch_size : int, optional, keyword-only
         Perturbed inputs per model call (as for :class:`KernelShap`).
-    kernel_width : float, default 0.25, keyword-only
-        Width of the similarity kernel; larger widths weight the perturbations more evenly.
-    alpha : float, default 1.0, keyword-only
-        Ridge penalty (``>= 0``) on the coefficients; the intercept is not penalised.
+    kernel_width : float, optional, keyword-only
+        Width of the similarity kernel (1.0 for "captum", 0.25 for "lime").
+    alpha : float, optional, keyword-only
+        Penalty (``>= 0``) of the surrogate: ``Lasso`` for "captum" (0.01), ``Ridge`` for
+        "lime" (1.0); the intercept is not penalised.
     workers : int, optional, keyword-only
         As for :class:`KernelShap`.
     """
@@ -69,6 +96,7 @@ class Lime(TensorPerturbationExplainer):
         "interpretable_model",
         "similarity_func",
         "perturb_func",
+        "style",
         "seed",
         "batch_size",
         "kernel_width",
@@ -84,14 +112,21 @@ class Lime(TensorPerturbationExplainer):
         similarity_func=None,
         perturb_func=None,
         *,
+        style="captum",
         seed=None,
         batch_size=None,
-        kernel_width=0.25,
-        alpha=1.0,
+        kernel_width=None,
+        alpha=None,
         workers=None,
         **kwargs,
     ):
         super().__init__(model, seed, batch_size, workers, kwargs)
+        if not isinstance(style, str) or style not in _STYLES:
+            raise ValueError(f"style must be 'captum' or 'lime'; got {style!r}.")
+        self.style = style
+        defaults = _STYLES[style]
+        kernel_width = defaults["kernel_width"] if kernel_width is None else kernel_width
+        alpha = defaults["alpha"] if alpha is None else alpha
         self.kernel_width = check_real(kernel_width, "kernel_width", positive=True)
         self.alpha = check_real(alpha, "alpha", minimum=0)
         if interpretable_model is not None and not all(
@@ -117,8 +152,8 @@ class Lime(TensorPerturbationExplainer):
         inputs, baselines, target, feature_mask, show_progress, patch_size
             As for :meth:`KernelShap.attribute`.
         n_samples : int >= 2 or "auto", keyword-only
-            Perturbations per example, the unperturbed example included: ``"auto"`` is
-            ``2 * M + 2048``.
+            Perturbations per example: ``"auto"`` is captum's 25 for ``style="captum"`` and
+            ``2 * M + 2048`` (the unperturbed example included) for ``style="lime"``.
 
         Returns
         -------
@@ -128,39 +163,80 @@ class Lime(TensorPerturbationExplainer):
         """
     )
 
+    def _samples(self, M: int, n_samples) -> int:
+        if n_samples != "auto":
+            return n_samples
+        return 25 if self.style == "captum" else 2 * M + 2048
+
     def _design(self, M: int, n_samples, seed):
         """LIME's binary perturbations (the example first) and their similarity weights."""
-        S = 2 * M + 2048 if n_samples == "auto" else n_samples
-        return lime_binary_design(M, S, seed, self.kernel_width)
+        return lime_binary_design(M, self._samples(M, n_samples), seed, self.kernel_width)
 
-    def _designs(self, masker, groups, n_samples, seed) -> list:
-        """LIME's shared designs, or with ``perturb_func`` one design per example drawn by it."""
-        if self.perturb_func is None:
-            return super()._designs(masker, groups, n_samples, seed)
+    def _seeds(self, N: int) -> list:
+        """captum's draws take no seed: ``None`` (torch's global generator) unless given."""
+        if self.style == "lime" and self.perturb_func is None:
+            return super()._seeds(N)
+        return [None if self.seed is None else normalize_seed(self.seed)] * N
+
+    def _designs(self, masker, groups, n_samples, seeds) -> list:
+        """``[(rows, Z, extra)]``: LIME's shared designs (``extra`` the weights), or one design
+        per example, drawn in example order by the user's or captum's sampler."""
+        if self.style == "lime" and self.perturb_func is None:
+            return super()._designs(masker, groups, n_samples, seeds)
         out = []
-        for M, rows in groups:
-            S = 2 * M + 2048 if n_samples == "auto" else n_samples
-            for i in rows:  # the user's sampler sees one example at a time, as in captum
-                Z = draw_perturbations(self.perturb_func, ExampleView(masker, int(i)), S)
+        for i in range(masker.X.shape[0]):  # one example after another, as captum draws them
+            if self.style == "lime":  # the user's sampler over the features numbered 0..M-1
+                M = int(masker.M[i])
+                Z = draw_perturbations(
+                    self.perturb_func, ExampleView(masker, i), self._samples(M, n_samples)
+                )
                 out.append((np.array([i]), Z, binary_similarity(Z, self.kernel_width)))
+                continue
+            out.append((np.array([i]), *self._captum_draws(masker, i, n_samples, seeds[i])))
         return out
 
-    def _solve_rows(self, values, Z, w, masker, rows) -> torch.Tensor:
-        """The shared ridge, or per example with captum's ``similarity_func`` and
-        ``interpretable_model`` where given."""
-        if self.interpretable_model is None and self.similarity_func is None:
-            return self._solve(values, Z, w)
+    def _captum_draws(self, masker, i: int, n_samples, seed):
+        """Example ``i``'s perturbations over its own features ``(S, M)``, and as drawn over
+        captum's features (ids less the smallest, ``0..n_ids-1``) ``(S, n_ids)`` with the
+        captum ids of its own features."""
+        n, given = masker.n_ids, masker.given_ids(np.array([i]))[0].cpu().numpy()
+        S = self._samples(n, n_samples)
+        if self.perturb_func is None:
+            drawn = bernoulli_perturbations(n, S, seed)
+        else:  # the user's sampler sees one example at a time, as in captum
+            view = ExampleView(masker, i, captum_ids=True)
+            drawn = draw_perturbations(self.perturb_func, view, S)
+        if self.seed is None and self.interpretable_model is None:
+            take_fit_draws(n)  # where captum's Lasso fit draws, before the next example
+        return drawn[:, given], (drawn, given)
+
+    def _solve_rows(self, values, Z, extra, masker, rows) -> torch.Tensor:
+        """LIME's shared ridge, or per example the surrogate on the weights of the style's
+        kernel or of ``similarity_func``."""
+        custom = self.interpretable_model is not None or self.similarity_func is not None
+        if self.style == "lime" and not custom:
+            return self._solve(values, Z, extra)
         coefs = []
-        for k, i in enumerate(rows):  # user callables fit one example at a time
-            view = ExampleView(masker, int(i))
-            wi = torch.as_tensor(w) if self.similarity_func is None else None
-            if wi is None:
-                wi = similarities(self.similarity_func, view, Z)
-            if self.interpretable_model is None:
-                coef = weighted_ridge(Z, values[k][:, None], wi.numpy(), self.alpha)[0][:, 0]
+        for k, i in enumerate(rows):  # one surrogate per example, as captum fits them
+            i = int(i)
+            if self.style == "lime":
+                drawn, given, view = Z, np.arange(Z.shape[1]), ExampleView(masker, i)
             else:
-                coef = fit_interpretable(self.interpretable_model, Z, values[k], wi)
-            coefs.append(torch.as_tensor(coef, dtype=torch.float64).to(values.device))
+                (drawn, given), view = extra, ExampleView(masker, i, captum_ids=True)
+            if self.similarity_func is not None:
+                w = similarities(self.similarity_func, view, Z, shown=drawn)
+            elif self.style == "lime":
+                w = torch.as_tensor(extra)
+            else:
+                w = exp_cosine_similarity(view, Z, self.kernel_width)
+            if self.interpretable_model is not None:
+                coef = fit_interpretable(self.interpretable_model, drawn, values[k], w)
+            elif self.style == "lime":
+                coef = weighted_ridge(Z, values[k][:, None].cpu(), w.cpu().numpy(), self.alpha)
+                coef = torch.as_tensor(coef[0][:, 0])
+            else:
+                coef = lasso_coefficients(drawn, values[k], w, self.alpha)
+            coefs.append(coef[torch.as_tensor(given)].to(torch.float64).to(values.device))
         return torch.stack(coefs)
 
     def _solve(self, values: torch.Tensor, Z: np.ndarray, w: np.ndarray) -> torch.Tensor:

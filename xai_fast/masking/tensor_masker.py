@@ -113,8 +113,13 @@ class TensorMasker:
     ``(N,)``.
     """
 
-    def __init__(self, X, B, mask, M, target, example_shape, out_dtype, out_device, split=None):
+    def __init__(
+        self, X, B, mask, M, target, example_shape, out_dtype, out_device, split=None, given=None
+    ):
         self.X, self.B, self.mask, self.M = X, B, mask, M
+        # the ids as given less the smallest (captum's ids), and captum's count of features
+        self.given = mask - mask.min() if given is None else given
+        self.n_ids = int(self.given.max()) + 1
         self.target = target
         self.example_shape = example_shape
         self.out_dtype, self.out_device = out_dtype, out_device
@@ -154,6 +159,7 @@ class TensorMasker:
         dtype = model.param_dtype if floating else x.dtype
         N = x.shape[0]
         B = B.to(device, dtype)
+        mask = mask.to(device)
         ids, M = compact_ids(mask)
         out_dtype = (
             torch.promote_types(x.dtype, torch.float32) if x.is_floating_point() else torch.float32
@@ -161,14 +167,42 @@ class TensorMasker:
         return cls(
             X=x.reshape(N, -1).to(device, dtype),
             B=B,
-            mask=ids.to(device),
+            mask=ids,
             M=np.broadcast_to(M, (N,)),
             target=TensorTarget(target, N, device),
             example_shape=tuple(x.shape[1:]),
             out_dtype=out_dtype,
             out_device=x.device,
             split=split,
+            given=mask - mask.min(),
         )
+
+    def whole_batch(self) -> TensorMasker:
+        """The batch as one example ``(1, N * D)``, for a forward returning one number per
+        batch (captum's form): a feature is an id of the mask as given, across all examples,
+        and a perturbed batch is one row, shaped ``(N, D)`` for the forward."""
+        N, D = self.X.shape
+        ids, M = compact_ids(self.given.expand(N, D).reshape(1, N * D))
+        return TensorMasker(
+            self.X.reshape(1, N * D),
+            self.B.expand(N, D).reshape(1, N * D),
+            ids,
+            M,
+            TensorTarget(None, 1, self.X.device),
+            (N, D),
+            self.out_dtype,
+            self.out_device,
+            given=self.given.expand(N, D).reshape(1, N * D),
+        )
+
+    def given_ids(self, rows: np.ndarray) -> torch.Tensor:
+        """The id as given of each numbered feature of examples ``rows`` (all with the same
+        ``M``): ``(n, M)`` int64, increasing along each row."""
+        M = int(self.M[rows[0]])
+        rows_t = torch.as_tensor(rows, device=self.mask.device)
+        cols = rows_of(self.mask, rows_t)
+        out = torch.empty((len(rows), M), dtype=torch.int64, device=self.mask.device)
+        return out.scatter_(1, cols, rows_of(self.given, rows_t))
 
     def example(self, i: int) -> TensorMasker:
         """The masker of example ``i`` alone."""
@@ -176,7 +210,7 @@ class TensorMasker:
         def row(T):
             return T if T.shape[0] == 1 else T[i : i + 1]
 
-        return TensorMasker(
+        one = TensorMasker(
             self.X[i : i + 1],
             row(self.B),
             row(self.mask),
@@ -186,7 +220,10 @@ class TensorMasker:
             self.out_dtype,
             self.out_device,
             self.split,
+            row(self.given),
         )
+        one.n_ids = self.n_ids  # captum counts the ids of the whole batch
+        return one
 
     def groups(self) -> list[tuple[int, np.ndarray]]:
         """Examples grouped by their number of features: ``[(M, rows)]``."""

@@ -16,7 +16,15 @@ import math
 
 import torch
 
-__all__ = ["ExtraArgs", "ScalarForward", "SplitForward", "flatten_tuple", "forward_args"]
+__all__ = [
+    "ExtraArgs",
+    "ScalarForward",
+    "SplitForward",
+    "WholeBatchForward",
+    "flatten_tuple",
+    "forward_args",
+    "is_scalar",
+]
 
 
 def _per_tensor(value, k: int, name: str) -> tuple:
@@ -134,7 +142,7 @@ class SplitForward:
         return self.model(*(t.to(d) for t, d in zip(tensors, self.dtypes, strict=True)))
 
 
-def _is_scalar(out, P: int) -> bool:
+def is_scalar(out, P: int) -> bool:
     """One number for ``P`` rows: a Python number, a 0-d array, or one element for P > 1."""
     if isinstance(out, (int, float)):
         return True
@@ -172,7 +180,7 @@ class ScalarForward:
         P = rows.shape[0]
         if not self.per_row:
             out = self.model(rows)
-            if not _is_scalar(out, P):
+            if not is_scalar(out, P):
                 return out
             self._check(out, P)
             if P == 1:
@@ -181,6 +189,34 @@ class ScalarForward:
         self._check((), P)
         values = [float(self.model(rows[j : j + 1])) for j in range(P)]  # one number per call
         return torch.tensor(values, dtype=torch.float64, device=rows.device)
+
+
+class WholeBatchForward:
+    """A forward returning one number per batch, over perturbed batches ``(P, N, D)``: one
+    call per perturbed batch of ``N`` flat rows, its number as the perturbation's value.
+
+    Parameters
+    ----------
+    rows : callable
+        Flat rows ``(N, D)`` of the batch -> one number (a Python number or a one-element
+        tensor).
+    """
+
+    def __init__(self, rows):
+        self.rows = rows
+
+    def __call__(self, batches: torch.Tensor) -> torch.Tensor:
+        values = []
+        for b in batches:  # the forward takes one whole batch per call
+            out = self.rows(b)
+            if not is_scalar(out, b.shape[0]):
+                raise ValueError(
+                    f"the model returned one number for the batch on the inputs but an output "
+                    f"of shape {tuple(getattr(out, 'shape', ()))} on a perturbed batch; return "
+                    "one number per batch every time."
+                )
+            values.append(float(out))
+        return torch.tensor(values, dtype=torch.float64, device=batches.device)
 
 
 def forward_args(additional_forward_args, N: int) -> tuple[tuple, list | None]:

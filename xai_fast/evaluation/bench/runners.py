@@ -227,7 +227,7 @@ def xai_fast_kernel_shap(w: ImageWork):
 def xai_fast_lime_image(w: ImageWork):
     from ... import Lime
 
-    a = Lime(w.model, seed=w.seed, kernel_width=LIME_KERNEL_WIDTH).attribute(
+    a = Lime(w.model, style="lime", seed=w.seed, kernel_width=LIME_KERNEL_WIDTH).attribute(
         w.inputs, w.baselines, w.target, feature_mask=w.feature_mask, n_samples=w.n_samples
     )
     return patch_values(a, w.feature_mask)
