@@ -35,8 +35,9 @@ def _is_pandas(obj) -> bool:
     return type(obj).__module__.startswith("pandas")
 
 
-def check_data(data, *, name: str, allow_1d: bool = False):
-    """Convert ``data`` to a 2-D numeric numpy array.
+def check_data(data, *, name: str, allow_1d: bool = False, numeric: bool = True):
+    """Convert ``data`` to a 2-D numeric numpy array (with ``numeric=False``, any values:
+    non-numeric arrays and DataFrames come back as they are, or as object arrays).
 
     Parameters
     ----------
@@ -61,7 +62,7 @@ def check_data(data, *, name: str, allow_1d: bool = False):
         elif hasattr(data, "index"):
             columns = [str(c) for c in data.index]
         try:
-            data = data.to_numpy(dtype=np.float64)
+            data = data.to_numpy(dtype=np.float64 if numeric else object)
         except (TypeError, ValueError):
             raise TypeError(
                 f"{name} must hold numeric values only; a column could not be converted to "
@@ -77,12 +78,13 @@ def check_data(data, *, name: str, allow_1d: bool = False):
         raise TypeError(
             f"{name} must be a numeric array-like; could not convert it ({err})."
         ) from None
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+    numbers = np.issubdtype(arr.dtype, np.number) or arr.dtype == bool
+    if numeric and (arr.dtype == object or not numbers):
         raise TypeError(
             f"{name} must be numeric; got an array of dtype {arr.dtype}. Encode categorical or "
             "text columns as numbers first."
         )
-    if np.iscomplexobj(arr):
+    if numbers and np.iscomplexobj(arr):
         raise TypeError(f"{name} must be real-valued numeric; got complex dtype {arr.dtype}.")
     was_1d = arr.ndim == 1
     if was_1d and allow_1d:
@@ -94,7 +96,7 @@ def check_data(data, *, name: str, allow_1d: bool = False):
         raise ValueError(
             f"{name} is empty (shape {arr.shape}); it needs at least one row and one feature."
         )
-    if not np.issubdtype(arr.dtype, np.floating):
+    if numbers and not np.issubdtype(arr.dtype, np.floating):
         arr = arr.astype(np.float64)
     return arr, columns, was_1d
 

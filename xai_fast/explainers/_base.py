@@ -9,11 +9,12 @@ import numpy as np
 
 from .._validation import check_data, check_feature_names, check_flag, check_link
 from ..backends import get_backend
-from ..background import as_background
+from ..background import Background, as_background
 from ..explanation import Explanation
 from ..links import apply_link
 from ..masking import BackgroundMasker, Game, varying_features
-from ..models import FrameModelAdapter, ModelAdapter
+from ..masking.value_codes import DecodedModel, ValueCodes, is_non_numeric
+from ..models import FrameModelAdapter, ModelAdapter, is_torch_module
 from ._shap_compat import SavableExplainer
 
 
@@ -27,6 +28,9 @@ class CoalitionExplainer(SavableExplainer):
 
     def __init__(self, model, data, link, feature_names, batch_size, backend, keep_index=None):
         self.link = check_link(link)
+        self.codes = None  # ValueCodes of non-numeric data: the engine masks their codes
+        if is_non_numeric(data):
+            data, model = self._coded(data, model, keep_index)
         self.background = as_background(data)
         d = self.background.data.shape[1]
         self.feature_names = check_feature_names(feature_names, d) or self.background.feature_names
@@ -47,6 +51,19 @@ class CoalitionExplainer(SavableExplainer):
         self.fnull = self.background.weights @ out  # (k,)
         ev = apply_link(self.link, self.fnull, what="mean model output over the background")
         self.expected_value = ev if self.vector_out else float(ev[0])
+
+    def _coded(self, data, model, keep_index):
+        """The background as codes of its values, and the model on the values."""
+        if is_torch_module(model) or keep_index is not None:
+            raise TypeError(
+                "data holds non-numeric columns (strings, categories, objects), which reach "
+                "the model unchanged only as numpy arrays: use a callable model without "
+                "keep_index, or encode the columns as numbers."
+            )
+        arr, columns, _ = check_data(data, name="data", numeric=False)
+        self.codes = ValueCodes()
+        coded = Background(self.codes.encode(arr), np.full(len(arr), 1.0 / len(arr)), columns)
+        return coded, DecodedModel(model, self.codes)
 
     def with_seed(self):
         """A shallow copy whose random draws are fixed, so that every copy draws the same.
@@ -80,7 +97,8 @@ class CoalitionExplainer(SavableExplainer):
 
     def _check_rows(self, X):
         """Validate rows to explain: ``(Xc (n, d), columns or None, was_1d)``."""
-        Xc, columns, was_1d = check_data(X, name="X", allow_1d=True)
+        coded = self.codes is not None
+        Xc, columns, was_1d = check_data(X, name="X", allow_1d=True, numeric=not coded)
         d = self.background.data.shape[1]
         if Xc.shape[1] != d:
             raise ValueError(
@@ -93,7 +111,7 @@ class CoalitionExplainer(SavableExplainer):
                 f"X's columns {list(columns)[:5]}... do not match the background's "
                 f"{list(names)[:5]}...; select and order X's columns like the background's."
             )
-        return Xc, columns, was_1d
+        return (self.codes.encode(Xc) if coded else Xc), columns, was_1d
 
     def _game(self, X):
         """The game for rows ``X``: on the module's device for the torch backend."""
@@ -153,6 +171,8 @@ class CoalitionExplainer(SavableExplainer):
     def _explanation(self, values, Xc, columns, was_1d, interactions=False):
         ev = np.asarray(self.expected_value)
         base = ev.copy() if was_1d else np.tile(ev, (len(Xc),) + (1,) * ev.ndim)
+        if self.codes is not None:  # the values, not their codes
+            Xc = self.codes.decode(Xc)
         return Explanation(
             values,
             base,
