@@ -81,6 +81,7 @@ class ModelAdapter:
         self.torch_dtype = None
         self.param_device = None  # where a module's tensors live (None: it has none)
         self.param_dtype = None  # a module's floating dtype (None: it has no floating tensors)
+        self.output_columns = None  # the columns of a DataFrame the model returned
         if self.is_module:
             import torch
 
@@ -146,7 +147,8 @@ class ModelAdapter:
             out = self.model(X)
             if hasattr(out, "detach") and hasattr(out, "cpu"):  # a tensor from a callable
                 out = out.detach().cpu().numpy()
-            elif hasattr(out, "to_numpy"):  # pandas
+            elif hasattr(out, "to_numpy"):  # pandas: a DataFrame's columns name the outputs
+                self.output_columns = list(getattr(out, "columns", [])) or None
                 out = out.to_numpy()
             try:
                 out = np.asarray(out, dtype=np.float64)

@@ -35,10 +35,7 @@ def _explain_files(args) -> None:
     if args.background:
         bnames, B = read_csv(args.background, "--background")
         if bnames != names:
-            raise CliError(
-                f"--background columns {bnames[:4]}... differ from --data columns {names[:4]}...; "
-                "give both files the same columns in the same order."
-            )
+            raise CliError(column_mismatch(names, bnames))
     else:
         rng = np.random.default_rng(args.seed)
         B = X[np.sort(rng.choice(len(X), min(100, len(X)), replace=False))]
@@ -61,6 +58,29 @@ def _explain_files(args) -> None:
             f"explained {len(X)} rows x {len(names)} features with {args.method}; "
             f"values written to {args.out}"
         )
+
+
+def column_mismatch(names: list, bnames: list) -> str:
+    """What differs between the columns of --data and --background, by name."""
+    missing = [c for c in names if c not in bnames]
+    extra = [c for c in bnames if c not in names]
+    parts = [f"--data has {len(names)} columns and --background {len(bnames)}"]
+    if missing:
+        parts.append(f"missing from --background: {_few(missing)}")
+    if extra:
+        parts.append(f"only in --background: {_few(extra)}")
+    if not missing and not extra:
+        first = next(i for i, (a, b) in enumerate(zip(names, bnames, strict=True)) if a != b)
+        parts.append(
+            f"the same names in another order (column {first + 1}: {names[first]!r} in --data, "
+            f"{bnames[first]!r} in --background)"
+        )
+    return "; ".join(parts) + ". Give both files the same columns in the same order."
+
+
+def _few(names: list, k: int = 5) -> str:
+    shown = ", ".join(repr(n) for n in names[:k])
+    return shown + (f" and {len(names) - k} more" if len(names) > k else "")
 
 
 def _run_method(args, model, X, B, names, output_names):

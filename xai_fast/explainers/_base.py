@@ -14,6 +14,7 @@ from ..explanation import Explanation
 from ..links import apply_link
 from ..masking import BackgroundMasker, Game, varying_features
 from ..masking.value_codes import DecodedModel, ValueCodes, is_non_numeric
+from ..model_inputs import AsFittedFrame, fitted_on_frame, frame_columns, output_names_of
 from ..models import FrameModelAdapter, ModelAdapter, is_torch_module
 from ._shap_compat import SavableExplainer
 
@@ -26,8 +27,15 @@ class CoalitionExplainer(SavableExplainer):
     their constructor's arguments as ``_init_args`` for :meth:`save`.
     """
 
-    def __init__(self, model, data, link, feature_names, batch_size, backend, keep_index=None):
+    def __init__(
+        self, model, data, link, feature_names, batch_size, backend, keep_index=None,
+        output_names=None,
+    ):  # fmt: skip
         self.link = check_link(link)
+        user_model = model
+        columns = frame_columns(data) or feature_names
+        if keep_index is None and fitted_on_frame(model, columns):  # no feature-name warnings
+            model = AsFittedFrame(model, columns, data)
         self.codes = None  # ValueCodes of non-numeric data: the engine masks their codes
         if is_non_numeric(data):
             data, model = self._coded(data, model, keep_index)
@@ -49,6 +57,8 @@ class CoalitionExplainer(SavableExplainer):
             out = self.model(np.ascontiguousarray(B, dtype=dtype))
         self.vector_out = raw.ndim == 2
         self.fnull = self.background.weights @ out  # (k,)
+        returned = getattr(self.model, "output_columns", None)
+        self.output_names = output_names_of(user_model, output_names, out.shape[1], returned)
         ev = apply_link(self.link, self.fnull, what="mean model output over the background")
         self.expected_value = ev if self.vector_out else float(ev[0])
 
@@ -178,6 +188,7 @@ class CoalitionExplainer(SavableExplainer):
             base,
             Xc[0] if was_1d else Xc,
             feature_names=self.feature_names or columns,
+            output_names=self.output_names if self.vector_out else None,
             axes=(() if was_1d else ("row",))
             + ("feature",)
             + (("feature2",) if interactions else ())

@@ -45,6 +45,10 @@ class ExactExplainer(CoalitionExplainer):
     max_samples : int or None, keyword-only
         Most background rows taken from an array or DataFrame (default 100, shap's
         ``shap.maskers.Independent(data, max_samples=100)``, the same rows); ``None`` keeps all.
+    output_names : list of str, optional, keyword-only
+        Names of the model's outputs for the explanation (``exp[..., "yes"]``). Default: the
+        columns of a DataFrame the model returns, or ``classes_`` when the model is a
+        classifier's ``predict_proba``, ``predict_log_proba`` or ``decision_function``.
 
     Attributes
     ----------
@@ -63,6 +67,7 @@ class ExactExplainer(CoalitionExplainer):
         max_evals=DEFAULT_MAX_EVALS,
         max_memory=DEFAULT_MAX_MEMORY,
         max_samples=SHAP_MAX_SAMPLES,
+        output_names=None,
         **kwargs,
     ):
         check_no_kwargs(
@@ -78,6 +83,7 @@ class ExactExplainer(CoalitionExplainer):
                 "max_evals",
                 "max_memory",
                 "max_samples",
+                "output_names",
             ],
         )
         self.max_evals = check_positive_int(max_evals, "max_evals")
@@ -85,9 +91,12 @@ class ExactExplainer(CoalitionExplainer):
         max_samples = check_positive_int(max_samples, "max_samples", or_none=True)
         self._init_args = (model, data, {"link": link, "feature_names": feature_names,
                            "batch_size": batch_size, "backend": backend, "max_evals": max_evals,
-                           "max_memory": max_memory, "max_samples": max_samples})  # fmt: skip
+                           "max_memory": max_memory, "max_samples": max_samples,
+                           "output_names": output_names})  # fmt: skip
         data = masker_background(data, max_samples)
-        super().__init__(model, data, link, feature_names, batch_size, backend)
+        super().__init__(
+            model, data, link, feature_names, batch_size, backend, output_names=output_names
+        )
 
     def shap_values(self, X, *, silent=False):
         """Exact Shapley values of the rows of ``X``.

@@ -96,6 +96,10 @@ class KernelExplainer(CoalitionExplainer, KernelLegacyAPI):
     keep_index_ordered : bool, default False, keyword-only
         With ``keep_index``, each chunk is sorted by its index before the call and the outputs
         are put back in the rows' order (shap uses them in sorted order).
+    output_names : list of str, optional, keyword-only
+        Names of the model's outputs for the explanation (``exp[..., "yes"]``). Default: the
+        columns of a DataFrame the model returns, or ``classes_`` when the model is a
+        classifier's ``predict_proba``, ``predict_log_proba`` or ``decision_function``.
     **kwargs
         shap's ``nsamples``, ``l1_reg``, ``silent`` and ``random_state`` are accepted and
         ignored with a ``UserWarning``, as shap ignores them here (pass ``nsamples`` and
@@ -123,6 +127,7 @@ class KernelExplainer(CoalitionExplainer, KernelLegacyAPI):
         max_memory=DEFAULT_MAX_MEMORY,
         keep_index=False,
         keep_index_ordered=False,
+        output_names=None,
         **kwargs,
     ):
         warn_ignored_kwargs(kwargs, "KernelExplainer()", SHAP_IGNORED, _CALL_HINT)
@@ -130,12 +135,13 @@ class KernelExplainer(CoalitionExplainer, KernelLegacyAPI):
             kwargs,
             "KernelExplainer()",
             ["model", "data", "link", "feature_names", "seed", "batch_size", "backend", "sampler",
-             "max_memory", "keep_index", "keep_index_ordered", *SHAP_IGNORED],
+             "max_memory", "keep_index", "keep_index_ordered", "output_names", *SHAP_IGNORED],
         )  # fmt: skip
         self._init_args = (model, data, {"feature_names": feature_names, "link": link,
                            "seed": seed, "batch_size": batch_size, "backend": backend,
                            "sampler": sampler, "max_memory": max_memory, "keep_index": keep_index,
-                           "keep_index_ordered": keep_index_ordered})  # fmt: skip
+                           "keep_index_ordered": keep_index_ordered,
+                           "output_names": output_names})  # fmt: skip
         if not is_int(max_memory):
             raise TypeError(f"max_memory must be an int (bytes); got {max_memory!r}.")
         if max_memory < 2**20:
@@ -147,7 +153,9 @@ class KernelExplainer(CoalitionExplainer, KernelLegacyAPI):
         self.seed = seed
         self.sampler = sampler
         frames = keep_index_option(keep_index, keep_index_ordered)
-        super().__init__(model, data, link, feature_names, batch_size, backend, frames)
+        super().__init__(
+            model, data, link, feature_names, batch_size, backend, frames, output_names
+        )
 
     # ------------------------------------------------------------------ public API
     def shap_values(

@@ -33,6 +33,7 @@ from ..compat.lime_tabular_explanations import _lime_explanation, _table
 from ..explanation import Explanation
 from ..masking.lime_sparse import csr_model, is_sparse, sparse_interpretable, sparse_model_rows
 from ..masking.lime_tabular import TabularNeighbourhood
+from ..model_inputs import AsFittedFrame, fitted_on_frame
 from ..models import ModelAdapter
 from ._lime_tabular_checks import (
     CALL_ARGS,
@@ -283,6 +284,8 @@ class LimeTabularExplainer:
             nb.center, nb.scale, within,
         )  # fmt: skip
         fn = csr_model(predict_fn) if sparse else predict_fn
+        if not sparse and fitted_on_frame(predict_fn, self.feature_names):
+            fn = AsFittedFrame(predict_fn, self.feature_names)  # no feature-name warnings
         model = ModelAdapter(fn, batch_size=self.batch_size)
         rows = partial(sparse_model_rows, nb) if sparse else nb.model_rows
         with model.evaluating():
