@@ -18,6 +18,7 @@ $(STAMP): pyproject.toml setup.py constraints.txt $(CSRC)
 	$(PIP) install --quiet -c constraints.txt torch==2.13.0 numpy
 	$(PIP) install --quiet -c constraints.txt --no-build-isolation -e ".[test,dev]"
 	$(PY) -c "import xai_fast.backends as b; print('xai_fast backends:', b.available())"
+	$(PY) -m xai_fast._runtime.warm_cache
 	touch $(STAMP)
 
 demo: $(STAMP)

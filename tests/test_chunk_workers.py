@@ -8,6 +8,7 @@ import torch
 
 import xai_fast as xf
 from xai_fast._runtime.chunk_workers import map_chunks
+from xai_fast._runtime.model_errors import ModelCallError
 from xai_fast.models import ModelAdapter
 
 
@@ -88,8 +89,9 @@ def test_model_errors_and_nan_reach_the_caller_from_workers(rng):
     B, X = rng.normal(size=(10, d)), rng.normal(size=(3, d))
     X[2, 0] = 100.0
     e = xf.KernelExplainer(ModelAdapter(_FailsOnLargeInputs(d), batch_size=32, workers=2), B)
-    with pytest.raises(RuntimeError, match="forward failed on a large input"):
-        e.shap_values(X, nsamples=100, silent=True)
+    with pytest.raises(ModelCallError, match="forward failed on a large input") as info:
+        e.shap_values(X, nsamples=100, silent=True)  # the model's error, said as ours
+    assert isinstance(info.value.__cause__, RuntimeError)
 
     class NanAbove(torch.nn.Module):
         def forward(self, x):

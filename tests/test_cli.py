@@ -114,7 +114,7 @@ def test_bad_input_ends_with_one_line(files, capsys, tmp_path):
             "--out", "o.csv"], capsys, "numbers only")  # fmt: skip
 
     (d / "broken.pkl").write_bytes(pickle.dumps(BrokenModel()))
-    _fails([*base, "--model", str(d / "broken.pkl")], capsys, "the model failed")
+    _fails([*base, "--model", str(d / "broken.pkl")], capsys, "the model raised")
     torch.save(torch.nn.Linear(6, 1).state_dict(), d / "weights.pt")
     _fails([*base, "--model", str(d / "weights.pt")], capsys, "state_dict")
     (d / "junk.pkl").write_bytes(b"not a pickle")

@@ -13,6 +13,7 @@ import sys
 
 import numpy as np
 
+from ._runtime.model_errors import USER_ERRORS, from_model
 from ._validation import check_batch_size, check_workers
 
 __all__ = ["FrameModelAdapter", "ModelAdapter", "is_torch_module"]
@@ -136,7 +137,10 @@ class ModelAdapter:
 
             with torch.inference_mode():
                 t = torch.from_numpy(np.ascontiguousarray(X, dtype=self.input_dtype))
-                out = self.model(t.to(self.device, self.torch_dtype))
+                try:
+                    out = self.model(t.to(self.device, self.torch_dtype))
+                except USER_ERRORS as err:
+                    raise from_model(err, t) from err
             if not isinstance(out, torch.Tensor):
                 raise TypeError(
                     f"the model returned {type(out).__name__}; expected a tensor of shape (n,) "
@@ -144,7 +148,10 @@ class ModelAdapter:
                 )
             out = out.detach().to("cpu", torch.float64).numpy()
         else:
-            out = self.model(X)
+            try:
+                out = self.model(X)
+            except USER_ERRORS as err:
+                raise from_model(err, X) from err
             if hasattr(out, "detach") and hasattr(out, "cpu"):  # a tensor from a callable
                 out = out.detach().cpu().numpy()
             elif hasattr(out, "to_numpy"):  # pandas: a DataFrame's columns name the outputs
@@ -187,7 +194,10 @@ class ModelAdapter:
         step = self.batch_rows(math.prod(t.shape[1:]))  # values per row
         fn = self.model if self.is_module else _tensor_outputs(self.model, t.device)
         with torch.inference_mode():
-            outs = _chunked_with_oom_retry(fn, t, step)
+            try:
+                outs = _chunked_with_oom_retry(fn, t, step)
+            except USER_ERRORS as err:
+                raise from_model(err, t) from err
         for out in outs:
             if not isinstance(out, torch.Tensor):
                 raise TypeError(

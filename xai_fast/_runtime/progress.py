@@ -1,38 +1,113 @@
-"""A minimal progress bar on stderr for long evaluations (no extra dependency)."""
+"""The progress bar of long evaluations: tqdm's (notebooks too) when it is installed, else a
+plain line on stderr. Nothing appears for work that ends within ``delay`` seconds."""
 
 from __future__ import annotations
 
 import sys
 import time
 
+__all__ = ["DEFAULT_DELAY", "Progress", "call_in_chunks"]
+
+DEFAULT_DELAY = 2.0  # seconds of work before a bar appears
+
+
+def _tqdm():
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    return tqdm
+
 
 class Progress:
-    """Report ``done / total`` units of work on stderr, at most every 0.5 s.
+    """Report ``done / total`` units of work.
 
-    Nothing is printed when ``enabled`` is false or the work finishes within ``delay`` seconds.
+    Parameters
+    ----------
+    total : int
+        Units of work; may grow later (``bar.total += n``).
+    desc : str
+        The label, e.g. captum's ``"Kernel Shap attribution"``.
+    enabled : bool
+        ``False`` prints nothing.
+    delay : float, optional
+        Seconds before the bar appears (0: at once); default :data:`DEFAULT_DELAY`.
     """
 
-    def __init__(self, total: int, desc: str, *, enabled: bool = True, delay: float = 2.0):
-        self.total, self.desc, self.enabled, self.delay = max(int(total), 1), desc, enabled, delay
+    def __init__(self, total: int, desc: str, *, enabled: bool = True, delay=None):
+        delay = DEFAULT_DELAY if delay is None else delay
+        self.desc, self.enabled, self.delay = desc, bool(enabled), float(delay)
         self.done = 0
+        self._total = max(int(total), 0)
+        self._bar = None
+        self._plain = None
+        if self.enabled:
+            tqdm = _tqdm()
+            if tqdm is not None:
+                self._bar = tqdm(total=self._total, desc=desc, delay=self.delay, file=sys.stderr)
+            else:
+                self._plain = _PlainBar(desc, self.delay)
+
+    @property
+    def total(self) -> int:
+        return self._total
+
+    @total.setter
+    def total(self, value: int) -> None:
+        self._total = max(int(value), 0)
+        if self._bar is not None:
+            self._bar.total = self._total  # shown at the next update
+
+    def update(self, n: int = 1) -> None:
+        self.done += n
+        if self._bar is not None:
+            self._bar.update(n)
+        elif self._plain is not None:
+            self._plain.show(self.done, max(self._total, 1))
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+        elif self._plain is not None:
+            self._plain.close()
+
+
+def call_in_chunks(model, rows, desc: str, enabled: bool):
+    """``model(rows)`` ``(n, k)`` for a :class:`~xai_fast.models.ModelAdapter`, one chunk of
+    its ``batch_rows`` per call, with a bar when it takes long."""
+    import numpy as np
+
+    per = model.batch_rows(rows.shape[1])
+    bar = Progress(len(rows), desc, enabled=enabled)
+    out = []
+    try:
+        for c in range(0, len(rows), per):
+            out.append(model(np.ascontiguousarray(rows[c : c + per])))
+            bar.update(min(per, len(rows) - c))
+    finally:
+        bar.close()
+    return np.concatenate(out)
+
+
+class _PlainBar:
+    """``desc: 42% [####      ] done/total (1.2s)`` on stderr, at most every 0.5 s (10 s when
+    stderr is a file)."""
+
+    def __init__(self, desc: str, delay: float):
+        self.desc, self.delay = desc, delay
         self._start = self._last = time.perf_counter()
         self._shown = False
         self._tty = sys.stderr.isatty()
 
-    def update(self, n: int = 1) -> None:
-        self.done += n
-        if not self.enabled:
-            return
+    def show(self, done: int, total: int) -> None:
         now = time.perf_counter()
-        every = 0.5 if self._tty else 10.0  # a log file gets a line every 10 s at most
-        if now - self._start < self.delay or (now - self._last < every and self.done < self.total):
+        every = 0.5 if self._tty else 10.0
+        if now - self._start < self.delay or (now - self._last < every and done < total):
             return
-        self._last = now
-        self._shown = True
-        frac = self.done / self.total
-        bar = "#" * int(frac * 30)
+        self._last, self._shown = now, True
+        frac = min(done / total, 1.0)
         line = (
-            f"{self.desc}: {frac:.0%} [{bar:<30}] {self.done}/{self.total} "
+            f"{self.desc}: {frac:.0%} [{'#' * int(frac * 30):<30}] {done}/{total} "
             f"({now - self._start:.1f}s)"
         )
         sys.stderr.write(f"\r{line}" if self._tty else f"{line}\n")

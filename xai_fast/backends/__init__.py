@@ -90,7 +90,12 @@ def _kernel(kernel: str, impl: str) -> Callable:
     module = KERNELS[kernel]
     if impl == "numba":
         module = module[: -len("_ref")] + "_numba"
-    return getattr(importlib.import_module(f"..{module}", __name__), kernel)
+    loaded = importlib.import_module(f"..{module}", __name__)
+    if impl == "numba":
+        from .._runtime.warm_cache import compiling_notice
+
+        compiling_notice(loaded)
+    return getattr(loaded, kernel)
 
 
 def get_backend(name: str = "auto", *, model_is_module: bool = False) -> Backend:
@@ -102,13 +107,11 @@ def get_backend(name: str = "auto", *, model_is_module: bool = False) -> Backend
     """
     if name not in _KNOWN + ("auto",):
         raise ValueError(f"backend must be 'auto' or one of {list(_KNOWN)}; got {name!r}.")
-    if name == "auto":
-        names = available()
-        name = (
-            "torch"
-            if model_is_module and "torch" in names
-            else ("numba" if "numba" in names else "numpy")
-        )
+    if name == "auto":  # a callable's explainer never imports torch to decide
+        if model_is_module and _is_available("torch"):
+            name = "torch"
+        else:
+            name = "numba" if _is_available("numba") else "numpy"
     elif not _is_available(name):
         from .extension import extension_status
 

@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 
+from .._runtime.model_errors import ModelCallError
 from .output import Schema, to_arrow
 from .placement import to_gpu
 from .sources import load_unit
@@ -142,6 +143,8 @@ class Worker:
             v, s = self._values(X[lo:hi])
         except Exception as err:  # the model or explainer failed on some row of lo:hi
             if hi - lo == 1:
+                if isinstance(err, ModelCallError) and err.__cause__ is not None:
+                    err = err.__cause__  # the row's own error, as the model raised it
                 errors[lo] = f"{type(err).__name__}: {err}"[:MAX_ERROR_CHARS]
                 return
             mid = (lo + hi) // 2

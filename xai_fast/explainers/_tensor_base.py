@@ -55,7 +55,7 @@ def attribute_method(doc: str):
         n_samples="auto",
         perturbations_per_eval=1,
         return_input_shape=True,
-        show_progress=False,
+        show_progress=None,
         patch_size=None,
         **kwargs,
     ) -> torch.Tensor:
@@ -229,7 +229,11 @@ class TensorPerturbationExplainer:
         if whole:  # captum's form: the batch is one example, its features shared by all rows
             masker = masker.whole_batch()
         seeds = self._seeds(masker.X.shape[0])
-        bar = Progress(1, f"{self._PROGRESS} attribution", enabled=o["show_progress"], delay=0.0)
+        show = o["show_progress"]  # None: a bar once the call has taken 2 s; True: at once
+        if show is not None:
+            check_flag(show, "show_progress")
+        label = f"{self._PROGRESS} attribution"
+        bar = Progress(1, label, enabled=show is not False, delay=None if show is None else 0.0)
         bar.total = 0  # grows by each design's pairs
         try:
             with self.adapter.evaluating():

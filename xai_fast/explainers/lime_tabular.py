@@ -19,7 +19,7 @@ from functools import partial
 import numpy as np
 
 from .._rng import normalize_seed
-from .._runtime.progress import Progress
+from .._runtime.progress import Progress, call_in_chunks
 from .._validation import (
     check_data,
     check_feature_names,
@@ -236,7 +236,7 @@ class LimeTabularExplainer:
         distance_metric="euclidean",
         model_regressor=None,
         *,
-        silent=True,
+        silent=False,
         **kwargs,
     ) -> list:
         """Explain every row of ``X`` in one pass.
@@ -260,8 +260,8 @@ class LimeTabularExplainer:
             Any ``sklearn.metrics.pairwise_distances`` metric.
         model_regressor : scikit-learn regressor, optional
             Replaces the ridge surrogate (fitted per row and label with ``sample_weight``).
-        silent : bool, default True, keyword-only
-            Hide the progress bar.
+        silent : bool, default False, keyword-only
+            Hide the progress bar (shown once the call has taken 2 s).
 
         Returns
         -------
@@ -348,7 +348,7 @@ class LimeTabularExplainer:
         """
         y_self = model(np.ascontiguousarray(X))
         if not row_dependent:  # a call of its own: a row's values never depend on the batch
-            return y_self, model(np.ascontiguousarray(inverse)), None
+            return y_self, call_in_chunks(model, inverse, "LIME", not silent), None
         per = max(1, model.batch_rows(X.shape[1]) // max(len(inverse), 1))
         bar = Progress(len(X), "LIME", enabled=not silent)
         ys = []

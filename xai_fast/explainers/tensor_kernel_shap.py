@@ -97,8 +97,9 @@ class KernelShap(TensorPerturbationExplainer):
         return_input_shape : bool, default True, keyword-only
             ``False`` returns the feature values ``(N, M)`` (every example needs the same
             ``M``).
-        show_progress : bool, default False, keyword-only
-            Show a progress bar on stderr, labelled as captum's.
+        show_progress : bool or None, default None, keyword-only
+            A progress bar on stderr, labelled as captum's: ``None`` shows it once the call
+            has taken 2 s, ``True`` at once (captum's ``True``), ``False`` never.
         patch_size : int or (int, int), optional, keyword-only
             Patch size of the default mask for ``(N, C, H, W)`` inputs.
 

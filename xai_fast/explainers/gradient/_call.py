@@ -13,6 +13,7 @@ import copy
 
 import torch
 
+from ..._runtime.model_errors import USER_ERRORS, from_model
 from ..._validation import check_target
 
 
@@ -84,7 +85,10 @@ class _Call:
     def __call__(self, rows: tuple[torch.Tensor, ...]) -> torch.Tensor:
         """The targeted output of every row, shape ``(R,)``; differentiable when the rows are."""
         R = rows[0].shape[0]
-        out = self.forward_func(*rows, *self._row_args())
+        try:
+            out = self.forward_func(*rows, *self._row_args())
+        except USER_ERRORS as err:
+            raise from_model(err, tuple(rows), "forward_func") from err
         if not isinstance(out, torch.Tensor):
             raise TypeError(
                 f"forward_func returned {type(out).__name__}; expected a tensor of shape ({R},) "

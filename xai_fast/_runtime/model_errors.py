@@ -1,0 +1,74 @@
+"""When the user's model raises on the inputs we give it: say what it got and how to fix it.
+
+The model's own exception stays attached (``raise ... from err``), so its traceback is still
+there to read; the message in front says what arrived (type, shape, dtype), the model's
+complaint, and the likely fix for the common cases (a torch model behind a callable that gets
+numpy arrays, an input width that does not match the first layer).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+__all__ = ["USER_ERRORS", "ModelCallError", "from_model", "model_call_error"]
+
+# what a model raises on inputs it does not take (not MemoryError, not KeyboardInterrupt)
+USER_ERRORS = (TypeError, ValueError, RuntimeError, AttributeError, IndexError, KeyError)
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class ModelCallError(TypeError, ValueError):
+    """The model raised on the inputs it was given (a ``TypeError`` and a ``ValueError``, so
+    either ``except`` catches it)."""
+
+
+def _describe(x) -> str:
+    shape = getattr(x, "shape", None)
+    dtype = getattr(x, "dtype", None)
+    kind = type(x).__module__.split(".")[0] + "." + type(x).__name__
+    parts = [kind]
+    if shape is not None:
+        parts.append(f"of shape {tuple(shape)}")
+    if dtype is not None:
+        parts.append(f"and dtype {dtype}")
+    return " ".join(parts)
+
+
+def model_call_error(err: Exception, inputs, what: str = "the model") -> ModelCallError:
+    """A :class:`ModelCallError` for ``err``, raised by ``what`` on ``inputs`` (an array, a
+    tensor, a DataFrame or a tuple of tensors)."""
+    given = (
+        ", ".join(_describe(x) for x in inputs) if isinstance(inputs, tuple) else _describe(inputs)
+    )
+    msg = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    hint = ""
+    if re.search(r"must be Tensor|not numpy\.ndarray|expected Tensor", msg):
+        hint = (
+            " It expects a torch tensor: pass the torch.nn.Module itself (the explainer then "
+            "feeds it tensors on its device), or wrap it, e.g. lambda X: "
+            "model(torch.as_tensor(X, dtype=torch.float32)).detach().numpy()."
+        )
+    elif m := re.search(r"mat1 and mat2 shapes cannot be multiplied \((\d+)x(\d+) and (\d+)x", msg):
+        hint = (
+            f" Its first layer takes {m.group(3)} features per row but got {m.group(2)}: pass "
+            f"inputs with {m.group(3)} features (the model's input width)."
+        )
+    elif "shape" in msg or "size" in msg:
+        hint = " Check that the inputs have the shape the model was built for."
+    return ModelCallError(
+        f"{what} raised {type(err).__name__} when called on {given}: {msg}.{hint}"
+    )
+
+
+def from_model(err: Exception, inputs, what: str = "the model") -> Exception:
+    """``err`` as it is when it comes from xai_fast itself (a wrapper's own check), is a
+    :class:`ModelCallError` already or is out of memory, else :func:`model_call_error`."""
+    if isinstance(err, ModelCallError) or "out of memory" in str(err):
+        return err  # ours already, or an OOM the chunk loop retries with fewer rows
+    tb = err.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is not None and os.path.abspath(tb.tb_frame.f_code.co_filename).startswith(_PACKAGE):
+        return err
+    return model_call_error(err, inputs, what)

@@ -1,0 +1,87 @@
+"""Compile the Numba kernels into their on-disk cache, so that no user call compiles them.
+
+``python -m xai_fast._runtime.warm_cache`` (run by ``make venv``) explains a few tiny problems
+with the Numba backend: Kernel SHAP with each sampler and feature selection, exact values, and
+LIME on tabular rows with each discretizer, continuous and sparse, in float64 and float32. Each
+kernel compiles once for the argument types these paths use and is cached next to its module
+(``__pycache__/*.nbi``); later processes load it from there.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import numpy as np
+
+__all__ = ["compiling_notice", "warm"]
+
+_NOTICED: set = set()
+
+
+def compiling_notice(module) -> None:
+    """Say once per process on stderr that ``module``'s Numba kernels are being compiled, when
+    their on-disk cache is missing (the first use after an install that skipped the warm-up)."""
+    import os
+    import pathlib
+
+    if os.environ.get("NUMBA_CACHE_DIR"):  # a cache elsewhere: nothing cheap to look at
+        return
+    path = pathlib.Path(module.__file__)
+    stem = path.stem
+    if stem in _NOTICED:
+        return
+    _NOTICED.add(stem)
+    if not any((path.parent / "__pycache__").glob(f"{stem}.*.nbi")) and not _NOTICED & {"*"}:
+        _NOTICED.add("*")  # one line per process is enough
+        sys.stderr.write(
+            "xai_fast: compiling Numba kernels on first use (cached on disk afterwards; "
+            "`python -m xai_fast._runtime.warm_cache` does it ahead of time)\n"
+        )
+
+
+def warm() -> float:
+    """Run the tiny problems; returns the seconds it took."""
+    import xai_fast as xf
+
+    start = time.perf_counter()
+    rng = np.random.default_rng(0)
+    for dtype in (np.float64, np.float32):
+        X = rng.normal(size=(40, 6)).astype(dtype)
+        w = rng.normal(size=(6, 2)).astype(dtype)
+
+        def f(Z, w=w):  # class probabilities of a softmax over two scores
+            e = np.exp(np.tanh(np.asarray(Z) @ w))
+            return e / e.sum(axis=1, keepdims=True)
+
+        for sampler in ("shap", "leverage"):
+            ex = xf.KernelExplainer(f, X[:8], seed=0, backend="numba", sampler=sampler)
+            ex.shap_values(X[:2], nsamples=30, l1_reg=False, silent=True)
+        for l1 in ("num_features(3)", "aic", "bic", 0.01):
+            xf.KernelExplainer(f, X[:8], seed=0, backend="numba").shap_values(
+                X[:2], nsamples=40, l1_reg=l1, silent=True
+            )
+        xf.ExactExplainer(f, X[:8], backend="numba")(X[:2], silent=True)
+        labels = (X[:, 0] > 0).astype(int)
+        for kw in (
+            dict(discretizer="quartile"),
+            dict(discretizer="decile"),
+            dict(discretizer="entropy", training_labels=labels),
+            dict(discretize_continuous=False),
+            dict(categorical_features=[1], discretizer="quartile"),
+        ):
+            lime = xf.LimeTabularExplainer(X, random_state=0, backend="numba", **kw)
+            for selection in ("auto", "lasso_path", "forward_selection", "highest_weights", "none"):
+                lime.feature_selection = selection
+                lime.explain_instance(X[0], f, num_samples=60, num_features=3)
+            lime.explain_instances(X[:2], f, num_samples=60, num_features=3)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    took = warm()
+    print(f"xai_fast: Numba kernels compiled and cached ({took:.1f} s)")
+
+
+if __name__ == "__main__":
+    main()
