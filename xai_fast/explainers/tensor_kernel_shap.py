@@ -44,8 +44,9 @@ class KernelShap(TensorPerturbationExplainer):
     seed : int, numpy Generator or None, keyword-only
         Seed of the coalition sampler. The design depends only on the seed, the number of
         features and ``n_samples``, so an example gets the same values alone or in a batch.
-        ``None`` draws one seed per call from torch's global generator (as captum's
-        randomness), so ``torch.manual_seed`` makes calls reproducible.
+        ``None`` draws one seed per example, in order, from torch's global generator (as
+        captum's randomness), so ``torch.manual_seed`` makes calls reproducible and a batch
+        equals its examples explained one call at a time.
     batch_size : int, optional, keyword-only
         Perturbed inputs per model call; default as :class:`~xai_fast.ModelAdapter` (2048,
         fewer for examples of more than 512 values: about ``2**20`` values per call, at least
@@ -90,8 +91,10 @@ class KernelShap(TensorPerturbationExplainer):
         n_samples : int >= 2 or "auto", keyword-only
             Coalitions per example besides the empty and full ones: ``"auto"`` is
             ``2 * M + 2048``; both are capped at ``2**M - 2`` (full enumeration).
-        additional_forward_args : None, keyword-only
-            captum's argument; only ``None`` is accepted (wrap the model to pass more).
+        additional_forward_args : object or tuple, optional, keyword-only
+            Passed to the model after the inputs, as captum: shared values unchanged, tensors
+            of one row repeated per perturbation, tensors with the ``N`` examples on axis 0
+            given per example.
         perturbations_per_eval : int >= 1, keyword-only
             captum's argument, checked and ignored: ``batch_size`` sets the rows per call.
         return_input_shape : bool, default True, keyword-only
