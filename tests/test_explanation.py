@@ -238,6 +238,8 @@ def test_from_shap_reads_shaps_own_slices_and_interactions(exp, rng):
     inter = shap.Explanation(values, np.zeros(3), rng.normal(size=(3, 4)), feature_names=FEATURES)
     back = xf.Explanation.from_shap(inter)
     assert back.axes == ("row", "feature", "feature2") and back.feature_names == FEATURES
+    outputs = shap.Explanation(rng.normal(size=(3, 4, 2)), 0.0, rng.normal(size=(3, 4)))
+    assert xf.Explanation.from_shap(outputs).axes == ("row", "feature", "output")  # not square
     shared = shap.Explanation(values[:, :, 0], base_values=0.5, data=rng.normal(size=(3, 4)))
     np.testing.assert_array_equal(xf.Explanation.from_shap(shared).base_values, [0.5] * 3)
 

@@ -69,7 +69,7 @@ class KernelShap(TensorPerturbationExplainer):
         self.backend = get_backend(backend, model_is_module=self.is_module)
 
     attribute = attribute_method(
-        """Kernel SHAP value of every feature, spread over the feature's elements.
+        """Kernel SHAP value of every feature, given to each of the feature's elements.
 
         Parameters
         ----------

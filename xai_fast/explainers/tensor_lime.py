@@ -145,7 +145,7 @@ class Lime(TensorPerturbationExplainer):
         self.perturb_func = perturb_func
 
     attribute = attribute_method(
-        """LIME coefficient of every feature, spread over the feature's elements.
+        """LIME coefficient of every feature, given to each of the feature's elements.
 
         Parameters
         ----------

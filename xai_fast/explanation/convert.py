@@ -86,7 +86,10 @@ def _from_shap(cls, explanation, axes=None):
         if n_out > 1:
             raise ValueError("only explanations with at most one output axis are supported.")
         other = values.ndim - n_out
-        if other >= 3:
+        if other == 3 and values.shape[1] != values.shape[2]:  # not square: outputs, not pairs
+            other, n_out = 2, n_out + 1
+            axes = ("row", "feature")
+        elif other >= 3:
             axes = ("row", "feature", "feature2")[:other]
         elif other == 2:
             single = data is not None and data.ndim == 1
