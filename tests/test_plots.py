@@ -198,8 +198,42 @@ def test_image_sums_channels_on_a_symmetric_scale(rng):
     lo, hi = heat.get_clim()
     assert lo == -hi and hi == pytest.approx(np.abs(attr.sum(0)).max())
     assert len(ax.images) == 2 and len(fig.axes) == 2
-    assert fig.axes[1].get_ylabel() == "attribution"
+    assert fig.axes[1].get_ylabel() == "attribution (sum over 3 channels)"
     assert_fits(fig)
+
+
+def test_image_shows_a_features_value_once_and_keeps_the_image_visible(rng):
+    plt = pytest.importorskip("matplotlib.pyplot")
+    value = rng.normal(size=(12, 16))
+    attr = np.repeat(value[None], 3, axis=0)  # KernelShap's form: every channel the value
+    img = rng.random((3, 12, 16))
+    fig, ax = plots.image(attr, img)
+    np.testing.assert_allclose(ax.images[-1].get_array(), value)  # not 3 x the value
+    assert fig.axes[-1].get_ylabel() == "attribution (each channel's)"
+    cmap = ax.images[-1].get_cmap()
+    assert cmap(0.5)[3] < 0.05 and cmap(0.0)[3] == 1.0  # transparent at zero, opaque at ends
+    plt.tight_layout()  # no layout engine of our own: the user's call works
+    _, own = plt.subplots()
+    fig2, ax2 = plots.image(value, ax=own)
+    assert ax2 is own and len(own.images) == 1
+    mean = plots.image(rng.normal(size=(3, 12, 16)), channels="mean")[0]
+    assert mean.axes[-1].get_ylabel() == "attribution (mean over 3 channels)"
+    with pytest.raises(ValueError, match="channels must be"):
+        plots.image(attr, channels="median")
+
+
+def test_image_grid_rows_of_images_and_columns_of_outputs(rng):
+    imgs = rng.integers(0, 256, size=(3, 8, 8, 3), dtype=np.uint8)
+    per_output = [rng.normal(size=(3, 8, 8, 3)) for _ in range(2)]
+    fig, axes = plots.image(per_output, imgs, labels=["cat", "dog"])
+    assert axes.shape == (3, 3) and axes[0, 1].get_title() == "cat"
+    assert len(axes[2, 2].images) == 2  # grey image under the map
+    lims = {im.get_clim() for row in axes[:, 1:] for a in row for im in a.images[-1:]}
+    assert len(lims) == 1  # one scale for the whole grid
+    fig, axes = plots.image(rng.normal(size=(2, 1, 8, 8)))  # a batch, no image: one column
+    assert axes.shape == (2, 1)
+    with pytest.raises(ValueError, match="labels has 1 names for 2 outputs"):
+        plots.image(per_output, imgs, labels=["cat"])
 
 
 @pytest.mark.parametrize("layout", ["hw", "chw", "hwc", "torch"])

@@ -81,7 +81,8 @@ class LimeExplanation:
         return self.local_exp
 
     def as_pyplot_figure(self, label=1):
-        """Bar chart of :meth:`as_list` (needs matplotlib)."""
+        """Bar chart of :meth:`as_list` (needs matplotlib), red for positive weights and blue
+        for negative ones as in :mod:`xai_fast.plots` (lime draws green and red)."""
         try:
             import matplotlib.pyplot as plt
         except ImportError:
@@ -90,7 +91,10 @@ class LimeExplanation:
         fig = plt.figure()
         vals = [w for _, w in exp]
         pos = np.arange(len(exp)) + 0.5
-        plt.barh(pos, vals, align="center", color=["green" if v > 0 else "red" for v in vals])
+        from ..plots._common import BLUE, RED
+
+        # the colours of every other plot here: red pushes the output up, blue down
+        plt.barh(pos, vals, align="center", color=[RED if v > 0 else BLUE for v in vals])
         plt.yticks(pos, [name for name, _ in exp])
         if self.mode == "classification":
             plt.title(f"Local explanation for class {self.class_names[label]}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import finish, pyplot, to_numpy
+from ._common import figure_axes, finish, pyplot, to_numpy
 
 __all__ = ["image"]
 
@@ -45,68 +45,181 @@ def _display_image(img) -> np.ndarray:
     return img
 
 
-def image(attributions, image=None, show=False, cmap="RdBu_r", *, alpha=0.6):
-    """Heat map of pixel attributions, over a greyscale copy of the image when given.
+def _per_pixel(attr, channels: str):
+    """``(H, W)`` values and what they are: one channel where all channels agree (a feature's
+    value given to each of its elements), else their sum (or mean, or max |.|)."""
+    if attr.ndim == 2:
+        return attr, "attribution"
+    C = attr.shape[-1]
+    if channels == "auto":
+        if np.allclose(attr, attr[..., :1], rtol=1e-6, atol=1e-12, equal_nan=True):
+            return attr[..., 0], "attribution (each channel's)"
+        channels = "sum"
+    if channels == "sum":
+        return attr.sum(-1), f"attribution (sum over {C} channels)"
+    if channels == "mean":
+        return attr.mean(-1), f"attribution (mean over {C} channels)"
+    if channels == "max_abs":
+        pick = np.take_along_axis(attr, np.abs(attr).argmax(-1)[..., None], -1)[..., 0]
+        return pick, f"attribution (largest |.| of {C} channels)"
+    raise ValueError(f"channels must be 'auto', 'sum', 'mean' or 'max_abs'; got {channels!r}.")
+
+
+def _fading(cmap):
+    """``cmap`` made transparent towards its middle (zero), opaque at the ends, so the image
+    shows through where attributions are small (as shap's image plot)."""
+    from matplotlib import colormaps
+    from matplotlib.colors import ListedColormap
+
+    base = colormaps[cmap] if isinstance(cmap, str) else cmap
+    colours = base(np.linspace(0, 1, 256))
+    colours[:, 3] = np.clip(np.abs(np.linspace(-1, 1, 256)) * 1.5, 0, 1)
+    return ListedColormap(colours, name=f"{base.name}_fading")
+
+
+def _draw(ax, attr, img, cmap, alpha, m):
+    if img is not None:
+        ax.imshow(_display_image(img), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    over = _fading(cmap) if img is not None else cmap
+    ax.imshow(attr, cmap=over, vmin=-m, vmax=m, alpha=alpha, interpolation="nearest")
+    ax.set_axis_off()
+
+
+def image(
+    attributions,
+    image=None,
+    show=False,
+    cmap="RdBu_r",
+    *,
+    alpha=1.0,
+    ax=None,
+    channels="auto",
+    labels=None,
+):
+    """Heat map of pixel attributions over a greyscale copy of the image, or a grid of them.
 
     Parameters
     ----------
-    attributions : array or torch.Tensor, shape (H, W), (C, H, W) or (H, W, C)
-        Per-pixel (or per-pixel-and-channel) attributions; channels are summed, so each pixel
-        shows the total attribution of its channels. A leading batch axis of size 1 is dropped.
-    image : array or torch.Tensor, shape (H, W), (C, H, W) or (H, W, C), optional
-        The explained image, drawn in grey under the heat map. Integer images are read as
-        0..255; float images outside [0, 1] are rescaled to it.
+    attributions : array or torch.Tensor
+        One image's, shape ``(H, W)``, ``(C, H, W)`` or ``(H, W, C)``; a batch
+        ``(N, C, H, W)`` or ``(N, H, W, C)`` of them; or a list with one such array per
+        output (shap's ``image_plot`` form). A batch or a list draws a grid: a row per
+        image, the image first, then a column per output.
+    image : array or torch.Tensor, optional
+        The explained image(s), ``(H, W)``, ``(C, H, W)`` or ``(H, W, C)``, or ``(N, ...)``
+        for a batch, drawn in grey under the heat map. Integer images are read as 0..255;
+        float images outside [0, 1] are rescaled to it.
     show : bool
         Call ``plt.show()``.
     cmap : str or matplotlib colormap
-        A diverging colormap; the colour scale is symmetric, ``[-m, m]`` with ``m`` the largest
-        ``|attribution|``, so zero is the middle colour. Red is positive by default.
+        A diverging colormap. The scale is symmetric, ``[-m, m]`` with ``m`` the largest
+        ``|attribution|`` (shared by the whole grid), so zero is the middle colour; over an
+        image the map fades to transparent towards zero, so the image stays readable.
     alpha : float, keyword-only
-        Opacity of the heat map over the image.
+        Overall opacity of the heat map.
+    ax : matplotlib Axes, optional, keyword-only
+        Draw one image's map there (not for grids).
+    channels : {"auto", "sum", "mean", "max_abs"}, keyword-only
+        How channels become one value per pixel. ``"auto"``: when every channel carries the
+        same value (KernelShap and Lime give each element its feature's value), that value;
+        otherwise (gradients) their sum. The colour bar says which.
+    labels : list of str, optional, keyword-only
+        Titles of the output columns of a grid.
 
     Returns
     -------
     fig : matplotlib.figure.Figure
-    ax : matplotlib.axes.Axes
-        The heat map is ``ax.images[-1]`` and the colour bar ``fig.axes[1]``.
+    ax : matplotlib.axes.Axes or ndarray of Axes
+        For one image the heat map is ``ax.images[-1]``; the colour bar is the figure's last
+        axes.
     """
-    attr = to_numpy(attributions)
-    img = None if image is None else to_numpy(image)
-    hw = None
-    if img is not None:
-        img = _channels_last(img, "image")
-        hw = img.shape[:2]
-    attr = np.asarray(_channels_last(attr, "attributions", hw), dtype=float)
-    if attr.ndim == 3:
-        attr = attr.sum(-1)
+    plt = pyplot()
+    batch = np.ndim(attributions) == 4 and np.shape(attributions)[0] > 1
+    if isinstance(attributions, (list, tuple)) or batch:
+        return _grid(attributions, image, show, cmap, alpha, channels, labels, ax)
+    img = None if image is None else _channels_last(to_numpy(image), "image")
+    hw = None if img is None else img.shape[:2]
+    attr = np.asarray(_channels_last(to_numpy(attributions), "attributions", hw), dtype=float)
+    attr, what = _per_pixel(attr, channels)
     if hw is not None and attr.shape != hw:
         raise ValueError(
             f"attributions cover {attr.shape[0]} x {attr.shape[1]} pixels but the image is "
             f"{hw[0]} x {hw[1]}."
         )
-    m = np.nanmax(np.abs(attr)) if attr.size else 0.0
-    m = float(m) if m > 0 else 1.0
-
-    plt = pyplot()
+    m = _scale([attr])
     H, W = attr.shape
     side = 5.0  # inches along the image's longer side; at least 2 along the shorter
     h, w = (side, max(2.0, side * W / H)) if H >= W else (max(2.0, side * H / W), side)
-    fig, ax = plt.subplots(figsize=(w + 1.3, h + 0.3), layout="constrained")  # + colour bar
-    if img is not None:
-        ax.imshow(_display_image(img), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-    ax.imshow(
-        attr,
-        cmap=cmap,
-        vmin=-m,
-        vmax=m,
-        alpha=1.0 if img is None else alpha,
-        interpolation="nearest",
-    )
-    ax.set_axis_off()
-    # The colour bar shows the colours at full strength, not faded by alpha.
-    mappable = plt.cm.ScalarMappable(norm=plt.Normalize(-m, m), cmap=cmap)
-    cb = fig.colorbar(mappable, ax=ax, shrink=0.9, pad=0.02)
-    cb.set_label("attribution")
-    cb.outline.set_visible(False)
-    finish(show)
+    fig, ax = figure_axes(ax, (w + 1.3, h + 0.3), layout=None)
+    _draw(ax, attr, img, cmap, alpha, m)
+    _colour_bar(plt, fig, ax, cmap, m, what)
+    finish(show, fig)
     return fig, ax
+
+
+def _scale(maps) -> float:
+    m = max((float(np.nanmax(np.abs(a))) for a in maps if a.size), default=0.0)
+    return m if m > 0 else 1.0
+
+
+def _colour_bar(plt, fig, ax, cmap, m, what, cax=None):
+    # The colour bar shows the colours at full strength, not faded.
+    mappable = plt.cm.ScalarMappable(norm=plt.Normalize(-m, m), cmap=cmap)
+    if cax is not None:
+        cb = fig.colorbar(mappable, cax=cax)
+    else:
+        cb = fig.colorbar(mappable, ax=ax, shrink=0.9, pad=0.02)
+    cb.set_label(what)
+    cb.outline.set_visible(False)
+
+
+def _grid(attributions, images, show, cmap, alpha, channels, labels, ax):
+    """Rows of images, columns of outputs: shap's ``image_plot`` layout."""
+    if ax is not None:
+        raise ValueError("ax= draws one image's map; a batch or a list of outputs needs a grid.")
+    outputs = list(attributions) if isinstance(attributions, (list, tuple)) else [attributions]
+    outputs = [to_numpy(a) for a in outputs]
+    N = outputs[0].shape[0]
+    if any(a.shape != outputs[0].shape for a in outputs):
+        raise ValueError("every output's attributions need the same shape (N, ...).")
+    imgs = None if images is None else to_numpy(images)
+    if imgs is not None and imgs.shape[0] != N:
+        raise ValueError(f"attributions hold {N} images but image holds {imgs.shape[0]}.")
+    if labels is not None and len(labels) != len(outputs):
+        raise ValueError(f"labels has {len(labels)} names for {len(outputs)} outputs.")
+    rows = []
+    for i in range(N):
+        img = None if imgs is None else _channels_last(imgs[i], "image")
+        hw = None if img is None else img.shape[:2]
+        maps = [_per_pixel(_channels_last(a[i].astype(float), "attributions", hw), channels)
+                for a in outputs]  # fmt: skip
+        rows.append((img, maps))
+    m = _scale([mp for _, maps in rows for mp, _ in maps])
+    plt = pyplot()
+    cols = len(outputs) + (imgs is not None)
+    fig, axes = plt.subplots(N, cols, figsize=(2.2 * cols + 1.0, 2.2 * N), squeeze=False)
+    for i, (img, maps) in enumerate(rows):
+        if img is not None:
+            axes[i, 0].imshow(_display_image(img) if img.ndim == 2 or img.shape[-1] < 3
+                              else _rgb(img), cmap="gray", interpolation="nearest")  # fmt: skip
+            axes[i, 0].set_axis_off()
+        for j, (mp, _) in enumerate(maps):
+            target = axes[i, j + (imgs is not None)]
+            _draw(target, mp, img, cmap, alpha, m)
+            if i == 0 and labels is not None:
+                target.set_title(str(labels[j]))
+    # a margin of its own for the colour bar, so it never covers the last column
+    fig.subplots_adjust(left=0.02, right=0.84, bottom=0.02, top=0.92, wspace=0.05, hspace=0.08)
+    cax = fig.add_axes((0.87, 0.15, 0.025, 0.7))
+    _colour_bar(plt, fig, axes, cmap, m, rows[0][1][0][1], cax=cax)
+    finish(show)
+    return fig, axes
+
+
+def _rgb(img) -> np.ndarray:
+    """An RGB image in [0, 1] for display."""
+    rgb = img[..., :3]
+    if np.issubdtype(rgb.dtype, np.integer):
+        return rgb.astype(float) / 255.0
+    lo, hi = float(np.nanmin(rgb)), float(np.nanmax(rgb))
+    return (rgb - lo) / ((hi - lo) or 1.0) if lo < 0 or hi > 1 else rgb.astype(float)
