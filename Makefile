@@ -26,6 +26,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q tests
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q -p no:cacheprovider --markdown-docs README.md docs
 
 bench: $(STAMP)
 	$(PY) -m xai_fast bench --quick
