@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 
 __all__ = ["single_threaded_blas"]
 
@@ -14,8 +15,18 @@ def single_threaded_blas():
     they then compete with the model's own threads for the next evaluation (measured: 2x
     slower model calls right after a threaded solve on 2 cores).
     """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - shipped with scikit-learn
+    controller = _controller()
+    if controller is None:  # pragma: no cover - threadpoolctl ships with scikit-learn
         return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
+    return controller.limit(limits=1, user_api="blas")
+
+
+@functools.lru_cache(maxsize=1)
+def _controller():
+    """One scan of the loaded BLAS libraries per process (a scan reads the process's memory
+    map: about 3 ms, which every small solve paid before)."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover
+        return None
+    return ThreadpoolController()
