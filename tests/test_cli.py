@@ -147,3 +147,26 @@ def test_explain_writes_plots(files):
     for name in ("bar", "beeswarm", "waterfall"):
         png = d / "plots" / f"{name}.png"
         assert png.stat().st_size > 5000 and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("method", ["kernel", "exact", "lime"])
+def test_a_frame_fitted_pipeline_prints_no_warnings(tmp_path, cancer, method):
+    import warnings
+
+    pd = pytest.importorskip("pandas")
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y, names = cancer
+    frame = pd.DataFrame(X, columns=names)
+    pipe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(frame, y)
+    (tmp_path / "pipe.pkl").write_bytes(pickle.dumps(pipe))
+    _write_csv(tmp_path / "data.csv", names, X[:3])
+    _write_csv(tmp_path / "bg.csv", names, X[:12])
+    argv = ["explain", "--model", str(tmp_path / "pipe.pkl"), "--data", str(tmp_path / "data.csv")]
+    argv += ["--background", str(tmp_path / "bg.csv"), "--method", method, "--quiet"]
+    argv += ["--out", str(tmp_path / "values.csv"), "--nsamples", "64"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a feature-name warning fails the test
+        assert main(argv) == 0

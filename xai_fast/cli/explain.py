@@ -94,7 +94,7 @@ def _run_method(args, model, X, B, names, output_names):
     elif args.method == "exact":
         exp = ExactExplainer(model, B, feature_names=names)(X, silent=silent)
     else:
-        probe = _outputs(model, X[:2])
+        probe = _outputs(model, X[:2], names)
         mode = "classification" if probe > 1 else "regression"
         explainer = LimeTabularExplainer(B, mode=mode, feature_names=names, random_state=args.seed)
         labels = tuple(range(probe)) if mode == "classification" else (0,)
@@ -107,7 +107,10 @@ def _run_method(args, model, X, B, names, output_names):
     return exp
 
 
-def _outputs(model, X) -> int:
+def _outputs(model, X, names) -> int:
+    from ..model_inputs import AsFittedFrame, fitted_on_frame
     from ..models import ModelAdapter
 
+    if fitted_on_frame(model, names):  # the form it was fitted on: no feature-name warning
+        model = AsFittedFrame(model, names)
     return ModelAdapter(model)(X).shape[1]
