@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 
-from .._runtime.blas import single_threaded_blas
+from .._runtime.blas import single_threaded_blas, single_torch_thread
 from .kernel_wls_ref import constrained_lstsq
 from .kernel_wls_ref import constrained_wls as constrained_wls_ref
 
@@ -45,8 +45,9 @@ def solve_constrained_wls(kernel, Zf, w, Y, total, *, hint: str, warn: bool = Tr
         Y = np.ascontiguousarray(Y)
         if not np.isfinite(Y).all():  # compiled kernels refuse NaN; numpy's propagates it
             return constrained_wls_ref(Zf, w, Y, total)
+    small = Zf.shape[0] * Zf.shape[1] <= 2**18  # a few thousand coalitions of 100 players
     try:
-        with single_threaded_blas():
+        with single_threaded_blas(), single_torch_thread(*((Zf, Y) if small else ())):
             return kernel(Zf, w, Y, total)
     except np.linalg.LinAlgError:
         if warn:
