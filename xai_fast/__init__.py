@@ -25,6 +25,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "KernelShap": ".explainers.tensor_kernel_shap",
     "Lime": ".explainers.tensor_lime",
+    "FeatureAblation": ".explainers.feature_ablation",
     "grid_feature_mask": ".masking.feature_masks",
     "IntegratedGradients": ".explainers.gradient",
     "Saliency": ".explainers.gradient",
@@ -56,6 +57,7 @@ __all__ = [
     "EntropyDiscretizer",
     "ExactExplainer",
     "Explanation",
+    "FeatureAblation",
     "GradientShap",
     "InputXGradient",
     "IntegratedGradients",

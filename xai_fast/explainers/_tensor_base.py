@@ -110,11 +110,17 @@ class TensorPerturbationExplainer:
         self.workers = check_workers(workers)
         check_model(model, accepts="a tensor (N, ...)")
         normalize_seed(0 if seed is None else check_seed(seed))  # validate the type now
-        self.model = model
+        self.model = self.forward_func = model  # forward_func: captum's name for it
         self.is_module = is_torch_module(model)
         self.seed = seed
         self.batch_size = check_batch_size(batch_size)
         self.adapter = ModelAdapter(model, batch_size=self.batch_size, workers=self.workers)
+
+    multiplies_by_inputs = False  # captum's flag: whether attributions scale with the inputs
+
+    def has_convergence_delta(self) -> bool:
+        """captum's query: these methods return no convergence delta."""
+        return False
 
     def attribute_future(self, *args, **kwargs):
         """captum's asynchronous variant of ``attribute`` (forwards returning futures): not

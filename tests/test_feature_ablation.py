@@ -1,0 +1,100 @@
+"""FeatureAblation: captum's arguments and numbers, a closed form, batching that changes
+nothing."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from xai_fast import FeatureAblation
+
+
+def _cnn(seed):
+    torch.manual_seed(seed)
+    return torch.nn.Sequential(
+        torch.nn.Conv2d(3, 6, 3, padding=1),
+        torch.nn.ReLU(),
+        torch.nn.AdaptiveAvgPool2d(2),
+        torch.nn.Flatten(),
+        torch.nn.Linear(24, 4),
+    ).eval()
+
+
+def _patches(side=8, patch=4):
+    r = torch.arange(side)
+    return (r[:, None] // patch * (side // patch) + r[None] // patch)[None, None]
+
+
+def test_linear_model_closed_form(rng):
+    w = torch.as_tensor(rng.normal(size=6))
+    x = torch.as_tensor(rng.normal(size=(3, 6)))
+    b = torch.as_tensor(rng.normal(size=6))
+    mask = torch.tensor([[0, 0, 1, 2, 2, 2]])
+    out = FeatureAblation(lambda t: t @ w).attribute(x, baselines=b, feature_mask=mask)
+    per_element = (x - b) * w
+    expected = torch.stack([per_element[:, mask[0] == j].sum(1) for j in range(3)], dim=1)[
+        :, mask[0]
+    ]  # each element carries its feature's total
+    torch.testing.assert_close(out, expected, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        dict(target=2, feature_mask=_patches()),
+        dict(target=[0, 1, 3], feature_mask=_patches(), baselines=0.5),
+        dict(target=torch.tensor([1]), feature_mask=_patches(8, 2)),
+        dict(target=1),  # no mask: every scalar is a feature
+    ],
+    ids=["patches", "targets-baseline", "one-element-target", "every-scalar"],
+)
+def test_equals_captum(rng, call):
+    captum_attr = pytest.importorskip("captum.attr")
+    net = _cnn(int(rng.integers(1000)))
+    x = torch.as_tensor(rng.normal(size=(3, 3, 8, 8)), dtype=torch.float32)
+    ours = FeatureAblation(net).attribute(x, **call)
+    ref = captum_attr.FeatureAblation(net).attribute(x, perturbations_per_eval=7, **call)
+    assert ours.shape == ref.shape and float(ref.abs().max()) > 1e-4
+    torch.testing.assert_close(ours, ref, rtol=0, atol=1e-6)
+
+
+def test_tuple_inputs_extra_args_and_one_number_per_batch_equal_captum(rng):
+    captum_attr = pytest.importorskip("captum.attr")
+    u, v = torch.as_tensor(rng.normal(size=3)), torch.as_tensor(rng.normal(size=2))
+
+    def f(a, b, scale):
+        return torch.tanh(a @ u) * (b @ v) * scale
+
+    a, b = torch.as_tensor(rng.normal(size=(4, 3))), torch.as_tensor(rng.normal(size=(4, 2)))
+    masks = (torch.tensor([[0, 1, 1]]), torch.tensor([[1, 2]]))  # id 1 spans both tensors
+    for kw in (dict(feature_mask=masks), dict()):
+        ours = FeatureAblation(f).attribute((a, b), additional_forward_args=(2.0,), **kw)
+        ref = captum_attr.FeatureAblation(f).attribute((a, b), additional_forward_args=(2.0,), **kw)
+        for o, r in zip(ours, ref, strict=True):
+            torch.testing.assert_close(o, r, rtol=0, atol=1e-12)
+
+    def loss(t):  # one number for the whole batch
+        return (t @ u).pow(2).sum()
+
+    x = torch.as_tensor(rng.normal(size=(5, 3)))
+    ours = FeatureAblation(loss).attribute(x, feature_mask=torch.tensor([[0, 0, 1]]))
+    ref = captum_attr.FeatureAblation(loss).attribute(x, feature_mask=torch.tensor([[0, 0, 1]]))
+    assert ours.shape == (1, 3)
+    torch.testing.assert_close(ours, ref, rtol=0, atol=1e-12)
+
+
+def test_batching_changes_nothing_and_arguments_are_checked(rng):
+    net = _cnn(0)
+    x = torch.as_tensor(rng.normal(size=(3, 3, 8, 8)), dtype=torch.float32)
+    ref = FeatureAblation(net).attribute(x, target=0, feature_mask=_patches())
+    for bs in (1, 5, 64):
+        out = FeatureAblation(net, batch_size=bs).attribute(
+            x, target=0, feature_mask=_patches(), perturbations_per_eval=3
+        )
+        torch.testing.assert_close(out, ref, rtol=0, atol=1e-6)
+    with pytest.raises(ValueError, match="perturbations_per_eval"):
+        FeatureAblation(net).attribute(x, target=0, perturbations_per_eval=0)
+    with pytest.raises(TypeError, match="unexpected keyword.*n_samples"):
+        FeatureAblation(net).attribute(x, target=0, n_samples=10)
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        FeatureAblation(net, seed=0)
