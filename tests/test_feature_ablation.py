@@ -98,3 +98,19 @@ def test_batching_changes_nothing_and_arguments_are_checked(rng):
         FeatureAblation(net).attribute(x, target=0, n_samples=10)
     with pytest.raises(TypeError, match="unexpected keyword"):
         FeatureAblation(net, seed=0)
+
+
+def test_attributions_take_the_model_outputs_dtype(rng):
+    x = torch.as_tensor(rng.normal(size=(2, 3)), dtype=torch.float32)
+    mask = torch.tensor([[0, 0, 1]])
+    as_int = FeatureAblation(lambda t: int((t * 10).sum())).attribute(x, feature_mask=mask)
+    as_float = FeatureAblation(lambda t: float(t.sum())).attribute(x, feature_mask=mask)
+    as_double = FeatureAblation(lambda t: t.double().sum(1)).attribute(x, feature_mask=mask)
+    assert (as_int.dtype, as_float.dtype, as_double.dtype) == (
+        torch.int64,
+        torch.float64,
+        torch.float64,
+    )
+    total = (x * 10).sum().double()
+    ablated0 = (x[:, 2] * 10).sum().double()
+    assert int(as_int[0, 0]) == int(total) - int(ablated0 + (x[:, :2] * 0).sum())

@@ -264,7 +264,7 @@ class TensorPerturbationExplainer:
                     out = self._explain(masker, adapter, n_samples, seeds, shaped, bar)
         finally:
             bar.close()
-        out = out.to(masker.out_device, masker.out_dtype)
+        out = out.to(masker.out_device, self._result_dtype(batch, args))
         if not shaped:
             return out
         if whole:  # captum gives the first row of the batch's attributions
@@ -272,6 +272,10 @@ class TensorPerturbationExplainer:
         if masker.split is None:
             return out.reshape((N,) + masker.example_shape)
         return masker.split.tensors(out)
+
+    def _result_dtype(self, batch, args) -> torch.dtype:
+        """The attributions' dtype: float64 for float64 inputs, else float32."""
+        return batch.out_dtype
 
     def _row_forward(self, masker, args):
         """The model on flat rows ``(P, D)`` of the masker's examples, ``args`` appended

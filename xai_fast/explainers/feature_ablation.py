@@ -116,6 +116,15 @@ class FeatureAblation(TensorPerturbationExplainer):
         "show_progress",
     )
 
+    def _result_dtype(self, batch, args) -> torch.dtype:
+        """captum's: the dtype of the model's output on the inputs (a Python float is
+        float64, an int int64), found by one call on them, as captum's first evaluation."""
+        with torch.no_grad(), self.adapter.evaluating():
+            out = self._row_forward(batch, args)(batch.X)
+        if isinstance(out, bool) or not isinstance(out, (int, float)):
+            return torch.as_tensor(out).dtype
+        return torch.int64 if isinstance(out, int) else torch.float64
+
     def _seed_free(self, M: int, n_samples) -> bool:
         return True  # the design has no randomness
 
