@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from xai_fast import FeatureAblation
+from xai_fast import FeatureAblation, Occlusion
 
 
 def _cnn(seed):
@@ -49,12 +49,18 @@ def test_linear_model_closed_form(rng):
     ids=["patches", "targets-baseline", "one-element-target", "every-scalar"],
 )
 def test_equals_captum(rng, call):
+    _same_as_captum(rng, FeatureAblation, "FeatureAblation", call)
+
+
+def _same_as_captum(rng, ours_cls, name: str, call: dict) -> None:
+    """Ours and captum's class ``name`` on a fresh random CNN and images: equal to 1e-6."""
     captum_attr = pytest.importorskip("captum.attr")
     net = _cnn(int(rng.integers(1000)))
     x = torch.as_tensor(rng.normal(size=(3, 3, 8, 8)), dtype=torch.float32)
-    ours = FeatureAblation(net).attribute(x, **call)
-    ref = captum_attr.FeatureAblation(net).attribute(x, perturbations_per_eval=7, **call)
-    assert ours.shape == ref.shape and float(ref.abs().max()) > 1e-4
+    ours = ours_cls(net).attribute(x, **call)
+    ref = getattr(captum_attr, name)(net).attribute(x, perturbations_per_eval=5, **call)
+    assert ours.shape == ref.shape and ours.dtype == ref.dtype
+    assert float(ref.abs().max()) > 1e-4
     torch.testing.assert_close(ours, ref, rtol=0, atol=1e-6)
 
 
@@ -114,3 +120,45 @@ def test_attributions_take_the_model_outputs_dtype(rng):
     total = (x * 10).sum().double()
     ablated0 = (x[:, 2] * 10).sum().double()
     assert int(as_int[0, 0]) == int(total) - int(ablated0 + (x[:, :2] * 0).sum())
+
+
+# ---------------------------------------------------------------- Occlusion
+@pytest.mark.parametrize(
+    "call",
+    [
+        dict(sliding_window_shapes=(3, 4, 4), strides=(3, 4, 4), target=1),
+        dict(sliding_window_shapes=(3, 3, 3), strides=(3, 2, 2), target=[0, 1, 2]),
+        dict(sliding_window_shapes=(1, 5, 3), strides=(1, 2, 3), baselines=0.25, target=3),
+        dict(sliding_window_shapes=(2, 2, 2), target=0),  # stride 1: overlapping windows
+    ],
+    ids=["tiles", "overlap-targets", "clipped-edges", "stride-1"],
+)
+def test_occlusion_equals_captum(rng, call):
+    _same_as_captum(rng, Occlusion, "Occlusion", call)
+
+
+def test_occlusion_closed_form_tuples_and_errors(rng):
+    w = torch.arange(1.0, 6.0)
+    x = torch.ones(1, 5, dtype=torch.float64)
+    out = Occlusion(lambda t: (t * w).sum(1)).attribute(x, sliding_window_shapes=(2,))
+    # windows [0,1] [1,2] [2,3] [3,4]: each element the mean of the windows that cover it
+    torch.testing.assert_close(out, torch.tensor([[3.0, 4.0, 6.0, 8.0, 9.0]]))  # float32, as captum
+    captum_attr = pytest.importorskip("captum.attr")
+    a, b = torch.as_tensor(rng.normal(size=(3, 4))), torch.as_tensor(rng.normal(size=(3, 2, 3)))
+
+    def g(a, b):
+        return torch.tanh(a.sum(1) * b.sum((1, 2)))
+
+    kw = dict(sliding_window_shapes=((2,), (1, 2)), strides=((1,), (1, 1)))
+    for o, r in zip(
+        Occlusion(g).attribute((a, b), **kw),
+        captum_attr.Occlusion(g).attribute((a, b), **kw),
+        strict=True,
+    ):
+        torch.testing.assert_close(o, r, rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="strides .* must lie in 1..window"):
+        Occlusion(g).attribute(a, sliding_window_shapes=(2,), strides=3)
+    with pytest.raises(ValueError, match="one entry per axis"):
+        Occlusion(g).attribute(a, sliding_window_shapes=(2, 2))
+    with pytest.raises(ValueError, match="must fit examples"):
+        Occlusion(g).attribute(a, sliding_window_shapes=(5,))

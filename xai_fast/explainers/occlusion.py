@@ -1,0 +1,200 @@
+"""captum's ``Occlusion`` on the engine: sliding windows replaced by the baseline.
+
+Every scalar of an example is a player; the design is ``[all kept; all but window w]`` over
+the windows of every input tensor (captum's positions: ``ceil((size - window) / stride) + 1``
+per axis, the last ones clipped at the edge), evaluated in batched model calls. An element's
+attribution is the mean of ``f(x) - f(x without window w)`` over the windows that cover it.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+import torch
+
+from .._validation import check_int
+from ._tensor_base import TensorPerturbationExplainer
+from .feature_ablation import _elementwise_mask
+
+__all__ = ["Occlusion"]
+
+MAX_DESIGN = 2**27  # window x element entries of the design (bools)
+
+
+def _per_tensor(value, k: int, name: str, shared_ok: bool) -> tuple:
+    """``value`` for each of ``k`` input tensors (captum's form for tuple inputs): a tuple with
+    one entry per tensor, or (``shared_ok``) one int for all."""
+    if shared_ok and isinstance(value, int):
+        return (value,) * k
+    if not isinstance(value, tuple) or len(value) != k:
+        raise ValueError(
+            f"with a tuple of {k} input tensors, {name} needs a tuple of {k} entries, one per "
+            f"tensor; got {value!r}."
+        )
+    return value
+
+
+def _axis_members(size: int, window: int, stride: int) -> np.ndarray:
+    """``(n, size)`` bool: which positions each window along one axis covers."""
+    n = math.ceil((size - window) / stride) + 1
+    start = np.arange(n)[:, None] * stride
+    pos = np.arange(size)[None, :]
+    return (pos >= start) & (pos < start + window)
+
+
+def window_masks(shape: tuple, window: tuple, stride: tuple) -> np.ndarray:
+    """``(W, prod(shape))`` bool: the elements of each window, windows in C order."""
+    members = [_axis_members(s, w, st) for s, w, st in zip(shape, window, stride, strict=True)]
+    out = members[0]
+    for m in members[1:]:  # outer product over the axes
+        out = (out[:, None, :, None] & m[None, :, None, :]).reshape(
+            out.shape[0] * m.shape[0], out.shape[1] * m.shape[1]
+        )
+    return out
+
+
+class Occlusion(TensorPerturbationExplainer):
+    """Attribution of each element: the mean change of the output when a sliding window that
+    covers it takes the baseline, as ``captum.attr.Occlusion``.
+
+    Parameters
+    ----------
+    forward_func : torch.nn.Module or callable
+        As for :class:`FeatureAblation`.
+    batch_size : int, optional, keyword-only
+        Occluded inputs per model call.
+    workers : int, optional, keyword-only
+        Chunks a module on the CPU evaluates at once.
+    """
+
+    _INIT_OPTIONS = ("forward_func", "batch_size", "workers")
+    _CALL_OPTIONS = (
+        "inputs",
+        "sliding_window_shapes",
+        "strides",
+        "baselines",
+        "target",
+        "additional_forward_args",
+        "perturbations_per_eval",
+        "show_progress",
+    )
+    _PROGRESS = "Occlusion"
+    multiplies_by_inputs = True
+
+    def __init__(self, forward_func, *, batch_size=None, workers=None, **kwargs):
+        super().__init__(forward_func, 0, batch_size, workers, kwargs)
+        self._windows = None
+
+    def attribute(
+        self,
+        inputs,
+        sliding_window_shapes,
+        strides=None,
+        baselines=None,
+        target=None,
+        additional_forward_args=None,
+        perturbations_per_eval=1,
+        show_progress=None,
+        **kwargs,
+    ):
+        """Occlusion attributions of the inputs' shape.
+
+        Parameters
+        ----------
+        inputs : torch.Tensor (N, ...) or tuple of them
+        sliding_window_shapes : tuple of ints, or a tuple of them (one per input tensor)
+            The window's shape over one example's axes.
+        strides : None, int, tuple of ints, or one of these per input tensor
+            Steps between windows along each axis (default 1).
+        baselines, target, additional_forward_args, perturbations_per_eval, show_progress
+            As for :meth:`FeatureAblation.attribute`.
+
+        Returns
+        -------
+        torch.Tensor or tuple, the inputs' shape
+        """
+        check_int(perturbations_per_eval, "perturbations_per_eval", 1)
+        xs = inputs if isinstance(inputs, tuple) else (inputs,)
+        if not all(isinstance(x, torch.Tensor) and x.dim() >= 2 for x in xs):
+            raise TypeError(
+                "inputs must be a tensor (N, ...) or a tuple of them for Occlusion; got "
+                f"{type(inputs).__name__}."
+            )
+        shapes = [tuple(x.shape[1:]) for x in xs]
+        strides = 1 if strides is None else strides
+        if isinstance(inputs, tuple):
+            windows = _per_tensor(sliding_window_shapes, len(xs), "sliding_window_shapes", False)
+            steps = _per_tensor(strides, len(xs), "strides", True)
+        else:  # one tensor; captum also takes its one-entry tuple form, ((w1, w2, ...),)
+
+            def one(v):
+                return (
+                    v[0] if isinstance(v, tuple) and len(v) == 1 and isinstance(v[0], tuple) else v
+                )
+
+            windows, steps = (one(sliding_window_shapes),), (one(strides),)
+        layout = []
+        for k, (shape, w, st) in enumerate(zip(shapes, windows, steps, strict=True)):
+            w = (w,) if isinstance(w, int) else tuple(w)
+            st = (st,) * len(shape) if isinstance(st, int) else tuple(st)
+            if len(w) != len(shape) or len(st) != len(shape):
+                raise ValueError(
+                    f"input {k} has examples of shape {shape}; sliding_window_shapes and strides "
+                    f"need one entry per axis, got {w} and {st}."
+                )
+            fits = all(1 <= a <= s for a, s in zip(w, shape, strict=True))
+            if not fits or any(not 1 <= b <= a for a, b in zip(w, st, strict=True)):
+                raise ValueError(
+                    f"windows {w} must fit examples of shape {shape} (1 <= window <= size) and "
+                    f"strides {st} must lie in 1..window along each axis (as captum's)."
+                )
+            layout.append((shape, w, st))
+        job = copy.copy(self)  # the call's windows live on a copy: calls never share them
+        job._windows = layout
+        options = dict(
+            feature_mask=_elementwise_mask(inputs),
+            n_samples="auto",
+            show_progress=show_progress,
+            patch_size=None,
+            shaped=True,
+            additional_forward_args=additional_forward_args,
+        )
+        return job._attribute(inputs, baselines, target, options, kwargs)
+
+    def _result_dtype(self, batch, args) -> torch.dtype:
+        """float32, as captum's Occlusion returns whatever the model's output dtype."""
+        return torch.float32
+
+    def _seed_free(self, M: int, n_samples) -> bool:
+        return True
+
+    def _seeds(self, N: int) -> list:
+        return [0] * N
+
+    def _design(self, M: int, n_samples, seed):
+        """All kept, then each window of each tensor occluded: ``(W + 1, M)``, and the window
+        masks ``(W, M)``."""
+        blocks, offset = [], 0
+        for shape, w, st in self._windows:
+            D = math.prod(shape)
+            m = window_masks(shape, w, st)
+            full = np.zeros((m.shape[0], M), dtype=bool)
+            full[:, offset : offset + D] = m
+            blocks.append(full)
+            offset += D
+        masks = np.concatenate(blocks)
+        if masks.size > MAX_DESIGN:
+            raise ValueError(
+                f"{masks.shape[0]} windows over {M} elements make a design of {masks.size:,} "
+                f"entries (at most {MAX_DESIGN:,}); use larger strides or windows."
+            )
+        return np.vstack([np.ones((1, M), dtype=bool), ~masks]), masks
+
+    def _solve(self, values: torch.Tensor, Z: np.ndarray, masks: np.ndarray) -> torch.Tensor:
+        """Each element's mean difference over the windows covering it: ``(n, M)``."""
+        W = torch.as_tensor(masks, dtype=torch.float64, device=values.device)
+        diffs = values[:, :1] - values[:, 1:]  # (n, W)
+        counts = W.sum(0)
+        return (diffs @ W) / torch.where(counts > 0, counts, torch.ones_like(counts))
