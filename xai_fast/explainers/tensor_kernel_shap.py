@@ -50,8 +50,8 @@ class KernelShap(TensorPerturbationExplainer):
     batch_size : int, optional, keyword-only
         Perturbed inputs per model call; default as :class:`~xai_fast.ModelAdapter` (2048,
         fewer for examples of more than 512 values: about ``2**20`` values per call, at least
-        256 examples; on the CPU, images of more than 1024 values about ``2**17``, at least
-        32).
+        256 examples; on the CPU, images of more than 1024 values about ``2**16``, at least
+        16).
     backend : {"auto", "numpy", "numba", "torch"}, keyword-only
         Kernels of the design and the solve (see :func:`xai_fast.backends.get_backend`).
     workers : int, optional, keyword-only
