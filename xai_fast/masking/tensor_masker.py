@@ -120,6 +120,7 @@ class TensorMasker:
         # the ids as given less the smallest (captum's ids), and captum's count of features
         self.given = mask - mask.min() if given is None else given
         self.n_ids = int(self.given.max()) + 1
+        self.id_offset = 0  # the smallest id as given (set by from_inputs)
         self.target = target
         self.example_shape = example_shape
         self.out_dtype, self.out_device = out_dtype, out_device
@@ -164,7 +165,7 @@ class TensorMasker:
         out_dtype = (
             torch.promote_types(x.dtype, torch.float32) if x.is_floating_point() else torch.float32
         )
-        return cls(
+        made = cls(
             X=x.reshape(N, -1).to(device, dtype),
             B=B,
             mask=ids,
@@ -176,6 +177,8 @@ class TensorMasker:
             split=split,
             given=mask - mask.min(),
         )
+        made.id_offset = int(mask.min())
+        return made
 
     def whole_batch(self) -> TensorMasker:
         """The batch as one example ``(1, N * D)``, for a forward returning one number per
@@ -183,7 +186,7 @@ class TensorMasker:
         and a perturbed batch is one row, shaped ``(N, D)`` for the forward."""
         N, D = self.X.shape
         ids, M = compact_ids(self.given.expand(N, D).reshape(1, N * D))
-        return TensorMasker(
+        whole = TensorMasker(
             self.X.reshape(1, N * D),
             self.B.expand(N, D).reshape(1, N * D),
             ids,
@@ -194,6 +197,8 @@ class TensorMasker:
             self.out_device,
             given=self.given.expand(N, D).reshape(1, N * D),
         )
+        whole.id_offset = self.id_offset
+        return whole
 
     def given_ids(self, rows: np.ndarray) -> torch.Tensor:
         """The id as given of each numbered feature of examples ``rows`` (all with the same
@@ -222,7 +227,7 @@ class TensorMasker:
             self.split,
             row(self.given),
         )
-        one.n_ids = self.n_ids  # captum counts the ids of the whole batch
+        one.n_ids, one.id_offset = self.n_ids, self.id_offset  # captum counts the batch's ids
         return one
 
     def groups(self) -> list[tuple[int, np.ndarray]]:
