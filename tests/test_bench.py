@@ -78,6 +78,12 @@ def test_scores_and_speedups(smoke):
         assert rec["rel_error"] is None and rec["rank_corr"] is not None
     ig = by[("cnn-digits", "xai_fast IntegratedGradients")]
     assert ig["rank_corr"] == pytest.approx(1.0)  # same path and quadrature as captum
+    ablation = by[("cnn-digits", "xai_fast FeatureAblation")]
+    assert ablation["rank_corr"] == pytest.approx(1.0) and ablation["rel_error"] is None
+    ours, theirs = (
+        by[("cnn-digits", f"{lib} ShapleyValueSampling")] for lib in ("xai_fast", "captum")
+    )
+    assert ours["rel_error"] == pytest.approx(theirs["rel_error"], rel=1e-4)  # the same draws
     for m in methods():
         for problem in ("mlp-6f-2bg", "cnn-digits"):
             rec, ref = by.get((problem, m.key)), by.get((problem, m.reference))
@@ -114,7 +120,8 @@ def test_missing_references_are_skipped_with_a_note(monkeypatch):
     result = run_suite(mode="smoke", problems=["mlp-6f-*", "cnn-*"], repeats=1, budget_curve=False)
     by = {_key(r): r for r in result["records"]}
     for key in ("lime LimeTabularExplainer", "captum KernelShap", "captum Lime",
-                "captum IntegratedGradients"):  # fmt: skip
+                "captum IntegratedGradients", "captum FeatureAblation",
+                "captum ShapleyValueSampling"):  # fmt: skip
         rec = by[key]
         assert rec["seconds"] is None and rec["evaluations"] is None
         assert "not installed" in rec["note"]

@@ -84,9 +84,10 @@ class Method:
         Problems it runs on.
     run : callable
         ``run(work) -> ndarray (n, M)``.
-    values : {"shapley", "lime", "gradient"}
+    values : {"shapley", "lime", "gradient", "ablation"}
         What the values are: estimates of Shapley values (scored against the exact ones),
-        LIME weights or integrated gradients (scored by agreement with the reference).
+        LIME weights, integrated gradients or ablation drops (scored by agreement with the
+        reference).
     reference : str, optional
         ``"<library> <name>"`` of the reference method it is compared with.
     max_features : int, optional
@@ -295,6 +296,54 @@ def captum_lime(w: ImageWork):
     return patch_values(a, w.feature_mask)
 
 
+def _permutations(w: ImageWork) -> int:
+    """Permutations for the Kernel SHAP budget: about ``n_samples`` model evaluations."""
+    return max(1, w.n_samples // (int(w.feature_mask.max()) + 1))
+
+
+def xai_fast_feature_ablation(w: ImageWork):
+    from ... import FeatureAblation
+
+    a = FeatureAblation(w.model).attribute(
+        w.inputs, w.baselines, w.target, feature_mask=w.feature_mask
+    )
+    return patch_values(a, w.feature_mask)
+
+
+def captum_feature_ablation(w: ImageWork):
+    from captum.attr import FeatureAblation
+
+    M = int(w.feature_mask.max()) + 1
+    a = FeatureAblation(w.model).attribute(
+        w.inputs, w.baselines, w.target, feature_mask=_captum_mask(w), perturbations_per_eval=M
+    )
+    return patch_values(a, w.feature_mask)
+
+
+def xai_fast_shapley_sampling(w: ImageWork):
+    import torch
+
+    from ... import ShapleyValueSampling
+
+    torch.manual_seed(w.seed)  # captum's draws, from torch's global generator
+    a = ShapleyValueSampling(w.model).attribute(
+        w.inputs, w.baselines, w.target, feature_mask=w.feature_mask, n_samples=_permutations(w)
+    )
+    return patch_values(a, w.feature_mask)
+
+
+def captum_shapley_sampling(w: ImageWork):
+    import torch
+    from captum.attr import ShapleyValueSampling
+
+    torch.manual_seed(w.seed)
+    a = ShapleyValueSampling(w.model).attribute(
+        w.inputs, w.baselines, w.target, feature_mask=_captum_mask(w),
+        n_samples=_permutations(w), perturbations_per_eval=int(w.feature_mask.max()) + 1,
+    )  # fmt: skip
+    return patch_values(a, w.feature_mask)
+
+
 def captum_ig(w: ImageWork):
     from captum.attr import IntegratedGradients
 
@@ -334,6 +383,10 @@ def methods() -> list[Method]:
                reference="captum Lime"),
         Method("IntegratedGradients", "xai_fast", "image", xai_fast_ig, values="gradient",
                reference="captum IntegratedGradients", gradient=True),
+        Method("FeatureAblation", "xai_fast", "image", xai_fast_feature_ablation,
+               values="ablation", reference="captum FeatureAblation"),
+        Method("ShapleyValueSampling", "xai_fast", "image", xai_fast_shapley_sampling,
+               reference="captum ShapleyValueSampling"),
         Method("KernelExplainer", "shap", "tabular", shap_kernel),
         Method("Exact", "shap", "tabular", shap_exact, max_features=16),
         Method("Permutation", "shap", "tabular", shap_permutation),
@@ -342,5 +395,7 @@ def methods() -> list[Method]:
         Method("Lime", "captum", "image", captum_lime, values="lime"),
         Method("IntegratedGradients", "captum", "image", captum_ig, values="gradient",
                gradient=True),
+        Method("FeatureAblation", "captum", "image", captum_feature_ablation, values="ablation"),
+        Method("ShapleyValueSampling", "captum", "image", captum_shapley_sampling),
     ]  # fmt: skip
     return out
