@@ -5,19 +5,9 @@ from __future__ import annotations
 
 import pytest
 import torch
+from small_models import small_cnn
 
 from xai_fast import FeatureAblation, Occlusion
-
-
-def _cnn(seed):
-    torch.manual_seed(seed)
-    return torch.nn.Sequential(
-        torch.nn.Conv2d(3, 6, 3, padding=1),
-        torch.nn.ReLU(),
-        torch.nn.AdaptiveAvgPool2d(2),
-        torch.nn.Flatten(),
-        torch.nn.Linear(24, 4),
-    ).eval()
 
 
 def _patches(side=8, patch=4):
@@ -55,7 +45,7 @@ def test_equals_captum(rng, call):
 def _same_as_captum(rng, ours_cls, name: str, call: dict) -> None:
     """Ours and captum's class ``name`` on a fresh random CNN and images: equal to 1e-6."""
     captum_attr = pytest.importorskip("captum.attr")
-    net = _cnn(int(rng.integers(1000)))
+    net = small_cnn(int(rng.integers(1000)))
     x = torch.as_tensor(rng.normal(size=(3, 3, 8, 8)), dtype=torch.float32)
     ours = ours_cls(net).attribute(x, **call)
     ref = getattr(captum_attr, name)(net).attribute(x, perturbations_per_eval=5, **call)
@@ -90,7 +80,7 @@ def test_tuple_inputs_extra_args_and_one_number_per_batch_equal_captum(rng):
 
 
 def test_batching_changes_nothing_and_arguments_are_checked(rng):
-    net = _cnn(0)
+    net = small_cnn(0)
     x = torch.as_tensor(rng.normal(size=(3, 3, 8, 8)), dtype=torch.float32)
     ref = FeatureAblation(net).attribute(x, target=0, feature_mask=_patches())
     for bs in (1, 5, 64):

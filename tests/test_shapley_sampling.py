@@ -9,20 +9,10 @@ import math
 import numpy as np
 import pytest
 import torch
+from small_models import small_cnn
 
 from xai_fast import KernelShap, ShapleyValues, ShapleyValueSampling
 from xai_fast.explainers.shapley_sampling import permutation_values, prefix_design
-
-
-def _cnn(seed):
-    torch.manual_seed(seed)
-    return torch.nn.Sequential(
-        torch.nn.Conv2d(3, 6, 3, padding=1),
-        torch.nn.ReLU(),
-        torch.nn.AdaptiveAvgPool2d(2),
-        torch.nn.Flatten(),
-        torch.nn.Linear(24, 4),
-    ).eval()
 
 
 def _quadrants(shift=0):
@@ -58,7 +48,7 @@ def test_prefix_design_and_values_on_a_hand_case():
 )
 def test_sampling_equals_captum_after_the_same_seed(rng, call):
     captum_attr = pytest.importorskip("captum.attr")
-    net = _cnn(int(rng.integers(1000)))
+    net = small_cnn(int(rng.integers(1000)))
     x = torch.as_tensor(rng.normal(size=(3, 3, 8, 8)), dtype=torch.float32)
     seed = int(rng.integers(1 << 30))
     torch.manual_seed(seed)
@@ -97,7 +87,7 @@ def test_exact_values_equal_brute_force_captum_and_kernel_shap(rng):
 
 
 def test_explicit_seed_leaves_the_global_generator_alone_and_errors(rng):
-    net = _cnn(0)
+    net = small_cnn(0)
     x = torch.as_tensor(rng.normal(size=(2, 3, 8, 8)), dtype=torch.float32)
     state = torch.get_rng_state()
     a = ShapleyValueSampling(net, seed=3).attribute(x, target=0, feature_mask=_quadrants())

@@ -35,6 +35,7 @@ from ..masking.tensor_tuple import (
     is_scalar,
 )
 from ..models import ModelAdapter, is_torch_module
+from ._captum_surface import CaptumSurface
 
 # captum arguments without an equivalent here (other than their default), and what to do instead
 _CAPTUM_ONLY: dict = {}
@@ -74,7 +75,7 @@ def attribute_method(doc: str):
     return attribute
 
 
-class TensorPerturbationExplainer:
+class TensorPerturbationExplainer(CaptumSurface):
     """Model handling, input checks and the batched evaluation of binary designs.
 
     Parameters
@@ -115,20 +116,6 @@ class TensorPerturbationExplainer:
         self.seed = seed
         self.batch_size = check_batch_size(batch_size)
         self.adapter = ModelAdapter(model, batch_size=self.batch_size, workers=self.workers)
-
-    multiplies_by_inputs = False  # captum's flag: whether attributions scale with the inputs
-
-    def has_convergence_delta(self) -> bool:
-        """captum's query: these methods return no convergence delta."""
-        return False
-
-    def attribute_future(self, *args, **kwargs):
-        """captum's asynchronous variant of ``attribute`` (forwards returning futures): not
-        implemented, as in captum's methods of this kind; call ``attribute``."""
-        raise NotImplementedError(
-            f"{type(self).__name__}.attribute_future is not implemented; call attribute(...) "
-            "with a forward that returns tensors."
-        )
 
     def _chunk_workers(self, device) -> int:
         """Chunks evaluated at once on ``device``: several for a module on the CPU."""

@@ -14,9 +14,7 @@ import math
 import numpy as np
 import torch
 
-from .._validation import check_int
-from ._tensor_base import TensorPerturbationExplainer
-from .feature_ablation import _elementwise_mask
+from ._captum_perturbation import CaptumPerturbation
 
 __all__ = ["Occlusion"]
 
@@ -55,21 +53,14 @@ def window_masks(shape: tuple, window: tuple, stride: tuple) -> np.ndarray:
     return out
 
 
-class Occlusion(TensorPerturbationExplainer):
+class Occlusion(CaptumPerturbation):
     """Attribution of each element: the mean change of the output when a sliding window that
     covers it takes the baseline, as ``captum.attr.Occlusion``.
 
-    Parameters
-    ----------
-    forward_func : torch.nn.Module or callable
-        As for :class:`FeatureAblation`.
-    batch_size : int, optional, keyword-only
-        Occluded inputs per model call.
-    workers : int, optional, keyword-only
-        Chunks a module on the CPU evaluates at once.
+    Constructor arguments as
+    :class:`~xai_fast.explainers._captum_perturbation.CaptumPerturbation`.
     """
 
-    _INIT_OPTIONS = ("forward_func", "batch_size", "workers")
     _CALL_OPTIONS = (
         "inputs",
         "sliding_window_shapes",
@@ -81,11 +72,7 @@ class Occlusion(TensorPerturbationExplainer):
         "show_progress",
     )
     _PROGRESS = "Occlusion"
-    multiplies_by_inputs = True
-
-    def __init__(self, forward_func, *, batch_size=None, workers=None, **kwargs):
-        super().__init__(forward_func, 0, batch_size, workers, kwargs)
-        self._windows = None
+    _windows = None  # the call's windows, set on a copy of the explainer per call
 
     def attribute(
         self,
@@ -115,7 +102,6 @@ class Occlusion(TensorPerturbationExplainer):
         -------
         torch.Tensor or tuple, the inputs' shape
         """
-        check_int(perturbations_per_eval, "perturbations_per_eval", 1)
         xs = inputs if isinstance(inputs, tuple) else (inputs,)
         if not all(isinstance(x, torch.Tensor) and x.dim() >= 2 for x in xs):
             raise TypeError(
@@ -153,25 +139,12 @@ class Occlusion(TensorPerturbationExplainer):
             layout.append((shape, w, st))
         job = copy.copy(self)  # the call's windows live on a copy: calls never share them
         job._windows = layout
-        options = dict(
-            feature_mask=_elementwise_mask(inputs),
-            n_samples="auto",
-            show_progress=show_progress,
-            patch_size=None,
-            shaped=True,
-            additional_forward_args=additional_forward_args,
-        )
-        return job._attribute(inputs, baselines, target, options, kwargs)
+        return job._run(inputs, baselines, target, additional_forward_args, None, "auto",
+                        perturbations_per_eval, show_progress, kwargs)  # fmt: skip
 
     def _result_dtype(self, batch, args) -> torch.dtype:
         """float32, as captum's Occlusion returns whatever the model's output dtype."""
         return torch.float32
-
-    def _seed_free(self, M: int, n_samples) -> bool:
-        return True
-
-    def _seeds(self, N: int) -> list:
-        return [0] * N
 
     def _design(self, M: int, n_samples, seed):
         """All kept, then each window of each tensor occluded: ``(W + 1, M)``, and the window

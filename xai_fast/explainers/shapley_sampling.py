@@ -19,8 +19,8 @@ import torch
 
 from .._rng import normalize_seed
 from .._validation import check_int
+from ._captum_perturbation import CaptumPerturbation
 from ._tensor_base import TensorPerturbationExplainer
-from .feature_ablation import _elementwise_mask
 
 __all__ = ["ShapleyValueSampling", "ShapleyValues"]
 
@@ -52,43 +52,13 @@ def permutation_values(values: torch.Tensor, perms: np.ndarray) -> torch.Tensor:
     return steps.gather(2, at).mean(dim=1)
 
 
-class _PermutationExplainer(TensorPerturbationExplainer):
+class _PermutationExplainer(CaptumPerturbation):
     """The shared pipeline: captum's feature ids, a permutation design, float32 results."""
 
-    _INIT_OPTIONS = ("forward_func", "batch_size", "workers")
-    _CALL_OPTIONS = (
-        "inputs",
-        "baselines",
-        "target",
-        "additional_forward_args",
-        "feature_mask",
-        "n_samples",
-        "perturbations_per_eval",
-        "show_progress",
-    )
-    multiplies_by_inputs = True
+    _CALL_OPTIONS = CaptumPerturbation._CALL_OPTIONS + ("n_samples",)
 
     def _permutations(self, F: int, n_samples, seed) -> np.ndarray:
         raise NotImplementedError
-
-    def _run(self, inputs, baselines, target, additional_forward_args, feature_mask, n_samples,
-             perturbations_per_eval, show_progress, kwargs):  # fmt: skip
-        check_int(perturbations_per_eval, "perturbations_per_eval", 1)
-        if feature_mask is None and isinstance(inputs, (torch.Tensor, tuple)):
-            feature_mask = _elementwise_mask(inputs)
-        options = dict(
-            feature_mask=feature_mask,
-            n_samples=n_samples,
-            show_progress=show_progress,
-            patch_size=None,
-            shaped=True,
-            additional_forward_args=additional_forward_args,
-        )
-        return self._attribute(inputs, baselines, target, options, kwargs)
-
-    @staticmethod
-    def _check_n_samples(n_samples):
-        return n_samples  # checked by the subclass
 
     def _result_dtype(self, batch, args) -> torch.dtype:
         return torch.float32  # captum accumulates in float32
@@ -141,7 +111,8 @@ class ShapleyValueSampling(_PermutationExplainer):
     _PROGRESS = "Shapley Value Sampling"
 
     def __init__(self, forward_func, *, seed=None, batch_size=None, workers=None, **kwargs):
-        super().__init__(forward_func, seed, batch_size, workers, kwargs)
+        # the one method of the family with a seed: past CaptumPerturbation's seedless init
+        TensorPerturbationExplainer.__init__(self, forward_func, seed, batch_size, workers, kwargs)
 
     def attribute(
         self,
@@ -160,11 +131,11 @@ class ShapleyValueSampling(_PermutationExplainer):
         Parameters
         ----------
         inputs, baselines, target, additional_forward_args, feature_mask
-            As for :meth:`FeatureAblation.attribute` (default mask: every scalar).
+            As for :meth:`CaptumPerturbation.attribute` (default mask: every scalar).
         n_samples : int >= 1, default 25
             Permutations, shared by the batch.
         perturbations_per_eval, show_progress
-            As for :meth:`FeatureAblation.attribute`.
+            As for :meth:`CaptumPerturbation.attribute`.
 
         Returns
         -------
@@ -181,29 +152,13 @@ class ShapleyValueSampling(_PermutationExplainer):
 
 class ShapleyValues(_PermutationExplainer):
     """Exact Shapley values from all ``F!`` permutations, as ``captum.attr.ShapleyValues``
-    (for a handful of features)."""
+    (for a handful of features); arguments as
+    :class:`~xai_fast.explainers._captum_perturbation.CaptumPerturbation`."""
+
+    _CALL_OPTIONS = CaptumPerturbation._CALL_OPTIONS
 
     _PROGRESS = "Shapley Values"
     MAX_FEATURES = 9  # 9! = 362,880 permutations
-
-    def __init__(self, forward_func, *, batch_size=None, workers=None, **kwargs):
-        super().__init__(forward_func, 0, batch_size, workers, kwargs)
-
-    def attribute(
-        self,
-        inputs,
-        baselines=None,
-        target=None,
-        additional_forward_args=None,
-        feature_mask=None,
-        perturbations_per_eval=1,
-        show_progress=None,
-        **kwargs,
-    ):
-        """Shapley values over all permutations of the features (see
-        :meth:`ShapleyValueSampling.attribute` for the arguments)."""
-        return self._run(inputs, baselines, target, additional_forward_args, feature_mask,
-                         "all", perturbations_per_eval, show_progress, kwargs)  # fmt: skip
 
     def _permutations(self, F: int, n_samples, seed) -> np.ndarray:
         if F > self.MAX_FEATURES:

@@ -7,6 +7,7 @@ import inspect
 import torch
 
 from ..._validation import check_flag
+from .._captum_surface import CaptumSurface
 from ._call import _autograd, _Call, _check_forward_func, _delta
 from ._inputs import _check_baselines, _check_distribution, _check_inputs
 
@@ -17,7 +18,7 @@ def _format(attrs, as_tuple: bool, delta, with_delta: bool):
     return (out, delta) if with_delta else out
 
 
-class _GradientAttribution:
+class _GradientAttribution(CaptumSurface):
     """An attribution method: ``attribute`` validates, ``_run`` computes on validated rows.
 
     ``_run(xs, bs, call, delta, rngs, **options)`` returns the attributions of the rows ``xs``
@@ -31,18 +32,6 @@ class _GradientAttribution:
     def __init__(self, forward_func):
         _check_forward_func(forward_func)
         self.forward_func = forward_func
-
-    def has_convergence_delta(self) -> bool:
-        """Whether ``attribute`` can return convergence deltas."""
-        return False
-
-    def attribute_future(self, *args, **kwargs):
-        """captum's asynchronous variant of ``attribute`` (forwards returning futures): not
-        implemented, as in captum's methods of this kind; call ``attribute``."""
-        raise NotImplementedError(
-            f"{type(self).__name__}.attribute_future is not implemented; call attribute(...) "
-            "with a forward that returns tensors."
-        )
 
     @property
     def multiplies_by_inputs(self) -> bool:
