@@ -20,7 +20,9 @@ def extension_modules():
     except ImportError:
         print("xai_fast: torch is not importable at build time; skipping the C++ extension")
         return [], {}
-    sources = sorted(glob.glob("csrc/*.cpp") + glob.glob("csrc/cpu/*.cpp"))
+    sources = sorted(
+        glob.glob("csrc/*.cpp") + glob.glob("csrc/cpu/*.cpp") + glob.glob("csrc/composite/*.cpp")
+    )
     cxx = ["-O3", "-ffp-contract=off", "-DPy_LIMITED_API=0x03090000"]
     use_cuda = (
         torch.version.cuda is not None

@@ -124,3 +124,36 @@ def test_chunk_rule_rows_per_call():
     net.device = torch.device("cuda")  # the rule only; nothing runs there
     assert net.batch_rows(3072) == 341 and net.batch_rows(150528) == 256
     assert ModelAdapter(lambda X: X, batch_size=7).batch_rows(3072) == 7
+
+
+def test_chunks_that_disagree_on_the_number_of_outputs_are_refused(rng):
+    calls = []
+
+    def model(X):  # 1 output on the first chunk, 2 on the next
+        calls.append(len(X))
+        return np.ones((len(X), len(calls)))
+
+    X = rng.normal(size=(10, 3))
+    with pytest.raises(ValueError, match=r"2 outputs per row for rows 4\.\.7 but 1"):
+        ModelAdapter(model, batch_size=4)(X)
+    net = torch.nn.Linear(3, 2)
+    t = torch.as_tensor(X, dtype=torch.float32)
+    out = ModelAdapter(net, batch_size=3).call_tensor(t)  # 4 chunks, written into one result
+    with torch.no_grad():
+        torch.testing.assert_close(out, net(t), rtol=0, atol=0)
+
+
+def test_explainer_pickles_after_a_call_and_reuses_its_buffers(rng):
+    import pickle
+
+    import xai_fast as xf
+
+    torch.manual_seed(int(rng.integers(1000)))
+    net = torch.nn.Sequential(torch.nn.Linear(5, 8), torch.nn.Tanh(), torch.nn.Linear(8, 2))
+    ex = xf.KernelExplainer(net, rng.normal(size=(6, 5)), seed=1, backend="torch")
+    X = rng.normal(size=(4, 5))
+    first = ex.shap_values(X, silent=True)
+    second = ex.shap_values(X, silent=True)  # the same buffers, the same values
+    np.testing.assert_array_equal(np.asarray(first), np.asarray(second))
+    again = pickle.loads(pickle.dumps(ex))
+    np.testing.assert_array_equal(np.asarray(again.shap_values(X, silent=True)), np.asarray(first))

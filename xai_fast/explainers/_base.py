@@ -86,6 +86,11 @@ class CoalitionExplainer(SavableExplainer):
         """
         return copy.copy(self)
 
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_torch_masker", None)  # holds a lock and buffers; rebuilt on the next call
+        return state
+
     def to(self, device):
         """Move a torch module model to ``device``, in place as ``torch.nn.Module.to``.
 
@@ -128,7 +133,10 @@ class CoalitionExplainer(SavableExplainer):
         if self.backend.name == "torch" and self.model.is_module:
             from ..masking.background_torch import BackgroundTorchMasker
 
-            masker = BackgroundTorchMasker(self.model, self.background, self.backend)
+            masker = getattr(self, "_torch_masker", None)  # its background tensor and buffers
+            if masker is None or not masker.serves(self.model, self.background):
+                masker = BackgroundTorchMasker(self.model, self.background, self.backend)
+                self._torch_masker = masker
             return Game(self.model, masker)
         dtype = self.model.input_dtype or np.result_type(X.dtype, self.background.data.dtype)
         return Game(self.model, BackgroundMasker(self.background, self.backend, dtype))

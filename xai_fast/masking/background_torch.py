@@ -19,6 +19,8 @@ from .background import check_means
 
 __all__ = ["BackgroundTorchMasker"]
 
+SPARE_BUFFERS = 8  # one per chunk worker
+
 
 class BackgroundTorchMasker:
     """Absent features take each background row's values in turn, on the module's device.
@@ -35,12 +37,35 @@ class BackgroundTorchMasker:
     def __init__(self, model: ModelAdapter, background: Background, backend):
         if not model.is_module:
             raise TypeError("BackgroundTorchMasker needs a torch.nn.Module model.")
+        self.model, self.background = model, background
         self.device = model.device
         self.dtype = model.torch_dtype
         self.fill = backend.fill_masked_rows
         self.mean = backend.background_mean
         self.B = torch.as_tensor(background.data, dtype=self.dtype, device=self.device)
         self.weights = torch.as_tensor(background.weights, dtype=torch.float64, device=self.device)
+        # Row buffers of finished calls, reused by the next: a fresh 1 MiB buffer per call
+        # cost as much as filling it (page faults), a tenth of a small model's time.
+        self._spare: list[torch.Tensor] = []
+        self._spare_lock = threading.Lock()
+
+    def serves(self, model: ModelAdapter, background: Background) -> bool:
+        """Whether this masker was made for ``model`` and ``background`` (so may be reused)."""
+        return self.model is model and self.background is background
+
+    def take_buffer(self, rows: int, d: int) -> torch.Tensor:
+        """A buffer of at least ``rows`` rows of ``d`` values (a spare one when one is large
+        enough; else a new one)."""
+        with self._spare_lock:
+            for k, buf in enumerate(self._spare):
+                if buf.shape[0] >= rows and buf.shape[1] == d:
+                    return self._spare.pop(k)
+        return torch.empty((rows, d), dtype=self.dtype, device=self.device)
+
+    def give_back(self, bufs) -> None:
+        """Keep ``bufs`` for the next call (at most :data:`SPARE_BUFFERS` of them)."""
+        with self._spare_lock:
+            self._spare = (list(bufs) + self._spare)[:SPARE_BUFFERS]
 
     def to_device(self, a, dtype=None) -> torch.Tensor:
         """A numpy array as a contiguous tensor on the masker's device."""
@@ -73,9 +98,7 @@ class _TorchPairs:
         rows = P * self.rows_per_pair
         buf = self.bufs.get(worker)
         if buf is None or buf.shape[0] < rows:  # a worker's first chunk is its largest
-            buf = torch.empty(
-                (rows, self.values_per_row), dtype=self.masker.dtype, device=self.masker.device
-            )
+            buf = self.masker.take_buffer(rows, self.values_per_row)
             self.bufs[worker] = buf
         with torch.inference_mode():
             self.masker.fill(self.X, self.masker.B, self.Z, self.var_idx, start, buf[:rows])
@@ -92,5 +115,7 @@ class _TorchPairs:
             self.masker.mean(out, self.masker.weights, self.ey[start : start + P])
 
     def result(self) -> torch.Tensor:
+        self.masker.give_back(self.bufs.values())
+        self.bufs = {}
         check_means(self.model, self.ey, self.S)
         return self.ey.reshape(self.X.shape[0], self.S, -1)

@@ -6,6 +6,7 @@ Every caller (tabular and tensor Kernel SHAP, the l1-selected refits) solves thr
 
 from __future__ import annotations
 
+import sys
 import warnings
 
 import numpy as np
@@ -15,6 +16,18 @@ from .kernel_wls_ref import constrained_lstsq
 from .kernel_wls_ref import constrained_wls as constrained_wls_ref
 
 __all__ = ["solve_constrained_wls"]
+
+# Systems up to this many multiply-adds (S * M * (M + R)) are solved on CPU tensors by the
+# extension's serial kernel (kDirectWork in csrc/cpu/constrained_wls.cpp): it uses neither BLAS
+# nor torch's threads, so switching their thread counts (about 0.1 ms after a model's chunks)
+# is skipped.
+SERIAL_WLS_WORK = 2**24
+
+
+def _serial_on_cpu(Zf, S: int, M: int, R: int) -> bool:
+    torch = sys.modules.get("torch")  # tensors reach only the torch backend's kernel
+    on_cpu = torch is not None and isinstance(Zf, torch.Tensor) and Zf.device.type == "cpu"
+    return on_cpu and S * M * (M + R) <= SERIAL_WLS_WORK
 
 
 def solve_constrained_wls(kernel, Zf, w, Y, total, *, hint: str, warn: bool = True):
@@ -45,8 +58,11 @@ def solve_constrained_wls(kernel, Zf, w, Y, total, *, hint: str, warn: bool = Tr
         Y = np.ascontiguousarray(Y)
         if not np.isfinite(Y).all():  # compiled kernels refuse NaN; numpy's propagates it
             return constrained_wls_ref(Zf, w, Y, total)
-    small = Zf.shape[0] * Zf.shape[1] <= 2**18  # a few thousand coalitions of 100 players
+    S, M = Zf.shape
+    small = S * M <= 2**18  # a few thousand coalitions of 100 players
     try:
+        if _serial_on_cpu(Zf, S, M, Y.shape[1]):  # no threads to limit: skip the switches
+            return kernel(Zf, w, Y, total)
         with single_threaded_blas(), single_torch_thread(*((Zf, Y) if small else ())):
             return kernel(Zf, w, Y, total)
     except np.linalg.LinAlgError:
