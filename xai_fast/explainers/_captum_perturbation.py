@@ -4,9 +4,12 @@ ShapleyValueSampling, ShapleyValues)."""
 
 from __future__ import annotations
 
+import copy
+
 import torch
 
 from .._validation import check_int
+from ..models import ModelAdapter
 from ._tensor_base import TensorPerturbationExplainer
 
 __all__ = ["CaptumPerturbation", "elementwise_mask"]
@@ -23,6 +26,22 @@ def elementwise_mask(inputs):
         masks.append(torch.arange(offset, offset + n, device=x.device).reshape(x.shape[1:]))
         offset += n
     return tuple(masks)
+
+
+class _WaitingForward:
+    """A forward returning futures, as one returning their values."""
+
+    def __init__(self, forward):
+        self.forward = forward
+
+    def __call__(self, *args, **kwargs):
+        out = self.forward(*args, **kwargs)
+        if not isinstance(out, torch.futures.Future):
+            raise TypeError(
+                f"attribute_future needs a forward that returns torch.futures.Future; this one "
+                f"returned {type(out).__name__}. Call attribute(...) instead."
+            )
+        return out.wait()
 
 
 class CaptumPerturbation(TensorPerturbationExplainer):
@@ -94,6 +113,21 @@ class CaptumPerturbation(TensorPerturbationExplainer):
         """
         return self._run(inputs, baselines, target, additional_forward_args, feature_mask,
                          "auto", perturbations_per_eval, show_progress, kwargs)  # fmt: skip
+
+    def attribute_future(self, *args, **kwargs):
+        """``attribute`` for a forward that returns ``torch.futures.Future`` s (captum's
+        asynchronous form): each future is waited for as the batched evaluation needs it, and
+        the attributions come back as a completed future.
+
+        Arguments as :meth:`attribute`; a forward returning plain tensors belongs there.
+        """
+        job = copy.copy(self)  # the call's waiting forward lives on a copy
+        job.model = job.forward_func = _WaitingForward(self.model)
+        job.is_module = False
+        job.adapter = ModelAdapter(job.model, batch_size=self.batch_size, workers=self.workers)
+        done = torch.futures.Future()
+        done.set_result(job.attribute(*args, **kwargs))
+        return done.then(lambda f: f.value())  # a torch.Future, the type captum returns
 
     def _run(self, inputs, baselines, target, additional_forward_args, feature_mask, n_samples,
              perturbations_per_eval, show_progress, kwargs):  # fmt: skip

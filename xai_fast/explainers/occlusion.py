@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from ._captum_perturbation import CaptumPerturbation
+from ._captum_surface import CaptumSurface
 
 __all__ = ["Occlusion"]
 
@@ -73,6 +74,8 @@ class Occlusion(CaptumPerturbation):
     )
     _PROGRESS = "Occlusion"
     _windows = None  # the call's windows, set on a copy of the explainer per call
+
+    attribute_future = CaptumSurface.attribute_future  # not implemented, as captum's
 
     def attribute(
         self,
