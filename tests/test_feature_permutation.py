@@ -101,7 +101,7 @@ def test_a_constant_feature_gets_zero_and_batching_changes_nothing(rng):
     one = _seeded(lambda: FeaturePermutation(net, batch_size=7).attribute(x, **call), seed)
     other = _seeded(lambda: FeaturePermutation(net).attribute(x, **call), seed)
     assert torch.equal(one, other)
-    assert float(one[:, 0, :2].abs().max()) == 0.0
+    assert float(one[:, 0, :2].abs().max()) < 1e-6  # rounding of batches of other sizes only
     # every other feature moves some example (an example the permutation keeps in place gets 0)
     per_feature = one.abs().amax(0).reshape(-1)
     assert (per_feature[mask.reshape(-1) > 0] > 0).all()

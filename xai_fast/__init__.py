@@ -8,7 +8,7 @@ from ._validation import DimensionError
 from .background import Background, kmeans, sample
 from .compare import Comparison, compare  # through the module: see xai_fast/compare.py
 from .compat.lime_explanation import LimeExplanation
-from .explainers import ExactExplainer, KernelExplainer, LimeTabularExplainer
+from .explainers import ExactExplainer, KernelExplainer, LimeTabularExplainer, PermutationExplainer
 from .explanation import Cohorts, Explanation
 from .masking.discretizers import (  # lime.discretize's names
     BaseDiscretizer,
@@ -75,6 +75,7 @@ __all__ = [
     "ModelAdapter",
     "NoiseTunnel",
     "Occlusion",
+    "PermutationExplainer",
     "QuartileDiscretizer",
     "Saliency",
     "ShapleyValueSampling",

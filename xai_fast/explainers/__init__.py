@@ -3,5 +3,6 @@
 from .exact import ExactExplainer
 from .kernel import KernelExplainer
 from .lime_tabular import LimeTabularExplainer
+from .permutation import PermutationExplainer
 
-__all__ = ["ExactExplainer", "KernelExplainer", "LimeTabularExplainer"]
+__all__ = ["ExactExplainer", "KernelExplainer", "LimeTabularExplainer", "PermutationExplainer"]

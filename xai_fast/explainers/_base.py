@@ -186,8 +186,14 @@ class CoalitionExplainer(SavableExplainer):
             phi = phi[..., 0]
         return phi[0] if was_1d else phi
 
-    def _explanation(self, values, Xc, columns, was_1d, interactions=False):
+    def _explanation(self, values, Xc, columns, was_1d, interactions=False, outputs=None):
+        """An Explanation of ``values``; ``outputs`` (output columns) when ``values`` hold only
+        those of a multi-output model."""
         ev = np.asarray(self.expected_value)
+        names = self.output_names
+        if outputs is not None and self.vector_out:
+            ev = ev[outputs]
+            names = None if names is None else [names[c] for c in np.arange(len(names))[outputs]]
         base = ev.copy() if was_1d else np.tile(ev, (len(Xc),) + (1,) * ev.ndim)
         if self.codes is not None:  # the values, not their codes
             Xc = self.codes.decode(Xc)
@@ -196,7 +202,7 @@ class CoalitionExplainer(SavableExplainer):
             base,
             Xc[0] if was_1d else Xc,
             feature_names=self.feature_names or columns,
-            output_names=self.output_names if self.vector_out else None,
+            output_names=names if self.vector_out else None,
             axes=(() if was_1d else ("row",))
             + ("feature",)
             + (("feature2",) if interactions else ())

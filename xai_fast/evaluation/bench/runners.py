@@ -4,18 +4,33 @@ Every runner takes a :class:`TabularWork` or :class:`ImageWork` (what to explain
 which budget) and returns the values as a float64 array ``(n, M)``: one value per row and
 feature (per image and patch). Construction is part of the run, as for a user. Reference
 libraries are imported inside their runners, so that a missing one fails only its own runs.
+The tabular runners and the registry are here; the image runners are in :mod:`.image_runners`.
 """
 
 from __future__ import annotations
 
 import importlib
-import math
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
-from .problems import ImageProblem
+from .image_runners import (
+    captum_feature_ablation,
+    captum_feature_permutation,
+    captum_ig,
+    captum_kernel_shap,
+    captum_lime,
+    captum_shapley_sampling,
+    patch_values,
+    xai_fast_feature_ablation,
+    xai_fast_feature_permutation,
+    xai_fast_ig,
+    xai_fast_kernel_shap,
+    xai_fast_lime_image,
+    xai_fast_shapley_sampling,
+)
+from .work import ImageWork, TabularWork
 
 __all__ = [
     "REFERENCE_MODULES",
@@ -29,48 +44,6 @@ __all__ = [
 
 #: The module each reference library is imported as.
 REFERENCE_MODULES = {"shap": "shap", "lime": "lime.lime_tabular", "captum": "captum.attr"}
-#: Width of the similarity kernel of the image LIME runs (xai_fast's and lime's default).
-LIME_KERNEL_WIDTH = 0.25
-
-
-@dataclass
-class TabularWork:
-    """What one tabular run explains.
-
-    Attributes
-    ----------
-    model : torch.nn.Module or callable
-        What xai_fast is given (a module stays a module).
-    fn : callable
-        The same model as a numpy callable ``(n, d) -> (n,)``, as users hand it to shap and lime.
-    background, rows, train : ndarray
-        Background ``(N, d)``, rows to explain ``(n, d)`` and LIME's training data.
-    nsamples, lime_samples, seed : int
-    """
-
-    model: object
-    fn: Callable
-    background: np.ndarray
-    rows: np.ndarray
-    train: np.ndarray
-    nsamples: int
-    lime_samples: int
-    seed: int = 0
-
-    def head(self, n: int = 1) -> TabularWork:
-        """The same work on the first ``n`` rows."""
-        return replace(self, rows=self.rows[:n])
-
-
-@dataclass
-class ImageWork(ImageProblem):
-    """An :class:`ImageProblem` as one run explains it: its model (wrapped to count rows) and
-    the run's seed."""
-
-    seed: int = 0
-
-    def head(self, n: int = 1) -> ImageWork:
-        return replace(self, inputs=self.inputs[:n], target=self.target[:n])
 
 
 @dataclass(frozen=True)
@@ -147,6 +120,19 @@ def xai_fast_exact(w: TabularWork):
     )
 
 
+def _permutation_budget(w: TabularWork) -> int:
+    """shap's ``max_evals`` for the Kernel SHAP budget: masked samples per row, at least one
+    forward and backward pass (``2 M + 1``)."""
+    return max(w.nsamples + 2, 2 * w.rows.shape[1] + 1)
+
+
+def xai_fast_permutation(w: TabularWork):
+    from ... import PermutationExplainer
+
+    e = PermutationExplainer(w.model, w.background, seed=w.seed)  # shap's orders for the seed
+    return _as_2d(e(w.rows, max_evals=_permutation_budget(w), silent=True).values, len(w.rows))
+
+
 def xai_fast_lime(w: TabularWork):
     from ... import LimeTabularExplainer
 
@@ -181,11 +167,8 @@ def shap_exact(w: TabularWork):
 def shap_permutation(w: TabularWork):
     import shap
 
-    # max_evals counts masked samples per row as our budget counts coalitions; shap needs at
-    # least one forward and backward pass (2 M + 1)
-    budget = max(w.nsamples + 2, 2 * w.rows.shape[1] + 1)
     e = shap.explainers.Permutation(w.fn, _independent(w.background), seed=w.seed)
-    return _as_2d(e(w.rows, max_evals=budget, silent=True).values, len(w.rows))
+    return _as_2d(e(w.rows, max_evals=_permutation_budget(w), silent=True).values, len(w.rows))
 
 
 def lime_tabular(w: TabularWork):
@@ -199,156 +182,6 @@ def lime_tabular(w: TabularWork):
         for j, v in exp.local_exp[1]:  # lime files a regression under label 1
             out[i, j] = v
     return out
-
-
-# ---------------------------------------------------------------------------- tensors
-def patch_values(attr, feature_mask, *, reduce: str = "mean") -> np.ndarray:
-    """Per-patch values ``(n, M)`` of attributions ``(n, ...)``: the mean over a patch's
-    elements (every element carries its feature's value) or their sum (gradients)."""
-    import torch
-
-    a = attr.detach().to(torch.float64).reshape(attr.shape[0], -1)
-    ids = feature_mask.expand(attr.shape).reshape(attr.shape[0], -1)
-    M = int(ids.max()) + 1
-    out = torch.zeros(attr.shape[0], M, dtype=torch.float64).scatter_add_(1, ids, a)
-    if reduce == "mean":
-        out /= torch.zeros_like(out).scatter_add_(1, ids, torch.ones_like(a))
-    return out.numpy()
-
-
-def xai_fast_kernel_shap(w: ImageWork):
-    from ... import KernelShap
-
-    a = KernelShap(w.model, seed=w.seed).attribute(
-        w.inputs, w.baselines, w.target, feature_mask=w.feature_mask, n_samples=w.n_samples
-    )
-    return patch_values(a, w.feature_mask)
-
-
-def xai_fast_lime_image(w: ImageWork):
-    from ... import Lime
-
-    a = Lime(w.model, style="lime", seed=w.seed, kernel_width=LIME_KERNEL_WIDTH).attribute(
-        w.inputs, w.baselines, w.target, feature_mask=w.feature_mask, n_samples=w.n_samples
-    )
-    return patch_values(a, w.feature_mask)
-
-
-def xai_fast_ig(w: ImageWork):
-    from ... import IntegratedGradients
-
-    a = IntegratedGradients(w.model).attribute(w.inputs, w.baselines, w.target, n_steps=w.ig_steps)
-    return patch_values(a, w.feature_mask, reduce="sum")
-
-
-def _captum_mask(w: ImageWork):
-    return w.feature_mask.expand(w.inputs.shape).contiguous()
-
-
-def captum_kernel_shap(w: ImageWork):
-    import torch
-    from captum.attr import KernelShap
-
-    torch.manual_seed(w.seed)  # captum samples from torch's global generator
-    a = KernelShap(w.model).attribute(
-        w.inputs,
-        w.baselines,
-        w.target,
-        feature_mask=_captum_mask(w),
-        n_samples=w.n_samples + 2,  # captum counts the empty and full coalitions
-        perturbations_per_eval=w.n_samples + 2,
-    )
-    return patch_values(a, w.feature_mask)
-
-
-def _binary_cosine_similarity(kernel_width: float):
-    """xai_fast's (and lime's image) similarity: ``exp(-d**2 / (2 width**2))`` with ``d`` the
-    cosine distance between the binary sample and all ones."""
-
-    def similarity(original, perturbed, interpretable, **kwargs):
-        k = float(interpretable.sum())
-        d = 1.0 - math.sqrt(k / interpretable.numel())
-        return math.exp(-(d**2) / (2.0 * kernel_width**2))
-
-    return similarity
-
-
-def captum_lime(w: ImageWork):
-    import torch
-    from captum._utils.models.linear_model import SkLearnRidge
-    from captum.attr import Lime
-
-    # the same surrogate and similarity as xai_fast.Lime (captum's defaults differ)
-    lime = Lime(
-        w.model,
-        interpretable_model=SkLearnRidge(alpha=1.0),
-        similarity_func=_binary_cosine_similarity(LIME_KERNEL_WIDTH),
-    )
-    torch.manual_seed(w.seed)  # captum samples from torch's global generator
-    a = lime.attribute(
-        w.inputs,
-        w.baselines,
-        w.target,
-        feature_mask=_captum_mask(w),
-        n_samples=w.n_samples,
-        perturbations_per_eval=w.n_samples,
-    )
-    return patch_values(a, w.feature_mask)
-
-
-def _permutations(w: ImageWork) -> int:
-    """Permutations for the Kernel SHAP budget: about ``n_samples`` model evaluations."""
-    return max(1, w.n_samples // (int(w.feature_mask.max()) + 1))
-
-
-def xai_fast_feature_ablation(w: ImageWork):
-    from ... import FeatureAblation
-
-    a = FeatureAblation(w.model).attribute(
-        w.inputs, w.baselines, w.target, feature_mask=w.feature_mask
-    )
-    return patch_values(a, w.feature_mask)
-
-
-def captum_feature_ablation(w: ImageWork):
-    from captum.attr import FeatureAblation
-
-    M = int(w.feature_mask.max()) + 1
-    a = FeatureAblation(w.model).attribute(
-        w.inputs, w.baselines, w.target, feature_mask=_captum_mask(w), perturbations_per_eval=M
-    )
-    return patch_values(a, w.feature_mask)
-
-
-def xai_fast_shapley_sampling(w: ImageWork):
-    import torch
-
-    from ... import ShapleyValueSampling
-
-    torch.manual_seed(w.seed)  # captum's draws, from torch's global generator
-    a = ShapleyValueSampling(w.model).attribute(
-        w.inputs, w.baselines, w.target, feature_mask=w.feature_mask, n_samples=_permutations(w)
-    )
-    return patch_values(a, w.feature_mask)
-
-
-def captum_shapley_sampling(w: ImageWork):
-    import torch
-    from captum.attr import ShapleyValueSampling
-
-    torch.manual_seed(w.seed)
-    a = ShapleyValueSampling(w.model).attribute(
-        w.inputs, w.baselines, w.target, feature_mask=_captum_mask(w),
-        n_samples=_permutations(w), perturbations_per_eval=int(w.feature_mask.max()) + 1,
-    )  # fmt: skip
-    return patch_values(a, w.feature_mask)
-
-
-def captum_ig(w: ImageWork):
-    from captum.attr import IntegratedGradients
-
-    a = IntegratedGradients(w.model).attribute(w.inputs, w.baselines, w.target, n_steps=w.ig_steps)
-    return patch_values(a, w.feature_mask, reduce="sum")
 
 
 # ---------------------------------------------------------------------------- registry
@@ -375,6 +208,8 @@ def methods() -> list[Method]:
                reference=shap_kernel_key),
         Method("ExactExplainer", "xai_fast", "tabular", xai_fast_exact, reference="shap Exact",
                max_features=16),
+        Method("PermutationExplainer", "xai_fast", "tabular", xai_fast_permutation,
+               reference="shap Permutation"),
         Method("LimeTabularExplainer", "xai_fast", "tabular", xai_fast_lime, values="lime",
                reference="lime LimeTabularExplainer"),
         Method("KernelShap", "xai_fast", "image", xai_fast_kernel_shap,
@@ -387,6 +222,8 @@ def methods() -> list[Method]:
                values="ablation", reference="captum FeatureAblation"),
         Method("ShapleyValueSampling", "xai_fast", "image", xai_fast_shapley_sampling,
                reference="captum ShapleyValueSampling"),
+        Method("FeaturePermutation", "xai_fast", "image", xai_fast_feature_permutation,
+               values="ablation", reference="captum FeaturePermutation"),
         Method("KernelExplainer", "shap", "tabular", shap_kernel),
         Method("Exact", "shap", "tabular", shap_exact, max_features=16),
         Method("Permutation", "shap", "tabular", shap_permutation),
@@ -397,5 +234,7 @@ def methods() -> list[Method]:
                gradient=True),
         Method("FeatureAblation", "captum", "image", captum_feature_ablation, values="ablation"),
         Method("ShapleyValueSampling", "captum", "image", captum_shapley_sampling),
+        Method("FeaturePermutation", "captum", "image", captum_feature_permutation,
+               values="ablation"),
     ]  # fmt: skip
     return out
