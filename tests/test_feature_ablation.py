@@ -152,3 +152,41 @@ def test_occlusion_closed_form_tuples_and_errors(rng):
         Occlusion(g).attribute(a, sliding_window_shapes=(2, 2))
     with pytest.raises(ValueError, match="must fit examples"):
         Occlusion(g).attribute(a, sliding_window_shapes=(5,))
+
+
+def test_an_output_of_fixed_size_gets_every_element_attributed(rng):
+    """captum's rule for a forward whose output is not one per example: the batch is one
+    example and attribution row ``o`` is output element ``o``'s drop per feature."""
+    x = torch.as_tensor(rng.normal(size=(3, 4)))
+    W = torch.as_tensor(rng.normal(size=(4, 2)))
+    mask = torch.tensor([[0, 0, 1, 2]])
+
+    def pooled(t):  # (1, 2) whatever the batch: a summary of the whole batch
+        return (t @ W).sum(0, keepdim=True)
+
+    out = FeatureAblation(pooled).attribute(x, feature_mask=mask)
+    assert out.shape == (2, 4)
+    contrib = (x.sum(0)[:, None] * W).T  # (2, 4): each element's share of each output
+    expected = torch.stack([contrib[:, mask[0] == j].sum(1) for j in range(3)], 1)[:, mask[0]]
+    torch.testing.assert_close(out, expected, rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="nothing for target to select"):
+        FeatureAblation(pooled).attribute(x, target=1, feature_mask=mask)
+
+
+def test_outputs_per_example_without_target_match_one_target_at_a_time(rng):
+    captum_attr = pytest.importorskip("captum.attr")
+    w = torch.as_tensor(rng.normal(size=(5, 3)))
+
+    def f(t):  # (N, 3), one row per example
+        return torch.tanh(t @ w)
+
+    x = torch.as_tensor(rng.normal(size=(4, 5)))
+    mask = torch.tensor([[0, 1, 1, 2, 3]])
+    out = FeatureAblation(f).attribute(x, feature_mask=mask)  # captum: (N * 3, 5)
+    ref = captum_attr.FeatureAblation(f).attribute(x, feature_mask=mask)
+    assert out.shape == ref.shape == (12, 5)
+    torch.testing.assert_close(out, ref, rtol=0, atol=1e-12)
+    per_target = torch.stack(
+        [FeatureAblation(f).attribute(x, target=j, feature_mask=mask) for j in range(3)], 1
+    )  # (N, 3, 5)
+    torch.testing.assert_close(out.reshape(4, 3, 5), per_target, rtol=0, atol=1e-12)

@@ -103,3 +103,23 @@ def test_explicit_seed_leaves_the_global_generator_alone_and_errors(rng):
     with pytest.raises(ValueError, match="group the elements into fewer features"):
         big = torch.zeros(1, 3, 32, 32)  # 3,072 scalars, 25 permutations
         ShapleyValueSampling(net).attribute(big, target=0)
+
+
+def test_outputs_per_example_without_target_keep_the_output_shape(rng):
+    """captum's ShapleyValues without a target: attributions (N, k, *example), each output on
+    its own example, with per-example feature masks."""
+    w = torch.as_tensor(rng.normal(size=(3, 2)))
+
+    def f(t):
+        return torch.tanh(t @ w) * t.sum(1, keepdim=True)
+
+    x = torch.as_tensor(rng.normal(size=(2, 3)))
+    mask = torch.tensor([[0, 0, 1], [0, 1, 1]])  # each example its own grouping
+    out = ShapleyValues(f).attribute(x, feature_mask=mask)
+    assert out.shape == (2, 2, 3)
+    for j in range(2):
+        one = ShapleyValues(f).attribute(x, target=j, feature_mask=mask)
+        torch.testing.assert_close(out[:, j], one, rtol=0, atol=1e-6)
+    captum_attr = pytest.importorskip("captum.attr")
+    ref = captum_attr.ShapleyValues(f).attribute(x, feature_mask=mask)
+    torch.testing.assert_close(out, ref, rtol=0, atol=1e-5)

@@ -8,6 +8,7 @@ carries its feature's value. A subclass supplies ``_design`` and ``_solve`` only
 from __future__ import annotations
 
 import copy
+import math
 
 import numpy as np
 import torch
@@ -105,6 +106,10 @@ class TensorPerturbationExplainer(CaptumSurface):
         "return_input_shape",
     )
     _PROGRESS = ""  # captum's progress label: "<_PROGRESS> attribution"
+    # whether a forward whose output is not one per example (e.g. (1, k) for any batch) gets
+    # every output element attributed, as captum's perturbation methods do
+    _ALL_OUTPUTS = False
+    _KEEP_OUTPUT_SHAPE = False  # those attributions shaped (*output, *example), else (k, *example)
 
     def __init__(self, model, seed, batch_size, workers, kwargs):
         check_no_kwargs(kwargs, f"{type(self).__name__}()", self._INIT_OPTIONS)
@@ -217,10 +222,14 @@ class TensorPerturbationExplainer(CaptumSurface):
         )
         N = masker.X.shape[0]
         args, per_example = forward_args(additional_forward_args, N)
-        whole = N > 1 and not self.is_module and self._one_number_per_batch(masker, args)
+        shape = None if self.is_module else self._batch_output_shape(masker, args)
+        whole = shape is not None
+        size = math.prod(shape) if whole else 0
         batch = masker
         if whole:  # captum's form: the batch is one example, its features shared by all rows
             masker = masker.whole_batch()
+            if size > 1:  # every output element attributed, as captum's
+                masker.target = masker.target.every_output()
         seeds = self._seeds(masker.X.shape[0])
         show = o["show_progress"]  # None: a bar once the call has taken 2 s; True: at once
         if show is not None:
@@ -231,7 +240,7 @@ class TensorPerturbationExplainer(CaptumSurface):
         try:
             with self.adapter.evaluating():
                 if whole:
-                    adapter = self._whole_batch_adapter(batch, args)
+                    adapter = self._whole_batch_adapter(batch, args, size)
                     out = self._explain(masker, adapter, n_samples, seeds, shaped, bar)
                 elif per_example:  # batch-axis extra arguments: one example per call, as captum
                     parts = [
@@ -254,8 +263,23 @@ class TensorPerturbationExplainer(CaptumSurface):
         out = out.to(masker.out_device, self._result_dtype(batch, args))
         if not shaped:
             return out
-        if whole:  # captum gives the first row of the batch's attributions
-            N, masker, out = 1, batch, out.reshape(batch.X.shape)[:1]
+        if whole:  # captum gives the first row of the batch's attributions, per output
+            out = out.reshape(size, *batch.X.shape)  # (outputs, N, D)
+            Nb = batch.X.shape[0]
+            if size > 1 and shape[0] == Nb:  # outputs per example: each on its own example
+                out = out.reshape(Nb, size // Nb, Nb, -1)
+                out = out[torch.arange(Nb), :, torch.arange(Nb)].reshape(size, -1)
+            else:
+                out = out[:, 0]
+            N, masker = size, batch
+            if size > 1 and self._KEEP_OUTPUT_SHAPE:  # (*output shape, *example shape)
+                return (
+                    out.reshape(tuple(shape) + masker.example_shape)
+                    if masker.split is None
+                    else tuple(
+                        t.reshape(tuple(shape) + t.shape[1:]) for t in masker.split.tensors(out)
+                    )
+                )
         if masker.split is None:
             return out.reshape((N,) + masker.example_shape)
         return masker.split.tensors(out)
@@ -274,26 +298,41 @@ class TensorPerturbationExplainer(CaptumSurface):
         shape = masker.example_shape
         return lambda rows: fn(rows.reshape((rows.shape[0],) + shape))
 
-    def _one_number_per_batch(self, masker, args) -> bool:
-        """Whether the forward returns one number for the whole batch (a loss, a sum): captum
-        then explains the batch as one example. Found by one call on the inputs, as captum."""
+    def _batch_output_shape(self, masker, args) -> tuple | None:
+        """The shape of the forward's output when it is one output for the whole batch (a
+        loss, a sum: ``()``; or with every element attributed, a fixed-size tensor such as
+        ``(1, k)`` whatever the batch, or ``(N, k)`` without a target): captum then explains
+        the batch as one example. ``None`` for outputs per example. Found by one call on the
+        inputs, as captum."""
+        N = masker.X.shape[0]
         with torch.no_grad():
             out = self._row_forward(masker, args)(masker.X)
-        if not is_scalar(out, masker.X.shape[0]):
-            return False
+        if is_scalar(out, N):
+            if N == 1:
+                return None  # one example: its own number (ScalarForward)
+            shape = ()
+        elif not self._ALL_OUTPUTS or not isinstance(out, torch.Tensor):
+            return None
+        else:
+            targeted = masker.target.t is not None or masker.target.multi is not None
+            if out.dim() >= 1 and out.shape[0] == N and (out.numel() == N or targeted):
+                return None  # one output per example, or a target selecting one of each's
+            shape = tuple(out.shape)
         if masker.target.t is not None or masker.target.multi is not None:
+            what = "one number" if shape == () else f"an output of shape {shape}"
             raise ValueError(
-                "the model returns one number for the whole batch, so there is no output per "
-                "example for target to select; pass target=None, or return one output per row."
+                f"the model returns {what} for the whole batch of {N}, not one output per "
+                "example, so there is nothing for target to select per example; pass "
+                "target=None, or return one output per row."
             )
-        return True
+        return shape
 
-    def _whole_batch_adapter(self, batch, args) -> ModelAdapter:
+    def _whole_batch_adapter(self, batch, args, size: int) -> ModelAdapter:
         """The adapter of the batch ``batch`` (a masker) explained as one example: one forward
-        call per perturbed batch (the forward gives one number per call)."""
+        call per perturbed batch (the forward gives one output of ``size`` elements per call)."""
         rows = self._row_forward(batch, args)
         adapter = ModelAdapter(
-            WholeBatchForward(rows), batch_size=self.batch_size, workers=self.workers
+            WholeBatchForward(rows, size), batch_size=self.batch_size, workers=self.workers
         )
         adapter.param_device, adapter.param_dtype = (
             self.adapter.param_device,
@@ -309,16 +348,22 @@ class TensorPerturbationExplainer(CaptumSurface):
         N, D = masker.X.shape
         # not shaped: column j is the feature with the j-th id from the smallest (captum's
         # layout), 0 for an example without it
-        out = torch.zeros((N, D if shaped else masker.n_ids), dtype=torch.float64)
-        out = out.to(masker.X.device)
+        width = D if shaped else masker.n_ids
+        outs = []  # one (N, width) per output attributed (one but for every output kept)
         game = Game(adapter, masker)
         bar.total += sum(len(rows) * len(Z) for rows, Z, _ in designs)
         for rows, Z, extra in designs:
-            values = game.evaluate(Z, rows, progress=bar)[:, :, 0]  # (n, S)
-            coef = self._solve_rows(values, Z, extra, masker, rows)  # (n, M)
-            if shaped:
-                masker.spread(coef, rows, out)
-            else:
-                rows_t = torch.as_tensor(rows, device=out.device)
-                out[rows_t] = out[rows_t].scatter_(1, masker.given_ids(rows), coef)
+            values = game.evaluate(Z, rows, progress=bar)  # (n, S, k)
+            while len(outs) < values.shape[2]:
+                outs.append(torch.zeros((N, width), dtype=torch.float64, device=masker.X.device))
+            for j, out in enumerate(outs):  # each output its own solve (one for a target)
+                coef = self._solve_rows(values[:, :, j], Z, extra, masker, rows)  # (n, M)
+                if shaped:
+                    masker.spread(coef, rows, out)
+                else:
+                    rows_t = torch.as_tensor(rows, device=out.device)
+                    out[rows_t] = out[rows_t].scatter_(1, masker.given_ids(rows), coef)
+        if not outs:  # no design: nothing to attribute
+            outs.append(torch.zeros((N, width), dtype=torch.float64, device=masker.X.device))
+        out = outs[0] if len(outs) == 1 else torch.stack(outs)
         return out

@@ -56,6 +56,7 @@ class _PermutationExplainer(CaptumPerturbation):
     """The shared pipeline: captum's feature ids, a permutation design, float32 results."""
 
     _CALL_OPTIONS = CaptumPerturbation._CALL_OPTIONS + ("n_samples",)
+    _KEEP_OUTPUT_SHAPE = True  # captum's: attributions (*output shape, *example shape)
 
     def _permutations(self, F: int, n_samples, seed) -> np.ndarray:
         raise NotImplementedError

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import math
 import numbers
+import threading
 
 import numpy as np
 import torch
@@ -37,6 +38,7 @@ class TensorTarget:
 
     def __init__(self, target, N: int, device):
         self.checked = False
+        self.all_outputs = False  # every output column kept (captum's outputs of fixed size)
         T = check_target(target, N, device)
         self.multi = T if T is not None and T.shape[1] > 1 else None  # (N, m) until flattened
         self.t = None if T is None or self.multi is not None else T[:, 0].contiguous()
@@ -85,9 +87,18 @@ class TensorTarget:
         self.t = (self.multi * strides).sum(1).contiguous()
         self.lo, self.hi = int(self.t.min()), int(self.t.max())
 
+    def every_output(self) -> TensorTarget:
+        """A target keeping every output column (no target given)."""
+        new = copy.copy(self)
+        new.all_outputs = True
+        return new
+
     def select(self, out: torch.Tensor, i: torch.Tensor) -> torch.Tensor:
-        """The targeted column of ``out`` ``(P, k)`` for examples ``i`` ``(P,)``, as float64."""
+        """The targeted column of ``out`` ``(P, k)`` for examples ``i`` ``(P,)``, as float64
+        ``(P,)``; every column ``(P, k)`` with :meth:`every_output`."""
         k = out.shape[1]
+        if self.all_outputs:
+            return out.to(torch.float64)
         if not self.checked:
             if self.t is None and k != 1:
                 raise ValueError(
@@ -260,13 +271,14 @@ class _TensorPairs:
         self.pairs = len(self.rows) * self.S
         self.values_per_row = masker.X.shape[1]
         self.workers = model.chunk_workers()
-        self.values = torch.empty(self.pairs, dtype=torch.float64, device=dev)
+        self.values = None  # (pairs,) or (pairs, k), made by the first chunk to finish
+        self.lock = threading.Lock()
         self.examples: dict[int, torch.Tensor] = {}  # worker -> examples of its current chunk
 
     def _examples(self, start: int, P: int):
         """Example of each pair ``start .. start + P - 1`` ``(P,)``, its coalition ``(P,)``, and
         the one example they all belong to (``None`` when they span several)."""
-        p = torch.arange(start, start + P, device=self.values.device)
+        p = torch.arange(start, start + P, device=self.rows_t.device)
         stop = start + P
         r = int(self.rows[start // self.S]) if start // self.S == (stop - 1) // self.S else None
         return self.rows_t[p // self.S], p % self.S, r
@@ -282,12 +294,23 @@ class _TensorPairs:
 
     def reduce(self, out: torch.Tensor, start: int, P: int, worker: int) -> None:
         i = self.examples.pop(worker)
-        self.values[start : start + P] = self.masker.target.select(out, i)
+        got = self.masker.target.select(out, i)
+        with self.lock:
+            if self.values is None:
+                self.values = torch.empty(
+                    (self.pairs,) + tuple(got.shape[1:]), dtype=torch.float64, device=got.device
+                )
+        if got.shape[1:] != self.values.shape[1:]:
+            raise ValueError(
+                f"the model returned {got.shape[1]} outputs on some perturbed batches and "
+                f"{self.values.shape[1]} on others; return an output of the same size every time."
+            )
+        self.values[start : start + P] = got
 
     def result(self) -> torch.Tensor:
-        """``(n, S, 1)``; raises on NaN or inf."""
-        values = self.values.reshape(len(self.rows), self.S)
-        finite = torch.isfinite(values).all(dim=1)
+        """``(n, S, k)`` (``k = 1`` but for every output kept); raises on NaN or inf."""
+        values = self.values.reshape(len(self.rows), self.S, -1)
+        finite = torch.isfinite(values).flatten(1).all(dim=1)
         if not bool(finite.all()):
             bad = self.rows[~finite.cpu().numpy()]
             raise ValueError(
@@ -295,7 +318,7 @@ class _TensorPairs:
                 f"{len(bad)} example(s) (first: {bad[:5].tolist()}). Check the model on the "
                 "baselines and on mixtures of inputs and baselines."
             )
-        return values[:, :, None]
+        return values
 
 
 # ---------------------------------------------------------------------------- input checks

@@ -192,31 +192,34 @@ class ScalarForward:
 
 
 class WholeBatchForward:
-    """A forward returning one number per batch, over perturbed batches ``(P, N, D)``: one
-    call per perturbed batch of ``N`` flat rows, its number as the perturbation's value.
+    """A forward returning one output of fixed size per batch (one number, a loss, or e.g.
+    ``(1, k)`` whatever the batch), over perturbed batches ``(P, N, D)``: one call per
+    perturbed batch of ``N`` flat rows, its output flattened to the perturbation's values.
 
     Parameters
     ----------
     rows : callable
-        Flat rows ``(N, D)`` of the batch -> one number (a Python number or a one-element
-        tensor).
+        Flat rows ``(N, D)`` of the batch -> one output (a Python number or a tensor).
+    size : int, default 1
+        Elements of that output, the same on every call.
     """
 
-    def __init__(self, rows):
-        self.rows = rows
+    def __init__(self, rows, size: int = 1):
+        self.rows, self.size = rows, size
 
     def __call__(self, batches: torch.Tensor) -> torch.Tensor:
         values = []
         for b in batches:  # the forward takes one whole batch per call
-            out = self.rows(b)
-            if not is_scalar(out, b.shape[0]):
+            out = torch.as_tensor(self.rows(b), dtype=torch.float64, device=batches.device)
+            if out.numel() != self.size:
                 raise ValueError(
-                    f"the model returned one number for the batch on the inputs but an output "
-                    f"of shape {tuple(getattr(out, 'shape', ()))} on a perturbed batch; return "
-                    "one number per batch every time."
+                    f"the model returned an output of {self.size} element(s) for the batch on "
+                    f"the inputs but of shape {tuple(out.shape)} on a perturbed batch; return an "
+                    "output of the same size every time."
                 )
-            values.append(float(out))
-        return torch.tensor(values, dtype=torch.float64, device=batches.device)
+            values.append(out.reshape(-1))
+        out = torch.stack(values)
+        return out[:, 0] if self.size == 1 else out
 
 
 def forward_args(additional_forward_args, N: int) -> tuple[tuple, list | None]:
