@@ -53,3 +53,18 @@ def test_varying_features_uses_shap_closeness():
     X = np.array([[1.0 + 1e-9, 2.0, np.nan, 5.1], [1.1, 2.0, 0.0, 5.0]])
     expected = np.array([[False, True, False, True], [True, True, True, False]])
     np.testing.assert_array_equal(varying_features(X, B), expected)
+
+
+def test_varying_features_equals_isclose_on_finite_and_nonfinite_data(rng):
+    """The finite-data shortcut and the general path both equal numpy.isclose's answer."""
+    B = rng.normal(size=(6, 8))
+    X = rng.normal(size=(9, 8))
+    X[rng.random(X.shape) < 0.3] = B[0, 0]  # equal to one background row only
+    B[:, 1] = X[0, 1] * (1 + 1e-6 * rng.normal(size=6))  # within rtol of every row
+    B[:, 2] = X[1, 2] + 5e-9  # within atol
+    for Xc, Bc in [(X, B), (np.where(X > 1.5, np.inf, X), B), (X.astype(np.float32), B)]:
+        want = ~np.isclose(Xc[:, None], Bc[None], rtol=1e-5, atol=1e-8, equal_nan=True).all(1)
+        np.testing.assert_array_equal(varying_features(Xc, Bc), want)
+    ints = rng.integers(0, 3, size=(5, 4)).astype(np.uint8)
+    want = ~np.isclose(ints[:, None], ints[None, :2], equal_nan=True).all(1)
+    np.testing.assert_array_equal(varying_features(ints, ints[:2]), want)

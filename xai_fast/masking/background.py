@@ -34,10 +34,16 @@ def varying_features(X: np.ndarray, B: np.ndarray) -> np.ndarray:
     N = B.shape[0]
     step = max(1, 2**22 // max(N * d, 1))
     out = np.empty((n, d), dtype=bool)
+    numeric = X.dtype.kind == "f" and B.dtype.kind == "f"  # ints: isclose casts them first
+    finite = numeric and bool(np.isfinite(X).all()) and bool(np.isfinite(B).all())
+    tol = 1e-8 + 1e-5 * np.abs(B) if finite else None  # isclose's bound, (N, d)
     for i in range(0, n, step):  # chunks bound the (rows, N, d) temporary
-        close = np.isclose(
-            X[i : i + step, None, :], B[None, :, :], rtol=1e-5, atol=1e-8, equal_nan=True
-        )
+        if finite:  # isclose's formula without its NaN and inf handling (a tenth of the time)
+            close = np.abs(X[i : i + step, None, :] - B[None, :, :]) <= tol
+        else:
+            close = np.isclose(
+                X[i : i + step, None, :], B[None, :, :], rtol=1e-5, atol=1e-8, equal_nan=True
+            )
         out[i : i + step] = ~close.all(axis=1)
     return out
 
