@@ -55,3 +55,21 @@ def background_mean(out, weights, ey):
             for b in range(N):
                 acc += out[p * N + b, c] * weights[b]
             ey[p, c] = acc
+
+
+def fill_rows_at(X, B, Z, var_idx, inst, coal, bg, out):
+    """See :func:`xai_fast.masking.fill_ref.fill_rows_at` (values copied as bit patterns)."""
+    bits = np.dtype(f"i{X.dtype.itemsize}")
+    _fill_rows_bits(X.view(bits), B.view(bits), Z, var_idx, inst, coal, bg, out.view(bits))
+
+
+@nb.njit(cache=True)
+def _fill_rows_bits(Xb, Bb, Z, var_idx, inst, coal, bg, Ob):
+    M = Z.shape[1]
+    for u in range(Ob.shape[0]):
+        i, s = inst[u], coal[u]
+        Ob[u, :] = Bb[bg[u]]
+        for m in range(M):
+            if Z[s, m]:
+                c = var_idx[i, m]
+                Ob[u, c] = Xb[i, c]
