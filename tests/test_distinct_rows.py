@@ -260,3 +260,21 @@ def test_dedup_rows_is_checked_and_kept_when_rewrapped():
     off = xf.ModelAdapter(np.sum, dedup_rows=False)
     assert xf.ModelAdapter(off).dedup_rows is False
     assert xf.ModelAdapter(np.sum).dedup_rows is True
+
+
+def test_torch_fill_rows_at_without_numba_matches_the_reference(rng):
+    torch = pytest.importorskip("torch")
+    if "torch" not in available():
+        pytest.skip("xai_fast._C not built")
+    from xai_fast.backends import torch_ops
+    from xai_fast.masking import fill_ref
+
+    X, B, Z, var_idx = call_problem(rng)
+    U = 50
+    at = [rng.integers(0, len(a), U) for a in (X, Z, B)]
+    want = np.empty((U, X.shape[1]), dtype=np.float16)
+    fill_ref.fill_rows_at(X.astype(np.float16), B.astype(np.float16), Z, var_idx, *at, want)
+    t = [torch.from_numpy(a) for a in (X.astype(np.float16), B.astype(np.float16), Z, var_idx)]
+    out = torch.empty((U, X.shape[1]), dtype=torch.float16)  # no Numba kernel: torch ops
+    torch_ops.fill_rows_at(*t, *(torch.from_numpy(a) for a in at), out)
+    np.testing.assert_array_equal(out.numpy(), want)

@@ -137,7 +137,7 @@ class _TorchPairs:
         plan = plan_distinct(self.model, m.distinct, X, m.B_host, Z, var_idx)
         if plan is None:
             return None
-        return (_TorchBlock(self, *block) for block in plan.blocks())
+        return plan.made_into(lambda *block: _TorchBlock(self, *block))
 
     def result(self) -> torch.Tensor:
         self.masker.give_back(self.bufs.values())

@@ -18,6 +18,10 @@ background row, it costs one comparison of the rows with the background.
 
 from __future__ import annotations
 
+import concurrent.futures
+import os
+import threading
+
 import numpy as np
 
 __all__ = [
@@ -34,8 +38,9 @@ __all__ = [
 #: in cache: twice as fast as 2**21 rows), or one instance of up to :data:`MAX_BLOCK_ROWS`.
 #: Equal rows of different blocks are evaluated once per block.
 BLOCK_ROWS = 2**19
-#: Most rows of one block (an instance with more is split; about 300 MiB of tables at most).
-MAX_BLOCK_ROWS = 2**23
+#: Most rows of one block (an instance with more is split): at most about 360 MiB of tables and
+#: outputs at once, and 180 MiB more for the next block being numbered.
+MAX_BLOCK_ROWS = 2**22
 #: Smallest expected share of rows saved for which the plan is made. Numbering a row costs
 #: about 40 ns, a small MLP's row on two cores about as much, a tree ensemble's far more.
 MIN_SAVED = 0.25
@@ -43,6 +48,29 @@ MIN_SAVED = 0.25
 SAMPLE_PAIRS = 64
 #: Most coalitions counted exactly for one such pair (beyond it: an upper bound).
 SAMPLE_COALITIONS = 2**16
+
+
+_pool = None
+_pool_lock = threading.Lock()
+
+
+def _forget_pool_in_child() -> None:
+    # a forked child inherits the pool object but not its thread
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_in_child)
+
+
+def _planner() -> concurrent.futures.ThreadPoolExecutor:
+    """The thread that numbers the next block (one for the process, made on first use)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = concurrent.futures.ThreadPoolExecutor(1, "xai_fast-distinct")
+        return _pool
 
 
 def column_codes(X: np.ndarray, B: np.ndarray):
@@ -143,15 +171,18 @@ class DistinctRows:
         ``(CX, CB, levels)`` from :func:`column_codes`.
     Z : ndarray of bool, shape (S, M)
     var_idx : ndarray of int64, shape (n, M)
+    share : float
+        Expected share of the rows that are distinct (sets :attr:`expected_rows`).
     """
 
-    def __init__(self, kernel, codes, Z, var_idx):
+    def __init__(self, kernel, codes, Z, var_idx, share=1.0):
         self.kernel = kernel
         self.CX, self.CB, levels = codes
         self.weight, self.word = key_places(levels)
         self.Z, self.var_idx = Z, var_idx
         S, N = Z.shape[0], self.CB.shape[0]
         self.pairs = self.CX.shape[0] * S
+        self.expected_rows = max(1, int(share * self.pairs * N))  # distinct rows, about
         # whole instances per block, so that all the repeats of an instance meet
         per_row = S * N
         if per_row <= BLOCK_ROWS:
@@ -162,13 +193,44 @@ class DistinctRows:
     def blocks(self):
         """Yield ``(start, P, ids, first)`` for consecutive blocks of pairs: the pairs
         ``start .. start + P - 1``, the distinct row ``ids`` ``(P * N,)`` of each of their rows
-        and the first row ``first`` ``(U,)`` of each distinct row (see the kernel)."""
-        for start in range(0, self.pairs, self.block_pairs):
-            P = min(self.block_pairs, self.pairs - start)
-            ids, first = self.kernel(
-                self.CX, self.CB, self.weight, self.word, self.Z, self.var_idx, start, P
-            )
-            yield start, P, ids, first
+        and the first row ``first`` ``(U,)`` of each distinct row (see the kernel).
+
+        The next block is numbered on a planning thread while the caller evaluates this one
+        (the Numba kernel releases the GIL), so the numbering costs little wall time when the
+        model leaves a core free.
+        """
+        starts = range(0, self.pairs, self.block_pairs)
+        if len(starts) == 1:
+            yield self._block(starts[0])
+            return
+        ahead = _planner().submit(self._block, starts[0])
+        for k in range(len(starts)):
+            block = ahead.result()
+            if k + 1 < len(starts):
+                ahead = _planner().submit(self._block, starts[k + 1])
+            yield block
+
+    def _block(self, start: int):
+        P = min(self.block_pairs, self.pairs - start)
+        ids, first = self.kernel(
+            self.CX, self.CB, self.weight, self.word, self.Z, self.var_idx, start, P
+        )
+        return start, P, ids, first
+
+    def made_into(self, block):
+        """The blocks as ``block(start, P, ids, first)`` objects, with :attr:`expected_rows`."""
+        return _Blocks(self, block)
+
+
+class _Blocks:
+    """A plan's blocks made into a masker's objects (see :meth:`DistinctRows.made_into`)."""
+
+    def __init__(self, plan: DistinctRows, block):
+        self.plan, self.block = plan, block
+        self.expected_rows = plan.expected_rows
+
+    def __iter__(self):
+        return (self.block(*b) for b in self.plan.blocks())
 
 
 def where_rows(first, start: int, S: int, N: int):
@@ -202,6 +264,7 @@ def plan_distinct(model, kernel, X, B, Z, var_idx):
     if X.shape[0] == 0 or Z.shape[0] < 2 or Z.shape[1] == 0:
         return None
     codes = column_codes(X, B.astype(X.dtype, copy=False))
-    if distinct_share(codes[0], codes[1], Z, var_idx) > 1.0 - MIN_SAVED:
+    share = distinct_share(codes[0], codes[1], Z, var_idx)
+    if share > 1.0 - MIN_SAVED:
         return None
-    return DistinctRows(kernel, codes, Z, var_idx)
+    return DistinctRows(kernel, codes, Z, var_idx, share)

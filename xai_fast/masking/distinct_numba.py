@@ -19,9 +19,11 @@ import numpy as np
 _GOLDEN = -7046029254386353131  # 0x9E3779B97F4A7C15 as int64: Fibonacci hashing
 #: Largest number of differing players given a direct table (2**LOCAL_BITS slots).
 LOCAL_BITS = 14
+#: Most slots of one instance's direct tables (32 MiB); further background rows go without.
+MAX_DIRECT = 1 << 22
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def _local_tables(CX, CB, var_idx, i, pairs, local, offset):
     """For instance ``i`` (``pairs`` of its pairs in this block): ``local[m, j]``, the bit of
     player ``m`` in its class number within background row ``j`` (0 where they agree), and
@@ -41,7 +43,7 @@ def _local_tables(CX, CB, var_idx, i, pairs, local, offset):
                 bits += 1
             else:
                 local[m, j] = 0
-        if bits <= LOCAL_BITS and (1 << bits) <= 2 * pairs:
+        if bits <= LOCAL_BITS and (1 << bits) <= 2 * pairs and slots + (1 << bits) <= MAX_DIRECT:
             offset[j] = slots
             slots += 1 << bits
         else:
@@ -49,7 +51,7 @@ def _local_tables(CX, CB, var_idx, i, pairs, local, offset):
     return slots
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def _lookups(CX, CB, var_idx, S, start, P, local, offset):
     """Most rows of pairs ``start .. start + P - 1`` that reach the hash table."""
     N = CB.shape[0]
@@ -71,7 +73,7 @@ def _lookups(CX, CB, var_idx, S, start, P, local, offset):
     return total
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def distinct_masked_rows(CX, CB, weight, word, Z, var_idx, start, P):
     """See :func:`xai_fast.masking.distinct_ref.distinct_masked_rows`."""
     d = CX.shape[1]

@@ -65,11 +65,13 @@ def fill_rows_at(X, B, Z, var_idx, inst, coal, bg, out):
 
 @nb.njit(cache=True)
 def _fill_rows_bits(Xb, Bb, Z, var_idx, inst, coal, bg, Ob):
+    d = Ob.shape[1]
     M = Z.shape[1]
     for u in range(Ob.shape[0]):
-        i, s = inst[u], coal[u]
-        Ob[u, :] = Bb[bg[u]]
-        for m in range(M):
-            if Z[s, m]:
-                c = var_idx[i, m]
-                Ob[u, c] = Xb[i, c]
+        i, s, b = inst[u], coal[u], bg[u]
+        for c in range(d):
+            Ob[u, c] = Bb[b, c]
+        for m in range(M):  # blended without branches: the coalitions' bits are random
+            c = var_idx[i, m]
+            take = -Xb.dtype.type(Z[s, m])  # all ones where the instance's value goes in
+            Ob[u, c] = (Xb[i, c] & take) | (Ob[u, c] & ~take)

@@ -48,7 +48,8 @@ class PairJob(Protocol):
         Chunks evaluated side by side.
 
     A job may also have ``distinct_blocks()``: ``None`` to send every row, else an iterable of
-    :class:`DistinctBlock`, which the Game evaluates in turn instead of the pairs.
+    :class:`DistinctBlock` (with ``expected_rows``, about how many rows they hold in all), which
+    the Game evaluates in turn instead of the pairs.
     """
 
     pairs: int
@@ -143,11 +144,15 @@ class Game:
         try:
             if blocks is None:
                 per_chunk = max(1, per_call // job.rows_per_pair)
-                self._run(job.fill, job.reduce, pairs, per_chunk, job.workers, bar.update)
+                workers = _workers(job, -(-pairs // per_chunk))
+                self._run(job.fill, job.reduce, pairs, per_chunk, workers, bar.update)
             else:
+                # one choice for the whole call (its blocks are small calls each: one worker
+                # per block would run torch's own threads, which stall on a loaded machine)
+                workers = _workers(job, -(-blocks.expected_rows // per_call))
                 for block in blocks:
                     advance = _BlockShare(bar, block.pairs, block.rows)
-                    self._run(block.fill, block.reduce, block.rows, per_call, job.workers, advance)
+                    self._run(block.fill, block.reduce, block.rows, per_call, workers, advance)
                     block.finish()
         finally:
             if not shared:
@@ -157,8 +162,6 @@ class Game:
     def _run(self, fill, reduce, units: int, per_chunk: int, workers: int, advance) -> None:
         """``reduce(model(fill(...)))`` over ``units`` in chunks of ``per_chunk``, the chunks
         side by side on up to ``workers`` threads; ``advance(n)`` after each chunk of ``n``."""
-        n_chunks = -(-units // per_chunk)
-        workers = max(1, min(workers, n_chunks // MIN_CHUNKS_PER_WORKER))
 
         def chunk(c, w):
             start = c * per_chunk
@@ -167,10 +170,15 @@ class Game:
 
         map_chunks(
             chunk,
-            n_chunks,
+            -(-units // per_chunk),
             workers,
             on_done=lambda c: advance(min(per_chunk, units - c * per_chunk)),
         )
+
+
+def _workers(job, n_chunks: int) -> int:
+    """Workers for a call of ``n_chunks`` chunks: a second one only for enough chunks."""
+    return max(1, min(job.workers, n_chunks // MIN_CHUNKS_PER_WORKER))
 
 
 class _BlockShare:
