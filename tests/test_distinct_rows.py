@@ -138,11 +138,14 @@ def test_game_sends_each_distinct_row_once_and_keeps_the_values(rng, backend):
     np.testing.assert_array_equal(ey, ey_all)
 
 
-def test_torch_game_sends_each_distinct_row_once_and_keeps_the_values(rng):
+def test_torch_game_sends_each_distinct_row_once_and_keeps_the_values(rng, monkeypatch):
     torch = pytest.importorskip("torch")
     if "torch" not in available():
         pytest.skip("xai_fast._C not built")
+    from xai_fast.masking import background_torch
     from xai_fast.masking.background_torch import BackgroundTorchMasker
+
+    monkeypatch.setattr(background_torch, "MIN_SAVED_MODULE", 0.0)  # whatever the share
 
     class RowWise(torch.nn.Module):  # no matrix product: a row's output is its own
         def __init__(self, d):
@@ -193,6 +196,7 @@ def test_progress_counts_pairs_and_non_finite_outputs_still_raise(rng):
     assert bar.done == len(X) * len(Z)
 
     X[:, 0] = 5.0  # x's first value, unlike any background row's: NaN where the row takes it
+    var_idx = np.tile(np.arange(Z.shape[1]), (len(X), 1))  # column 0 a player of every row
     model = xf.ModelAdapter(lambda A: np.where(A[:, 0] == 5.0, np.nan, A[:, 1]))
     assert plan_distinct(model, None, X, B, Z, var_idx) is not None
     with pytest.raises(ValueError, match="non-finite"):
@@ -259,7 +263,9 @@ def test_dedup_rows_is_checked_and_kept_when_rewrapped():
         xf.ModelAdapter(np.sum, dedup_rows=1)
     off = xf.ModelAdapter(np.sum, dedup_rows=False)
     assert xf.ModelAdapter(off).dedup_rows is False
-    assert xf.ModelAdapter(np.sum).dedup_rows is True
+    assert xf.ModelAdapter(off, dedup_rows=True).dedup_rows is False  # the stricter wins
+    assert xf.ModelAdapter(xf.ModelAdapter(np.sum, dedup_rows=True)).dedup_rows is True
+    assert xf.ModelAdapter(np.sum).dedup_rows is None  # where it pays
 
 
 def test_torch_fill_rows_at_without_numba_matches_the_reference(rng):

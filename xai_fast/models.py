@@ -58,11 +58,14 @@ class ModelAdapter:
         (at most 8), which keeps every core busy on small models. Pass 1 for a module whose
         ``forward`` is not safe to run from several threads (one that writes to its own
         attributes, for instance). Modules on other devices always run one chunk at a time.
-    dedup_rows : bool, default True
+    dedup_rows : bool or None, default None
         Evaluate a perturbed row that equals one already built in the same call only once,
-        its output copied to the other (the tabular maskers, on data whose rows repeat). Right
-        for any model whose output for a row depends on that row alone; pass False to send
-        every row (a model that draws random numbers, or reads its batch as a whole).
+        its output copied to the others (the tabular maskers, on data whose rows repeat). Right
+        for any model whose output for a row depends on that row alone. ``None``: where it
+        pays, for callables and for modules on the CPU (a module on another device is faster
+        than the rows' numbering on the host unless it is large); ``True``: for modules on
+        any device too; ``False``: send every row (a model that draws random numbers, or reads
+        its batch as a whole).
 
     Attributes
     ----------
@@ -72,13 +75,13 @@ class ModelAdapter:
 
     def __init__(
         self, model, *, batch_size=None, device=None, check_finite=True, workers=None,
-        dedup_rows=True,
+        dedup_rows=None,
     ):  # fmt: skip
         if isinstance(model, ModelAdapter):  # re-wrap, keeping its settings unless overridden
             batch_size = model.batch_size if batch_size is None else batch_size
             device = model.device if device is None else device
             check_finite = model.check_finite and check_finite
-            dedup_rows = model.dedup_rows and check_flag(dedup_rows, "dedup_rows")
+            dedup_rows = _stricter(model.dedup_rows, _check_dedup(dedup_rows))
             workers = model.workers if workers is None else workers
             model = model.model
         self.model = model
@@ -92,7 +95,7 @@ class ModelAdapter:
         self.batch_size = check_batch_size(batch_size)
         self.workers = check_workers(workers)
         self.check_finite = bool(check_finite)
-        self.dedup_rows = check_flag(dedup_rows, "dedup_rows")
+        self.dedup_rows = _check_dedup(dedup_rows)
         self.device = None
         self.input_dtype = None
         self.torch_dtype = None
@@ -239,6 +242,19 @@ class ModelAdapter:
         """
         rows = self.batch_rows(X.shape[1])
         return _chunked_with_oom_retry(lambda A: self.raw_call(A, check), X, rows, _array_rows)
+
+
+def _check_dedup(value):
+    """``dedup_rows`` checked: ``None``, ``True`` or ``False``."""
+    return None if value is None else check_flag(value, "dedup_rows (or None)")
+
+
+def _stricter(inner, outer):
+    """``dedup_rows`` of a re-wrapped adapter: ``False`` if either says so, else ``True`` if
+    either does, else ``None``."""
+    if inner is False or outer is False:
+        return False
+    return True if True in (inner, outer) else None
 
 
 def _tensor_outputs(fn, device):

@@ -142,7 +142,7 @@ class _BackgroundPairs:
         plan = plan_distinct(self.model, m.distinct, self.X, m.B, self.Z, self.var_idx)
         if plan is None:
             return None
-        return plan.made_into(lambda *block: _HostBlock(self, *block))
+        return (_HostBlock(self, *block) for block in plan.blocks())
 
     def result(self) -> np.ndarray:
         check_means(self.model, self.ey, self.S)

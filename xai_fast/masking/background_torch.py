@@ -18,7 +18,7 @@ import torch
 from ..background import Background
 from ..models import ModelAdapter
 from .background import check_means
-from .distinct import plan_distinct, where_rows
+from .distinct import MIN_SAVED_MODULE, plan_distinct, where_rows
 
 __all__ = ["BackgroundTorchMasker"]
 
@@ -133,11 +133,13 @@ class _TorchPairs:
         """Blocks of distinct rows (see :mod:`.distinct`), or ``None`` to send every row."""
         m = self.masker
         X, Z, var_idx = self.host
+        if self.model.dedup_rows is None and m.device.type != "cpu":
+            return None  # numbering on the host is slower than a small model on a device
         X = np.ascontiguousarray(X, dtype=m.B_host.dtype)
-        plan = plan_distinct(self.model, m.distinct, X, m.B_host, Z, var_idx)
+        plan = plan_distinct(self.model, m.distinct, X, m.B_host, Z, var_idx, MIN_SAVED_MODULE)
         if plan is None:
             return None
-        return plan.made_into(lambda *block: _TorchBlock(self, *block))
+        return (_TorchBlock(self, *block) for block in plan.blocks())
 
     def result(self) -> torch.Tensor:
         self.masker.give_back(self.bufs.values())

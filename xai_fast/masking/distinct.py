@@ -28,10 +28,13 @@ __all__ = [
     "BLOCK_ROWS",
     "MAX_BLOCK_ROWS",
     "MIN_SAVED",
+    "MIN_SAVED_MODULE",
     "DistinctRows",
     "column_codes",
+    "distinct_share",
     "key_places",
     "plan_distinct",
+    "where_rows",
 ]
 
 #: Perturbed rows numbered at once: whole instances up to this many rows (a table that stays
@@ -41,9 +44,12 @@ BLOCK_ROWS = 2**19
 #: Most rows of one block (an instance with more is split): at most about 360 MiB of tables and
 #: outputs at once, and 180 MiB more for the next block being numbered.
 MAX_BLOCK_ROWS = 2**22
-#: Smallest expected share of rows saved for which the plan is made. Numbering a row costs
-#: about 40 ns, a small MLP's row on two cores about as much, a tree ensemble's far more.
+#: Smallest expected share of rows saved for which the plan is made, for a callable (a tree
+#: ensemble's row costs about 1 us, numbering and building a row 40-60 ns) and for a torch
+#: module on the CPU (a 12-64-64-1 MLP on 2 cores: 1.26x faster with 61% saved, 0.79x with
+#: 34%, 0.5x with none; a tree ensemble 1.8x faster with 62% saved).
 MIN_SAVED = 0.25
+MIN_SAVED_MODULE = 0.6
 #: (instance, background row) pairs whose repeats are counted to estimate the share saved.
 SAMPLE_PAIRS = 64
 #: Most coalitions counted exactly for one such pair (beyond it: an upper bound).
@@ -143,9 +149,9 @@ def distinct_share(CX, CB, Z, var_idx) -> float:
     """
     n, N = CX.shape[0], CB.shape[0]
     S, M = Z.shape
-    step = max(1, 2**22 // max(N * M, 1))
-    if all(_differs(CX, CB, var_idx, np.arange(i, min(n, i + step))).all()
-           for i in range(0, n, step)):  # fmt: skip
+    step = max(1, 2**22 // max(N * M, 1))  # instances compared at once: (step, N, M) bools
+    chunks = (np.arange(i, min(n, i + step)) for i in range(0, n, step))
+    if all(_differs(CX, CB, var_idx, rows).all() for rows in chunks):
         return 1.0
     q = np.unique(np.linspace(0, n * N - 1, min(SAMPLE_PAIRS, n * N)).astype(np.int64))
     D = _differs(CX, CB, var_idx, q // N, q % N)  # (Q, M)
@@ -171,18 +177,15 @@ class DistinctRows:
         ``(CX, CB, levels)`` from :func:`column_codes`.
     Z : ndarray of bool, shape (S, M)
     var_idx : ndarray of int64, shape (n, M)
-    share : float
-        Expected share of the rows that are distinct (sets :attr:`expected_rows`).
     """
 
-    def __init__(self, kernel, codes, Z, var_idx, share=1.0):
+    def __init__(self, kernel, codes, Z, var_idx):
         self.kernel = kernel
         self.CX, self.CB, levels = codes
         self.weight, self.word = key_places(levels)
         self.Z, self.var_idx = Z, var_idx
         S, N = Z.shape[0], self.CB.shape[0]
         self.pairs = self.CX.shape[0] * S
-        self.expected_rows = max(1, int(share * self.pairs * N))  # distinct rows, about
         # whole instances per block, so that all the repeats of an instance meet
         per_row = S * N
         if per_row <= BLOCK_ROWS:
@@ -217,21 +220,6 @@ class DistinctRows:
         )
         return start, P, ids, first
 
-    def made_into(self, block):
-        """The blocks as ``block(start, P, ids, first)`` objects, with :attr:`expected_rows`."""
-        return _Blocks(self, block)
-
-
-class _Blocks:
-    """A plan's blocks made into a masker's objects (see :meth:`DistinctRows.made_into`)."""
-
-    def __init__(self, plan: DistinctRows, block):
-        self.plan, self.block = plan, block
-        self.expected_rows = plan.expected_rows
-
-    def __iter__(self):
-        return (self.block(*b) for b in self.plan.blocks())
-
 
 def where_rows(first, start: int, S: int, N: int):
     """Instance, coalition and background row ``(3, U)`` of rows ``first`` of the pairs from
@@ -241,12 +229,12 @@ def where_rows(first, start: int, S: int, N: int):
     return inst, coal, bg
 
 
-def plan_distinct(model, kernel, X, B, Z, var_idx):
+def plan_distinct(model, kernel, X, B, Z, var_idx, min_saved=MIN_SAVED):
     """A :class:`DistinctRows` plan for the pairs of ``X`` ``(n, d)`` and ``Z`` ``(S, M)``, or
     ``None`` when every row is to be sent.
 
     ``None`` when the model asks for every row (``model.dedup_rows`` false), when the values
-    cannot be coded by their bits, or when fewer than :data:`MIN_SAVED` of the rows are expected
+    are not numbers of 1 to 8 bytes, or when fewer than ``min_saved`` of the rows are expected
     to repeat (see :func:`distinct_share`).
 
     Parameters
@@ -258,13 +246,16 @@ def plan_distinct(model, kernel, X, B, Z, var_idx):
         The instances and background rows in the dtype the model gets.
     Z : ndarray of bool, shape (S, M)
     var_idx : ndarray of int64, shape (n, M)
+    min_saved : float
+        Smallest share of rows saved worth the numbering.
     """
-    if not getattr(model, "dedup_rows", False) or X.dtype.itemsize not in (1, 2, 4, 8):
+    if getattr(model, "dedup_rows", None) is False:
+        return None
+    if X.dtype.kind not in "biuf" or X.dtype.itemsize not in (1, 2, 4, 8):
         return None
     if X.shape[0] == 0 or Z.shape[0] < 2 or Z.shape[1] == 0:
         return None
     codes = column_codes(X, B.astype(X.dtype, copy=False))
-    share = distinct_share(codes[0], codes[1], Z, var_idx)
-    if share > 1.0 - MIN_SAVED:
+    if distinct_share(codes[0], codes[1], Z, var_idx) > 1.0 - min_saved:
         return None
-    return DistinctRows(kernel, codes, Z, var_idx, share)
+    return DistinctRows(kernel, codes, Z, var_idx)

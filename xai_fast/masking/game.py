@@ -48,8 +48,7 @@ class PairJob(Protocol):
         Chunks evaluated side by side.
 
     A job may also have ``distinct_blocks()``: ``None`` to send every row, else an iterable of
-    :class:`DistinctBlock` (with ``expected_rows``, about how many rows they hold in all), which
-    the Game evaluates in turn instead of the pairs.
+    :class:`DistinctBlock`, which the Game evaluates in turn instead of the pairs.
     """
 
     pairs: int
@@ -141,15 +140,14 @@ class Game:
         per_call = chunk_rows(self.model, job)
         shared = isinstance(progress, Progress)
         bar = progress if shared else Progress(pairs, label or _LABEL, enabled=bool(progress))
+        per_chunk = max(1, per_call // job.rows_per_pair)
+        # the workers of the whole call, distinct rows or not (a block's few chunks on one
+        # worker would run torch's own threads, which stall each other on a loaded machine)
+        workers = max(1, min(job.workers, -(-pairs // per_chunk) // MIN_CHUNKS_PER_WORKER))
         try:
             if blocks is None:
-                per_chunk = max(1, per_call // job.rows_per_pair)
-                workers = _workers(job, -(-pairs // per_chunk))
                 self._run(job.fill, job.reduce, pairs, per_chunk, workers, bar.update)
             else:
-                # one choice for the whole call (its blocks are small calls each: one worker
-                # per block would run torch's own threads, which stall on a loaded machine)
-                workers = _workers(job, -(-blocks.expected_rows // per_call))
                 for block in blocks:
                     advance = _BlockShare(bar, block.pairs, block.rows)
                     self._run(block.fill, block.reduce, block.rows, per_call, workers, advance)
@@ -174,11 +172,6 @@ class Game:
             workers,
             on_done=lambda c: advance(min(per_chunk, units - c * per_chunk)),
         )
-
-
-def _workers(job, n_chunks: int) -> int:
-    """Workers for a call of ``n_chunks`` chunks: a second one only for enough chunks."""
-    return max(1, min(job.workers, n_chunks // MIN_CHUNKS_PER_WORKER))
 
 
 class _BlockShare:
