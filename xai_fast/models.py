@@ -14,7 +14,7 @@ import sys
 import numpy as np
 
 from ._runtime.model_errors import USER_ERRORS, from_model
-from ._validation import check_batch_size, check_flag, check_workers
+from ._validation import check_batch_size, check_optional_flag, check_workers
 
 __all__ = ["FrameModelAdapter", "ModelAdapter", "is_torch_module"]
 
@@ -59,13 +59,11 @@ class ModelAdapter:
         ``forward`` is not safe to run from several threads (one that writes to its own
         attributes, for instance). Modules on other devices always run one chunk at a time.
     dedup_rows : bool or None, default None
-        Evaluate a perturbed row that equals one already built in the same call only once,
-        its output copied to the others (the tabular maskers, on data whose rows repeat). Right
-        for any model whose output for a row depends on that row alone. ``None``: where it
-        pays, for callables and for modules on the CPU (a module on another device is faster
-        than the rows' numbering on the host unless it is large); ``True``: for modules on
-        any device too; ``False``: send every row (a model that draws random numbers, or reads
-        its batch as a whole).
+        Evaluate a perturbed row equal to one already built in the same call once, its output
+        copied (tabular maskers; right for a model whose output for a row depends on that row
+        alone). ``None``: where it pays, for callables and modules on the CPU (on another
+        device a small module outruns the rows' numbering on the host); ``True``: on any
+        device; ``False``: send every row (a model that draws random numbers, say).
 
     Attributes
     ----------
@@ -81,7 +79,8 @@ class ModelAdapter:
             batch_size = model.batch_size if batch_size is None else batch_size
             device = model.device if device is None else device
             check_finite = model.check_finite and check_finite
-            dedup_rows = _stricter(model.dedup_rows, _check_dedup(dedup_rows))
+            inner, outer = model.dedup_rows, check_optional_flag(dedup_rows, "dedup_rows")
+            dedup_rows = False if False in (inner, outer) else (inner or outer)  # the stricter
             workers = model.workers if workers is None else workers
             model = model.model
         self.model = model
@@ -95,7 +94,7 @@ class ModelAdapter:
         self.batch_size = check_batch_size(batch_size)
         self.workers = check_workers(workers)
         self.check_finite = bool(check_finite)
-        self.dedup_rows = _check_dedup(dedup_rows)
+        self.dedup_rows = check_optional_flag(dedup_rows, "dedup_rows")
         self.device = None
         self.input_dtype = None
         self.torch_dtype = None
@@ -242,19 +241,6 @@ class ModelAdapter:
         """
         rows = self.batch_rows(X.shape[1])
         return _chunked_with_oom_retry(lambda A: self.raw_call(A, check), X, rows, _array_rows)
-
-
-def _check_dedup(value):
-    """``dedup_rows`` checked: ``None``, ``True`` or ``False``."""
-    return None if value is None else check_flag(value, "dedup_rows (or None)")
-
-
-def _stricter(inner, outer):
-    """``dedup_rows`` of a re-wrapped adapter: ``False`` if either says so, else ``True`` if
-    either does, else ``None``."""
-    if inner is False or outer is False:
-        return False
-    return True if True in (inner, outer) else None
 
 
 def _tensor_outputs(fn, device):
