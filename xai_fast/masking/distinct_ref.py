@@ -47,7 +47,8 @@ def distinct_masked_rows(CX, CB, weight, word, Z, var_idx, start, P):
     W = int(word.max()) + 1
     place = np.where(word[:, None] == np.arange(W), weight[:, None], 0)  # (d, W)
     keys = codes.reshape(P * N, d) @ place  # (P * N, W), exact: each key is below 2**63
-    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    flat = keys[:, 0] if W == 1 else keys  # one word: a plain (faster) unique
+    _, first, inverse = np.unique(flat, axis=0, return_index=True, return_inverse=True)
     order = np.lexsort((first, first % N))  # by background row, then first occurrence
     rank = np.empty_like(order)
     rank[order] = np.arange(order.size)
