@@ -72,6 +72,23 @@ def _fill_masked_rows(rng):
     return (X, B, Z, var_idx, start, np.empty((P * N, X.shape[1]))), (5,)
 
 
+def _distinct_masked_rows(rng):
+    from xai_fast.masking.distinct import column_codes, key_places
+
+    X, B, Z, var_idx, N = _masking(rng)
+    X, B = np.round(X), np.round(B)  # few levels: rows repeat
+    CX, CB, levels = column_codes(X, B)
+    weight, word = key_places(levels)
+    return (CX, CB, weight, word, Z, var_idx, 5, 20), ()
+
+
+def _fill_rows_at(rng):
+    X, B, Z, var_idx, N = _masking(rng)
+    U = 30
+    inst, coal, bg = rng.integers(0, len(X), U), rng.integers(0, len(Z), U), rng.integers(0, N, U)
+    return (X, B, Z, var_idx, inst, coal, bg, np.empty((U, X.shape[1]))), (7,)
+
+
 def _background_mean(rng):
     N, P, k = 4, 9, 3
     w = rng.random(N)
@@ -140,6 +157,8 @@ INPUTS = {
     "sample_neighbourhood": _sample_neighbourhood,
     "fill_masked_rows": _fill_masked_rows,
     "background_mean": _background_mean,
+    "distinct_masked_rows": _distinct_masked_rows,
+    "fill_rows_at": _fill_rows_at,
     "interpretable_rows": _interpretable_rows,
     "constrained_wls": _constrained_wls,
     "weighted_moments": _weighted_moments,

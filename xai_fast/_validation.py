@@ -187,6 +187,15 @@ def check_flag(value, name: str) -> bool:
     return bool(value)
 
 
+def check_optional_flag(value, name: str):
+    """``None``, ``True`` or ``False`` (numpy bools included); TypeError otherwise."""
+    if value is None:
+        return None
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True, False or None; got {value!r}.")
+    return bool(value)
+
+
 def check_seed(seed, *, torch_generator: bool = False):
     """``None``, an int or a numpy Generator (and a torch Generator when ``torch_generator``);
     returned unchanged. TypeError otherwise."""

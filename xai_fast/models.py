@@ -14,7 +14,7 @@ import sys
 import numpy as np
 
 from ._runtime.model_errors import USER_ERRORS, from_model
-from ._validation import check_batch_size, check_workers
+from ._validation import check_batch_size, check_optional_flag, check_workers
 
 __all__ = ["FrameModelAdapter", "ModelAdapter", "is_torch_module"]
 
@@ -58,6 +58,12 @@ class ModelAdapter:
         (at most 8), which keeps every core busy on small models. Pass 1 for a module whose
         ``forward`` is not safe to run from several threads (one that writes to its own
         attributes, for instance). Modules on other devices always run one chunk at a time.
+    dedup_rows : bool or None, default None
+        Evaluate a perturbed row equal to one already built in the same call once, its output
+        copied (tabular maskers; right for a model whose output for a row depends on that row
+        alone). ``None``: where it pays, for callables and modules on the CPU (on another
+        device a small module outruns the rows' numbering on the host); ``True``: on any
+        device; ``False``: send every row (a model that draws random numbers, say).
 
     Attributes
     ----------
@@ -65,11 +71,16 @@ class ModelAdapter:
         dtype the model wants (a module's parameter dtype); ``None`` for callables.
     """
 
-    def __init__(self, model, *, batch_size=None, device=None, check_finite=True, workers=None):
+    def __init__(
+        self, model, *, batch_size=None, device=None, check_finite=True, workers=None,
+        dedup_rows=None,
+    ):  # fmt: skip
         if isinstance(model, ModelAdapter):  # re-wrap, keeping its settings unless overridden
             batch_size = model.batch_size if batch_size is None else batch_size
             device = model.device if device is None else device
             check_finite = model.check_finite and check_finite
+            inner, outer = model.dedup_rows, check_optional_flag(dedup_rows, "dedup_rows")
+            dedup_rows = False if False in (inner, outer) else (inner or outer)  # the stricter
             workers = model.workers if workers is None else workers
             model = model.model
         self.model = model
@@ -83,6 +94,7 @@ class ModelAdapter:
         self.batch_size = check_batch_size(batch_size)
         self.workers = check_workers(workers)
         self.check_finite = bool(check_finite)
+        self.dedup_rows = check_optional_flag(dedup_rows, "dedup_rows")
         self.device = None
         self.input_dtype = None
         self.torch_dtype = None
@@ -369,6 +381,7 @@ class FrameModelAdapter(ModelAdapter):
         self.columns = frame.columns
         self.index = frame.index
         self.ordered = bool(ordered)
+        self.dedup_rows = False  # a perturbed row's label is its position: every row is sent
 
     def background_index(self, n: int):
         """Labels of ``n`` perturbed rows that start at a coalition's first row: the background

@@ -1,10 +1,10 @@
 """Compile the Numba kernels into their on-disk cache, so that no user call compiles them.
 
 ``python -m xai_fast._runtime.warm_cache`` (run by ``make venv``) explains a few tiny problems
-with the Numba backend: Kernel SHAP with each sampler and feature selection, exact values, and
-LIME on tabular rows with each discretizer, continuous and sparse, in float64 and float32. Each
-kernel compiles once for the argument types these paths use and is cached next to its module
-(``__pycache__/*.nbi``); later processes load it from there.
+with the Numba backend: Kernel SHAP with each sampler and feature selection, exact values (on
+continuous and on repeating values), and LIME on tabular rows with each discretizer, continuous
+and sparse, in float64 and float32. Each kernel compiles once for the argument types these paths
+use and is cached next to its module (``__pycache__/*.nbi``); later processes load it from there.
 """
 
 from __future__ import annotations
@@ -64,6 +64,8 @@ def warm() -> float:
                 X[:2], nsamples=40, l1_reg=l1, silent=True
             )
         xf.ExactExplainer(f, X[:8], backend="numba")(X[:2], silent=True)
+        codes = np.round(X)  # values that repeat: the distinct-row kernels
+        xf.ExactExplainer(f, codes[:8], backend="numba")(codes[:2], silent=True)
         labels = (X[:, 0] > 0).astype(int)
         for kw in (
             dict(discretizer="quartile"),

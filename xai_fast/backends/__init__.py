@@ -2,10 +2,11 @@
 
 Every backend exports every kernel of :data:`KERNELS` under the reference's name and signature.
 ``"torch"`` is the C++ extension ``xai_fast._C`` (listed only when it loads); it has C++ ops for
-the Kernel SHAP design, masking, background means and solve, and runs the other kernels (host
-work: the leverage and LIME samplers, LIME's rows and surrogate fits, lasso) with Numba's
-implementation. ``Backend.implementations`` says which implementation each kernel runs, and a
-backend pickles as its name, so a worker process loads its own copy of the kernels.
+the Kernel SHAP design, masking, background means and solve (and torch ops that build chosen
+rows on any device), and runs the other kernels (host work: the leverage and LIME samplers,
+finding equal rows, LIME's rows and surrogate fits, lasso) with Numba's implementation.
+``Backend.implementations`` says which implementation each kernel runs, and a backend pickles
+as its name, so a worker process loads its own copy of the kernels.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ KERNELS = {
     "sample_neighbourhood": "sampling.lime_neighbourhood_ref",
     "fill_masked_rows": "masking.fill_ref",
     "background_mean": "masking.fill_ref",
+    "distinct_masked_rows": "masking.distinct_ref",
+    "fill_rows_at": "masking.fill_ref",
     "interpretable_rows": "masking.lime_rows_ref",
     "constrained_wls": "solvers.kernel_wls_ref",
     "weighted_moments": "solvers.lime_ridge_ref",
@@ -34,8 +37,11 @@ KERNELS = {
     "ridge_fit": "solvers.lime_ridge_ref",
     "lasso_path_support": "solvers.lasso_path_ref",
 }
-#: Kernels with a C++ op in the ``"torch"`` backend (the others run Numba's).
-TORCH_OPS = ("kernel_design", "fill_masked_rows", "background_mean", "constrained_wls")
+#: Kernels the ``"torch"`` backend runs itself, on tensors of any device: C++ ops, and
+#: ``fill_rows_at`` in plain torch ops (the others run Numba's on the host).
+TORCH_OPS = (
+    "kernel_design", "fill_masked_rows", "background_mean", "fill_rows_at", "constrained_wls",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,8 @@ class Backend:
     sample_neighbourhood: Callable
     fill_masked_rows: Callable
     background_mean: Callable
+    distinct_masked_rows: Callable
+    fill_rows_at: Callable
     interpretable_rows: Callable
     constrained_wls: Callable
     weighted_moments: Callable

@@ -57,6 +57,22 @@ def fill_masked_rows_torch(X, B, Z, var_idx, start, out):
     out.copy_(rows.reshape(P * N, d))
 
 
+def fill_rows_at(X, B, Z, var_idx, inst, coal, bg, out):
+    """See :func:`xai_fast.masking.fill_ref.fill_rows_at` (writes into ``out``): Numba's kernel
+    on CPU views of 32- and 64-bit floats, plain torch ops otherwise (any device)."""
+    args = [_t(a) for a in (X, B, Z, var_idx, inst, coal, bg)]
+    out_t = out if isinstance(out, torch.Tensor) else torch.from_numpy(out)
+    if out_t.device.type == "cpu" and out_t.dtype in _OP_DTYPES and out_t.is_contiguous():
+        from ..masking import fill_numba
+
+        fill_numba.fill_rows_at(*(a.contiguous().numpy() for a in args), out_t.numpy())
+        return
+    X, B, Z, var_idx, inst, coal, bg = args
+    full = torch.zeros(out_t.shape, dtype=torch.bool, device=out_t.device)
+    full.scatter_(1, var_idx[inst], Z[coal])
+    torch.where(full, X[inst], B[bg], out=out_t)
+
+
 def background_mean(out, weights, ey):
     """See :func:`xai_fast.masking.fill_ref.background_mean` (writes into ``ey``)."""
     out_t, w_t = _t(out), _t(weights)

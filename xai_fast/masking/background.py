@@ -2,7 +2,8 @@
 
 A coalition's value is the weighted mean of the model over the background with the coalition's
 features set to the instance's. The rows are built and averaged by the backend's kernels on the
-host; :mod:`.background_torch` does the same on a module's device.
+host; :mod:`.background_torch` does the same on a module's device. Where many rows repeat
+(categorical data), each distinct row is built and evaluated once (:mod:`.distinct`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import numpy as np
 
 from ..background import Background
 from ..models import ModelAdapter
+from .distinct import plan_distinct, where_rows
 
 __all__ = ["BackgroundMasker", "check_means", "varying_features"]
 
@@ -82,7 +84,8 @@ class BackgroundMasker:
     ----------
     background : Background
     backend : Backend
-        Supplies the ``fill_masked_rows`` and ``background_mean`` kernels.
+        Supplies the ``fill_masked_rows``, ``background_mean``, ``distinct_masked_rows`` and
+        ``fill_rows_at`` kernels.
     dtype : numpy.dtype
         dtype of the rows handed to the model.
     """
@@ -91,6 +94,8 @@ class BackgroundMasker:
         self.background = background
         self.fill = backend.fill_masked_rows
         self.mean = backend.background_mean
+        self.distinct = backend.distinct_masked_rows
+        self.fill_at = backend.fill_rows_at
         self.dtype = np.dtype(dtype)
         self.B = np.ascontiguousarray(background.data, dtype=self.dtype)
 
@@ -117,19 +122,62 @@ class _BackgroundPairs:
         self.buf = None  # (rows, d), sized by the first (largest) chunk
         self.ey = None  # (pairs, k), allocated once the number of outputs is known
 
-    def fill(self, start: int, P: int, worker: int) -> np.ndarray:
-        rows = P * self.rows_per_pair
+    def buffer(self, rows: int) -> np.ndarray:
+        """``rows`` rows of the row buffer (grown when too small)."""
         if self.buf is None or self.buf.shape[0] < rows:
             self.buf = np.empty((rows, self.values_per_row), dtype=self.masker.dtype)
-        out = self.buf[:rows]
+        return self.buf[:rows]
+
+    def fill(self, start: int, P: int, worker: int) -> np.ndarray:
+        out = self.buffer(P * self.rows_per_pair)
         self.masker.fill(self.X, self.masker.B, self.Z, self.var_idx, start, out)
         return out
 
     def reduce(self, out: np.ndarray, start: int, P: int, worker: int) -> None:
+        self.store_means(out, start, P)
+
+    def store_means(self, out: np.ndarray, start: int, P: int) -> None:
+        """The values of pairs ``start .. start + P - 1`` from their rows' outputs."""
         if self.ey is None:
             self.ey = np.empty((self.pairs, out.shape[1]))
         self.masker.mean(out, self.masker.background.weights, self.ey[start : start + P])
 
+    def distinct_blocks(self):
+        """Blocks of distinct rows (see :mod:`.distinct`), or ``None`` to send every row."""
+        m = self.masker
+        plan = plan_distinct(self.model, m.distinct, self.X, m.B, self.Z, self.var_idx)
+        if plan is None:
+            return None
+        return (_HostBlock(self, *block) for block in plan.blocks())
+
     def result(self) -> np.ndarray:
         check_means(self.model, self.ey, self.S)
         return self.ey.reshape(self.X.shape[0], self.S, -1)
+
+
+class _HostBlock:
+    """The distinct rows of pairs ``start .. start + P - 1`` of a :class:`_BackgroundPairs`."""
+
+    def __init__(self, job: _BackgroundPairs, start: int, P: int, ids, first):
+        self.job, self.start, self.pairs = job, start, P
+        self.ids = ids  # (P * N,) distinct row of each row
+        self.where = where_rows(first, start, job.S, job.rows_per_pair)  # 3 x (U,)
+        self.rows = first.shape[0]
+        self.outs = None  # (U, k) model outputs of the distinct rows
+
+    def fill(self, start: int, U: int, worker: int) -> np.ndarray:
+        job = self.job
+        out = job.buffer(U)
+        at = [a[start : start + U] for a in self.where]
+        job.masker.fill_at(job.X, job.masker.B, job.Z, job.var_idx, *at, out)
+        return out
+
+    def reduce(self, out: np.ndarray, start: int, U: int, worker: int) -> None:
+        if self.outs is None:
+            self.outs = np.empty((self.rows, out.shape[1]), dtype=out.dtype)
+        self.outs[start : start + U] = out
+
+    def finish(self) -> None:
+        # every row's output (P * N, k), averaged as if each row had been evaluated
+        self.job.store_means(self.outs[self.ids], self.start, self.pairs)
+        self.outs = None

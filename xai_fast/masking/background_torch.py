@@ -3,7 +3,9 @@ averaged there.
 
 Only the background means leave the evaluation (as a device tensor); nothing goes through numpy
 on the way. On the CPU, chunks of pairs are evaluated side by side on
-``ModelAdapter.chunk_workers()`` threads (see :mod:`xai_fast._chunk_workers`).
+``ModelAdapter.chunk_workers()`` threads (see :mod:`xai_fast._chunk_workers`). Where many rows
+repeat (categorical data), the distinct rows are found on the host (:mod:`.distinct`) and only
+they are built and evaluated on the device.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import torch
 from ..background import Background
 from ..models import ModelAdapter
 from .background import check_means
+from .distinct import MIN_SAVED_MODULE, plan_distinct, where_rows
 
 __all__ = ["BackgroundTorchMasker"]
 
@@ -42,6 +45,9 @@ class BackgroundTorchMasker:
         self.dtype = model.torch_dtype
         self.fill = backend.fill_masked_rows
         self.mean = backend.background_mean
+        self.distinct = backend.distinct_masked_rows  # on the host
+        self.fill_at = backend.fill_rows_at
+        self.B_host = np.ascontiguousarray(background.data, dtype=model.input_dtype)
         self.B = torch.as_tensor(background.data, dtype=self.dtype, device=self.device)
         self.weights = torch.as_tensor(background.weights, dtype=torch.float64, device=self.device)
         # Row buffers of finished calls, reused by the next: a fresh 1 MiB buffer per call
@@ -82,6 +88,7 @@ class _TorchPairs:
 
     def __init__(self, masker: BackgroundTorchMasker, model: ModelAdapter, Z, X, var_idx):
         self.masker, self.model = masker, model
+        self.host = (X, Z, var_idx)  # for finding equal rows
         self.X = masker.to_device(X, masker.dtype)
         self.var_idx = masker.to_device(var_idx, torch.int64)
         self.Z = masker.to_device(Z, torch.bool)
@@ -94,17 +101,25 @@ class _TorchPairs:
         self.ey = None  # (pairs, k) float64, made by the first chunk to know k
         self.lock = threading.Lock()
 
-    def fill(self, start: int, P: int, worker: int) -> torch.Tensor:
-        rows = P * self.rows_per_pair
+    def buffer(self, rows: int, worker: int) -> torch.Tensor:
+        """``rows`` rows of ``worker``'s row buffer (a larger one taken when too small)."""
         buf = self.bufs.get(worker)
         if buf is None or buf.shape[0] < rows:  # a worker's first chunk is its largest
             buf = self.masker.take_buffer(rows, self.values_per_row)
             self.bufs[worker] = buf
-        with torch.inference_mode():
-            self.masker.fill(self.X, self.masker.B, self.Z, self.var_idx, start, buf[:rows])
         return buf[:rows]
 
+    def fill(self, start: int, P: int, worker: int) -> torch.Tensor:
+        out = self.buffer(P * self.rows_per_pair, worker)
+        with torch.inference_mode():
+            self.masker.fill(self.X, self.masker.B, self.Z, self.var_idx, start, out)
+        return out
+
     def reduce(self, out: torch.Tensor, start: int, P: int, worker: int) -> None:
+        self.store_means(out, start, P)
+
+    def store_means(self, out: torch.Tensor, start: int, P: int) -> None:
+        """The values of pairs ``start .. start + P - 1`` from their rows' outputs."""
         if self.ey is None:
             with self.lock:
                 if self.ey is None:
@@ -114,8 +129,58 @@ class _TorchPairs:
         with torch.inference_mode():
             self.masker.mean(out, self.masker.weights, self.ey[start : start + P])
 
+    def distinct_blocks(self):
+        """Blocks of distinct rows (see :mod:`.distinct`), or ``None`` to send every row."""
+        m = self.masker
+        X, Z, var_idx = self.host
+        if self.model.dedup_rows is None and m.device.type != "cpu":
+            return None  # numbering on the host is slower than a small model on a device
+        X = np.ascontiguousarray(X, dtype=m.B_host.dtype)
+        plan = plan_distinct(self.model, m.distinct, X, m.B_host, Z, var_idx, MIN_SAVED_MODULE)
+        if plan is None:
+            return None
+        return (_TorchBlock(self, *block) for block in plan.blocks())
+
     def result(self) -> torch.Tensor:
         self.masker.give_back(self.bufs.values())
         self.bufs = {}
         check_means(self.model, self.ey, self.S)
         return self.ey.reshape(self.X.shape[0], self.S, -1)
+
+
+class _TorchBlock:
+    """The distinct rows of pairs ``start .. start + P - 1`` of a :class:`_TorchPairs`, built
+    and evaluated on the device."""
+
+    def __init__(self, job: _TorchPairs, start: int, P: int, ids, first):
+        self.job, self.start, self.pairs = job, start, P
+        self.ids = job.masker.to_device(ids)  # (P * N,) distinct row of each row
+        where = where_rows(first, start, job.S, job.rows_per_pair)
+        self.where = [job.masker.to_device(a) for a in where]  # 3 x (U,)
+        self.rows = first.shape[0]
+        self.outs = None  # (U, k) model outputs of the distinct rows
+
+    def fill(self, start: int, U: int, worker: int) -> torch.Tensor:
+        job = self.job
+        out = job.buffer(U, worker)
+        at = [a[start : start + U] for a in self.where]
+        with torch.inference_mode():
+            job.masker.fill_at(job.X, job.masker.B, job.Z, job.var_idx, *at, out)
+        return out
+
+    def reduce(self, out: torch.Tensor, start: int, U: int, worker: int) -> None:
+        if self.outs is None:
+            with self.job.lock:
+                if self.outs is None:
+                    self.outs = torch.empty(
+                        (self.rows, out.shape[1]), dtype=out.dtype, device=out.device
+                    )
+        with torch.inference_mode():
+            self.outs[start : start + U] = out
+
+    def finish(self) -> None:
+        # every row's output (P * N, k), averaged as if each row had been evaluated
+        with torch.inference_mode():
+            every = self.outs.index_select(0, self.ids)
+        self.job.store_means(every, self.start, self.pairs)
+        self.outs = None

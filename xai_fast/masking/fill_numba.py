@@ -55,3 +55,23 @@ def background_mean(out, weights, ey):
             for b in range(N):
                 acc += out[p * N + b, c] * weights[b]
             ey[p, c] = acc
+
+
+def fill_rows_at(X, B, Z, var_idx, inst, coal, bg, out):
+    """See :func:`xai_fast.masking.fill_ref.fill_rows_at` (values copied as bit patterns)."""
+    bits = np.dtype(f"i{X.dtype.itemsize}")
+    _fill_rows_bits(X.view(bits), B.view(bits), Z, var_idx, inst, coal, bg, out.view(bits))
+
+
+@nb.njit(cache=True)
+def _fill_rows_bits(Xb, Bb, Z, var_idx, inst, coal, bg, Ob):
+    d = Ob.shape[1]
+    M = Z.shape[1]
+    for u in range(Ob.shape[0]):
+        i, s, b = inst[u], coal[u], bg[u]
+        for c in range(d):
+            Ob[u, c] = Bb[b, c]
+        for m in range(M):  # blended without branches: the coalitions' bits are random
+            c = var_idx[i, m]
+            take = -Xb.dtype.type(Z[s, m])  # all ones where the instance's value goes in
+            Ob[u, c] = (Xb[i, c] & take) | (Ob[u, c] & ~take)

@@ -52,3 +52,22 @@ def background_mean(out, weights, ey):
     """
     N = weights.shape[0]
     ey[:] = np.einsum("pnk,n->pk", out.reshape(-1, N, out.shape[1]), weights, optimize=False)
+
+
+def fill_rows_at(X, B, Z, var_idx, inst, coal, bg, out):
+    """Write chosen perturbed rows into ``out``: row ``u`` is background row ``bg[u]`` with the
+    players of coalition ``coal[u]`` set to instance ``inst[u]``'s values.
+
+    Parameters
+    ----------
+    X, B, Z, var_idx
+        As in :func:`fill_masked_rows`.
+    inst, coal, bg : ndarray of int64, shape (U,)
+        Instance, coalition and background row of each row.
+    out : ndarray, shape (U, d)
+        Destination.
+    """
+    U, d = out.shape
+    full = np.zeros((U, d), dtype=bool)
+    full[np.arange(U)[:, None], var_idx[inst]] = Z[coal]
+    out[:] = np.where(full, X[inst], B[bg])

@@ -7,7 +7,9 @@ reduced by the masker into its slot of the result. On the CPU, a module's chunks
 (see :mod:`xai_fast._chunk_workers`).
 
 A masker is any object with ``pairs(model, Z, *instances) -> PairJob``; a :class:`PairJob` is
-the masker bound to one call's instances and coalitions.
+the masker bound to one call's instances and coalitions. A job that finds equal rows (the
+tabular maskers, see :mod:`.distinct`) hands out blocks of distinct rows instead: only those
+are built and evaluated, in chunks of whole model calls as above.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from .._runtime.chunk_workers import map_chunks
 from .._runtime.progress import Progress
 from ..models import ModelAdapter
 
-__all__ = ["Game", "Masker", "PairJob"]
+__all__ = ["DistinctBlock", "Game", "Masker", "PairJob"]
 
 _LABEL = "xai_fast: evaluating coalitions"
 # Input values a chunk holds at least (1 MiB of float32): a chunk is built and reduced in one
@@ -44,6 +46,9 @@ class PairJob(Protocol):
         Input values of one model row (sizes the chunks).
     workers : int
         Chunks evaluated side by side.
+
+    A job may also have ``distinct_blocks()``: ``None`` to send every row, else an iterable of
+    :class:`DistinctBlock`, which the Game evaluates in turn instead of the pairs.
     """
 
     pairs: int
@@ -62,6 +67,30 @@ class PairJob(Protocol):
 
     def result(self):
         """Every pair's value, ``(n, S, k)``; raises if the model returned NaN or inf."""
+
+
+class DistinctBlock(Protocol):
+    """The distinct rows of pairs ``start .. start + pairs - 1``, each evaluated once.
+
+    Attributes
+    ----------
+    pairs : int
+        Pairs of the block.
+    rows : int
+        Distinct rows among their ``pairs * rows_per_pair`` rows.
+    """
+
+    pairs: int
+    rows: int
+
+    def fill(self, start: int, U: int, worker: int):
+        """The model inputs of distinct rows ``start .. start + U - 1``: ``(U, ...)``."""
+
+    def reduce(self, out, start: int, U: int, worker: int) -> None:
+        """Keep the model's outputs ``(U, k)`` of those rows."""
+
+    def finish(self) -> None:
+        """Store the values of the block's pairs (every row's output from its distinct row)."""
 
 
 class Masker(Protocol):
@@ -106,28 +135,56 @@ class Game:
         """
         job = self.masker.pairs(self.model, Z, *instances)
         pairs = job.pairs
-        per_chunk = max(1, chunk_rows(self.model, job) // job.rows_per_pair)
-        n_chunks = -(-pairs // per_chunk)
-        workers = max(1, min(job.workers, n_chunks // MIN_CHUNKS_PER_WORKER))
-
-        def chunk(c, w):
-            start = c * per_chunk
-            P = min(per_chunk, pairs - start)
-            job.reduce(self.model.call_batch(job.fill(start, P, w)), start, P, w)
-
+        # None: every row is sent; else blocks of distinct rows (a tabular job's plan)
+        blocks = job.distinct_blocks() if hasattr(job, "distinct_blocks") else None
+        per_call = chunk_rows(self.model, job)
         shared = isinstance(progress, Progress)
         bar = progress if shared else Progress(pairs, label or _LABEL, enabled=bool(progress))
+        per_chunk = max(1, per_call // job.rows_per_pair)
+        # the workers of the whole call, distinct rows or not (a block's few chunks on one
+        # worker would run torch's own threads, which stall each other on a loaded machine)
+        workers = max(1, min(job.workers, -(-pairs // per_chunk) // MIN_CHUNKS_PER_WORKER))
         try:
-            map_chunks(
-                chunk,
-                n_chunks,
-                workers,
-                on_done=lambda c: bar.update(min(per_chunk, pairs - c * per_chunk)),
-            )
+            if blocks is None:
+                self._run(job.fill, job.reduce, pairs, per_chunk, workers, bar.update)
+            else:
+                for block in blocks:
+                    advance = _BlockShare(bar, block.pairs, block.rows)
+                    self._run(block.fill, block.reduce, block.rows, per_call, workers, advance)
+                    block.finish()
         finally:
             if not shared:
                 bar.close()
         return job.result()
+
+    def _run(self, fill, reduce, units: int, per_chunk: int, workers: int, advance) -> None:
+        """``reduce(model(fill(...)))`` over ``units`` in chunks of ``per_chunk``, the chunks
+        side by side on up to ``workers`` threads; ``advance(n)`` after each chunk of ``n``."""
+
+        def chunk(c, w):
+            start = c * per_chunk
+            n = min(per_chunk, units - start)
+            reduce(self.model.call_batch(fill(start, n, w)), start, n, w)
+
+        map_chunks(
+            chunk,
+            -(-units // per_chunk),
+            workers,
+            on_done=lambda c: advance(min(per_chunk, units - c * per_chunk)),
+        )
+
+
+class _BlockShare:
+    """Advances a bar counted in pairs by a block's ``pairs`` as its ``rows`` distinct rows
+    are evaluated (in any order: the shares of all its chunks add up to ``pairs``)."""
+
+    def __init__(self, bar: Progress, pairs: int, rows: int):
+        self.bar, self.pairs, self.rows, self.done = bar, pairs, max(rows, 1), 0
+
+    def __call__(self, n: int) -> None:
+        before = self.done * self.pairs // self.rows
+        self.done += n
+        self.bar.update(self.done * self.pairs // self.rows - before)
 
 
 def chunk_rows(model: ModelAdapter, job) -> int:
