@@ -1,0 +1,102 @@
+"""The two passes of DeepLift on paired rows, chunked: multipliers of the targeted outputs.
+
+``_multipliers(call, xs, bs, eps, chunk)`` runs each chunk of rows first on the baselines
+(recording), then on the inputs with the rules in place, and differentiates the targeted
+outputs of the inputs with respect to them. Rows ``r`` of ``xs`` and ``bs`` are one pair.
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+
+import torch
+
+from ..gradient._call import _Call, _differentiable
+from ._mode import _divergent, _Rules
+
+__all__ = ["_check_completeness", "_multipliers"]
+
+#: Input values per chunk when no chunk size is given (about 16 MiB of float32 inputs).
+_CHUNK_VALUES = 1 << 22
+
+
+def _in_mode(call: _Call, mode: _Rules) -> _Call:
+    """``call`` whose model runs inside ``mode`` (target selection and checks outside it)."""
+    inner = copy.copy(call)
+    forward = call.forward_func
+
+    def run(*args):
+        with mode:
+            return forward(*args)
+
+    inner.forward_func = run
+    return inner
+
+
+def _multipliers(call: _Call, xs, bs, eps: float, chunk: int | None):
+    """DeepLIFT multipliers of every pair of rows.
+
+    Parameters
+    ----------
+    call : _Call
+        The model call for these rows (row ``r`` belongs to the example ``call`` maps it to).
+    xs, bs : tuple of torch.Tensor, each (R, ...)
+        Input rows and their paired baseline rows, the same shapes.
+    eps : float
+    chunk : int or None
+        Rows per pass; ``None`` picks about ``2**22`` input values per chunk.
+
+    Returns
+    -------
+    multipliers : tuple of torch.Tensor, each (R, ...)
+    y, y_b : torch.Tensor, shape (R,)
+        Targeted outputs of the inputs and of the baselines.
+    """
+    R = xs[0].shape[0]
+    if chunk is None:
+        per_row = sum(x[0].numel() for x in xs)
+        chunk = max(1, _CHUNK_VALUES // max(per_row, 1))
+    mults = tuple(torch.empty(x.shape, dtype=x.dtype, device=x.device) for x in xs)
+    ys, ybs = [], []
+    for a in range(0, R, chunk):
+        b = min(a + chunk, R)
+        sub = call if b - a == R else call.expand(torch.arange(a, b, device=xs[0].device))
+        base_rows = tuple(t[a:b] for t in bs)
+        tape: list = []
+        with torch.no_grad():
+            ybs.append(_in_mode(sub, _Rules(base_rows, tape, False, eps))(base_rows))
+        rows = tuple(t[a:b].detach().requires_grad_() for t in xs)
+        replay = _Rules(rows, tape, True, eps)
+        y = _in_mode(sub, replay)(rows)
+        if replay.at != len(tape):
+            raise _divergent(tape[replay.at][0] + " (not run on the inputs)", "it")
+        _differentiable(y)
+        grads = torch.autograd.grad(y.sum(), rows, allow_unused=True)
+        for m, g in zip(mults, grads, strict=True):
+            if g is None:
+                m[a:b] = 0
+            else:
+                m[a:b] = g
+        ys.append(y.detach())
+    return mults, torch.cat(ys), torch.cat(ybs)
+
+
+def _check_completeness(mults, xs, bs, y, y_b, owner: str) -> None:
+    """Warn when ``sum(m * (x - b))`` misses ``y - y_b`` by more than 1e-3 of the outputs'
+    scale: an operation the rules could not see (a custom autograd Function, a C++ op)."""
+    total = sum(
+        ((x - b) * m).reshape(len(y), -1).sum(1) for m, x, b in zip(mults, xs, bs, strict=True)
+    )
+    miss = (total - (y - y_b)).abs()
+    scale = y.abs() + y_b.abs() + torch.finfo(y.dtype).tiny
+    worst = float((miss / scale).max())
+    if worst > 1e-3:
+        warnings.warn(
+            f"{owner}'s attributions miss f(x) - f(baseline) by up to {worst:.2g} of the outputs' "
+            "size; some operation of the model ran outside the rules (a custom autograd "
+            "Function or an operation that bypasses torch's function overrides). Check the "
+            "model, or compare with IntegratedGradients.",
+            RuntimeWarning,
+            stacklevel=4,
+        )
