@@ -91,7 +91,7 @@ class _Rules(TorchFunctionMode):
             if isinstance(t, torch.Tensor):
                 self._varying[id(t)] = weakref.ref(t)
 
-    def _varies(self, t) -> bool:
+    def varies(self, t) -> bool:
         if not isinstance(t, torch.Tensor):
             return False
         r = self._varying.get(id(t))
@@ -101,7 +101,7 @@ class _Rules(TorchFunctionMode):
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         leaves, spec = tree_flatten((args, kwargs))
-        vary = [i for i, a in enumerate(leaves) if self._varies(a)]
+        vary = [i for i, a in enumerate(leaves) if self.varies(a)]
         if not vary:
             return func(*args, **kwargs)
         name = _ops.op_name(func)
@@ -127,7 +127,7 @@ class _Rules(TorchFunctionMode):
         if base in _ops.DIVISION:
             denominator = args[0] if base == "__rtruediv__" else (args + (None,))[1]
             denominator = kwargs.get("other", denominator)
-            if not self._varies(denominator):
+            if not self.varies(denominator):
                 out = func(*args, **kwargs)
                 self._mark(out)
                 return out
@@ -139,7 +139,7 @@ class _Rules(TorchFunctionMode):
                 raise _unsupported(name, " (with more than one operand depending on them)")
             return self._rule(func, name, args, kwargs, "rescale", None)
         if base in _ops.PATH:
-            if len(vary) > 1 or not self._varies(args[0]):
+            if len(vary) > 1 or not self.varies(args[0]):
                 raise _unsupported(name, " (through an operand other than its input)")
             return self._rule(
                 func, name, args, kwargs, "path", (_EIGHT, self._dims(func, base, args, kwargs))
@@ -203,7 +203,7 @@ class _Rules(TorchFunctionMode):
         args, kwargs = _no_inplace(func, args, kwargs)
         func = _out_of_place(func, name)
         leaves, spec = tree_flatten((args, kwargs))
-        vary = [i for i, a in enumerate(leaves) if self._varies(a)]
+        vary = [i for i, a in enumerate(leaves) if self.varies(a)]
 
         def fn(*ts):
             ls = list(leaves)
@@ -234,7 +234,7 @@ class _Rules(TorchFunctionMode):
     def _maxpool(self, func, args, kwargs, leaves, vary):
         name = getattr(func, "__name__", "max_pool")
         with_indices, k = _ops.MAXPOOL[func]
-        if len(vary) > 1 or not self._varies(args[0]):
+        if len(vary) > 1 or not self.varies(args[0]):
             raise _unsupported(name, " (through an operand other than its input)")
         indices = _argument(with_indices, args, kwargs, "return_indices", 99, False)
         rest = args[1:]

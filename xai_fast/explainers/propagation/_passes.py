@@ -28,7 +28,15 @@ def _in_mode(call: _Call, mode: _Rules) -> _Call:
 
     def run(*args):
         with mode:
-            return forward(*args)
+            out = forward(*args)
+        if mode.replay and isinstance(out, torch.Tensor) and not mode.varies(out):
+            raise NotImplementedError(
+                "the model's output does not depend on the inputs through operations DeepLift "
+                "sees: something between them runs outside torch's function overrides (a "
+                "custom torch.autograd.Function, for one), so no rule can be applied there. "
+                "Write that part with torch operations, or use IntegratedGradients."
+            )
+        return out
 
     inner.forward_func = run
     return inner

@@ -14,7 +14,7 @@ import torch
 
 from ..._validation import check_flag, check_int, is_real
 from ..gradient._base import _BaselineAttribution
-from ..gradient._call import _delta
+from ..gradient._call import _delta_apart
 from ._passes import _check_completeness, _multipliers
 
 __all__ = ["DeepLift", "DeepLiftShap"]
@@ -149,7 +149,10 @@ class DeepLift(_BaselineAttribution):
         mults, y, y_b = _multipliers(call, xs, b_rows, self.eps, chunk)
         _check_completeness(mults, xs, b_rows, y, y_b, type(self).__name__)
         attrs = _attributions(mults, xs, b_rows, custom, self._multiply_by_inputs)
-        return attrs, (_delta(call, attrs, xs, bs, chunk) if delta else None)
+        return attrs, (self._convergence(call, attrs, xs, bs, chunk) if delta else None)
+
+    def _convergence(self, call, attrs, xs, bs, chunk):
+        return _delta_apart(call, attrs, xs, bs, chunk)
 
 
 class DeepLiftShap(DeepLift):
