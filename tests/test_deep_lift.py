@@ -370,3 +370,46 @@ def test_bad_arguments():
         DeepLift(model).attribute(x)
     with pytest.raises(TypeError, match="floating"):
         DeepLift(model).attribute(torch.ones(3, 6, dtype=torch.long), target=0)
+
+
+ELEMENTWISE = {
+    "hardswish": nn.Hardswish(),
+    "logsigmoid": nn.LogSigmoid(),
+    "mish": nn.Mish(),
+    "softsign": nn.Softsign(),
+    "celu": nn.CELU(),
+    "relu6": nn.ReLU6(),
+    "hardtanh": nn.Hardtanh(),
+    "threshold": nn.Threshold(0.1, 2.0),
+    "silu_inplace": nn.SiLU(inplace=True),
+    "leaky_relu_inplace": nn.LeakyReLU(0.1, inplace=True),
+    "gelu_tanh": nn.GELU("tanh"),
+    "method_relu_": lambda h: h.relu_(),
+    "square": lambda h: h**2,
+    "reciprocal": lambda h: 1.0 / (h.abs() + 1),
+    "clamp": lambda h: h.clamp(-0.5, 0.5),
+    "exp": torch.exp,
+}
+
+
+@pytest.mark.parametrize("name", list(ELEMENTWISE))
+def test_elementwise_forms_completeness(name):
+    op = ELEMENTWISE[name]
+    lin1, lin2 = _init(nn.Linear(5, 7), 36), _init(nn.Linear(7, 2), 37)
+
+    def forward(t):
+        return lin2(op(lin1(t)))
+
+    x, b = _data((5,), 6, 38), _data((5,), 6, 39)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no completeness warning either
+        attrs = DeepLift(forward).attribute(x, b, target=1)
+    with torch.no_grad():
+        diff = forward(x)[:, 1] - forward(b)[:, 1]
+    assert _relative_miss(attrs.sum(1), diff) < TOL
+
+
+def test_random_activation_in_training_mode_is_refused():
+    model = _init(mlp(nn.RReLU), seed=40).train()
+    with pytest.raises(ValueError, match="random"):
+        DeepLift(model).attribute(_data((6,), 2, 41), target=0)

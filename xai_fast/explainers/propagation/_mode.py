@@ -125,7 +125,7 @@ class _Rules(TorchFunctionMode):
         if base in _ops.PRODUCT:
             return self._rule(func, name, args, kwargs, "path", (_TWO, None))
         if base in _ops.DIVISION:
-            denominator = args[0] if base == "__rtruediv__" else (args + (None,))[1]
+            denominator = args[0] if base in ("__rtruediv__", "__rdiv__") else (args + (None,))[1]
             denominator = kwargs.get("other", denominator)
             if not self.varies(denominator):
                 out = func(*args, **kwargs)

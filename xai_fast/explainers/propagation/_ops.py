@@ -25,9 +25,10 @@ __all__ = [
 #: Elementwise nonlinearities: the rescale rule.
 RESCALE = frozenset(
     """relu relu6 leaky_relu rrelu elu selu celu silu gelu mish softplus sigmoid tanh hardtanh
-    hardswish hardsigmoid logsigmoid softsign tanhshrink softshrink hardshrink threshold exp
-    expm1 exp2 log log1p log2 log10 sqrt rsqrt abs square erf erfc sin cos atan asinh sinh cosh
-    clamp clip clamp_min clamp_max reciprocal pow __pow__ __rpow__ prelu""".split()
+    hardswish hardsigmoid logsigmoid log_sigmoid _threshold softsign tanhshrink softshrink
+    hardshrink threshold exp expm1 exp2 log log1p log2 log10 sqrt rsqrt abs square erf erfc sin
+    cos atan asinh sinh cosh clamp clip clamp_min clamp_max reciprocal pow __pow__ __rpow__
+    prelu""".split()
 )
 
 #: Affine in the varying operands (structure, sums, pooling by averages, normalisation with
@@ -55,7 +56,9 @@ PRODUCT = frozenset(
 
 #: Division: linear in a varying numerator; a varying denominator alone is elementwise (the
 #: rescale rule), both varying is refused.
-DIVISION = frozenset("div divide true_divide __truediv__ __itruediv__ __rtruediv__".split())
+DIVISION = frozenset(
+    "div divide true_divide __truediv__ __itruediv__ __div__ __rtruediv__ __rdiv__".split()
+)
 
 #: Multi-input nonlinearities over one slice: the path rule with exact conservation per slice.
 PATH = frozenset("softmax log_softmax layer_norm".split())
@@ -66,9 +69,10 @@ CREATION = frozenset(
     numel __len__ __get__ is_floating_point is_contiguous stride element_size""".split()
 )
 
-#: Names whose ``training`` flag must be off.
+#: Names whose ``training`` flag must be off (``rrelu`` draws its slopes in training).
 TRAINING = frozenset(
-    "batch_norm dropout dropout1d dropout2d dropout3d alpha_dropout feature_alpha_dropout".split()
+    """rrelu batch_norm dropout dropout1d dropout2d dropout3d alpha_dropout
+    feature_alpha_dropout""".split()
 )
 
 #: Max pooling: the function to call, with indices, and its number of pooled axes.
