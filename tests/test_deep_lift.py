@@ -308,6 +308,21 @@ def test_convergence_delta_and_queries():
     assert torch.equal(again, attrs)
 
 
+def test_shared_baseline_and_a_model_that_views_its_input():
+    lin = _init(nn.Linear(12, 2), 42)
+
+    def forward(x):  # x (N, 3, 4)
+        return lin(torch.tanh(x.view(x.shape[0], -1)))
+
+    x = _data((3, 4), 5, 43)
+    for base in (0.5, _data((3, 4), 1, 44), _data((3, 4), 1, 44)[0]):
+        attrs = DeepLift(forward).attribute(x, base, target=0)
+        b = torch.as_tensor(base, dtype=torch.float64).expand_as(x)
+        with torch.no_grad():
+            diff = forward(x)[:, 0] - forward(b.contiguous())[:, 0]
+        assert _relative_miss(attrs.reshape(5, -1).sum(1), diff) < TOL
+
+
 def test_inplace_relu_and_callable_forward():
     lin1, lin2 = _init(nn.Linear(6, 8), 25), _init(nn.Linear(8, 2), 26)
 

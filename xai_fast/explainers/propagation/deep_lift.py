@@ -145,7 +145,8 @@ class DeepLift(_BaselineAttribution):
         return dict(custom=_check_custom(custom_attribution_func), chunk=ibs)
 
     def _run(self, xs, bs, call, delta, rngs, custom, chunk):
-        b_rows = tuple(b.expand_as(x) for x, b in zip(xs, bs, strict=True))
+        # contiguous copies: the model may change them in place (an expanded view refuses)
+        b_rows = tuple(b.expand_as(x).contiguous() for x, b in zip(xs, bs, strict=True))
         mults, y, y_b = _multipliers(call, xs, b_rows, self.eps, chunk)
         _check_completeness(mults, xs, b_rows, y, y_b, type(self).__name__)
         attrs = _attributions(mults, xs, b_rows, custom, self._multiply_by_inputs)
@@ -225,7 +226,7 @@ class DeepLiftShap(DeepLift):
         i, j = r // M, r % M  # example and baseline row of each pair
         x_rows = tuple(x.index_select(0, i) for x in xs)
         b_rows = tuple(
-            (b.index_select(0, j) if b.shape[0] > 1 else b).expand_as(x)
+            (b.index_select(0, j) if b.shape[0] > 1 else b).expand_as(x).contiguous()
             for x, b in zip(x_rows, bs, strict=True)
         )
         pairs = call.expand(i)
