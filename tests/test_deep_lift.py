@@ -428,3 +428,51 @@ def test_random_activation_in_training_mode_is_refused():
     model = _init(mlp(nn.RReLU), seed=40).train()
     with pytest.raises(ValueError, match="random"):
         DeepLift(model).attribute(_data((6,), 2, 41), target=0)
+
+
+class Counting(nn.Module):
+    """Counts the rows of every call; extra arguments are ignored."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model, self.rows = model, 0
+
+    def forward(self, x, *args):
+        self.rows += x.shape[0]
+        return self.model(x)
+
+
+class SeqFirst(nn.Module):
+    """Batch on axis 1 inside the model: the baseline pass cannot be shared across pairs."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(4, 3)
+
+    def forward(self, x):  # x (N, 5, 4)
+        h = torch.tanh(x.transpose(0, 1))  # (5, N, 4)
+        return self.lin(F.relu(h).mean(0))
+
+
+def test_baseline_pass_runs_once_on_the_distinct_baselines():
+    model = Counting(_init(MaxPoolCNN(), seed=45))
+    x, bg = _data((3, 15, 15), 4, 46), _data((3, 15, 15), 6, 47)
+    shared = DeepLiftShap(model).attribute(x, bg, target=1)
+    assert model.rows == 6 + 4 * 6  # the background once, then every pair
+    model.rows = 0
+    ones = torch.ones(4, dtype=torch.float64)  # a per-example argument: one baseline per pair
+    paired = DeepLiftShap(model).attribute(x, bg, target=1, additional_forward_args=(ones,))
+    assert model.rows == 2 * 4 * 6
+    torch.testing.assert_close(shared, paired, rtol=1e-12, atol=1e-14)
+    model.rows = 0
+    DeepLift(model).attribute(x, bg[:1], target=1)
+    assert model.rows == 1 + 4
+
+
+def test_batch_off_axis_zero_falls_back_to_paired_baselines():
+    model = _init(SeqFirst(), seed=48)
+    x, bg = _data((5, 4), 4, 49), _data((5, 4), 3, 50)
+    attrs = DeepLiftShap(model).attribute(x, bg, target=0)
+    with torch.no_grad():
+        diff = model(x)[:, 0] - model(bg)[:, 0].mean()
+    assert _relative_miss(attrs.reshape(4, -1).sum(1), diff) < TOL

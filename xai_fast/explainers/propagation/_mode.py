@@ -25,7 +25,7 @@ from ..gradient.integrated_gradients import _quadrature
 from . import _ops
 from ._rules import _MaxPool, _Path, _Rescale
 
-__all__ = ["_Rules"]
+__all__ = ["_Rules", "_Ungatherable"]
 
 _TWO = _quadrature("gausslegendre", 2)  # exact for the gradient of a cubic
 _EIGHT = _quadrature("gausslegendre", 8)
@@ -78,10 +78,11 @@ class _Rules(TorchFunctionMode):
     ``tape``: the list filled (``replay=False``) or read (``replay=True``); ``eps``: below this
     ``|x - x_b|`` an elementwise rule falls back to the derivative."""
 
-    def __init__(self, rows, tape: list, replay: bool, eps: float):
+    def __init__(self, rows, tape: list, replay: bool, eps: float, gather=None):
         super().__init__()
         self._varying: dict[int, weakref.ref] = {}
         self.tape, self.replay, self.eps, self.at = tape, replay, eps, 0
+        self.gather = gather  # (M, rows (R,)): the tape holds M distinct baseline rows
         for r in rows:
             self._mark(r)
 
@@ -195,9 +196,30 @@ class _Rules(TorchFunctionMode):
             raise _divergent(name, "an operation the baselines did not run")
         got, bs, y_b = self.tape[self.at]
         self.at += 1
+        if self.gather is not None:
+            bs, y_b = self._gathered(bs, operands, y_b)
         if got != name or any(b.shape != t.shape for b, t in zip(bs, operands, strict=False)):
             raise _divergent(name, f"`{got}` on shapes {[tuple(b.shape) for b in bs]}")
         return bs, y_b
+
+    def _gathered(self, bs, operands, y_b):
+        """Taped values of ``M`` distinct baseline rows, taken for the ``R`` rows of this pass.
+
+        Only tensors laid out ``(M, ...)`` against ``(R, ...)`` here can be mapped; anything else
+        raises :class:`_Ungatherable` and the caller reruns with one baseline row per pair."""
+        M, j = self.gather
+        R = j.shape[0]
+        shapes = [(b.shape, t.shape) for b, t in zip(bs, operands, strict=False)]
+        if (
+            y_b.dim() == 0
+            or y_b.shape[0] != M
+            or any(
+                len(sb) != len(st) or sb[0] != M or st[0] != R or sb[1:] != st[1:]
+                for sb, st in shapes
+            )
+        ):
+            raise _Ungatherable
+        return tuple(b.index_select(0, j) for b in bs), y_b.index_select(0, j)
 
     def _rule(self, func, name, args, kwargs, kind, path):
         args, kwargs = _no_inplace(func, args, kwargs)
@@ -252,6 +274,10 @@ class _Rules(TorchFunctionMode):
             idx = pool(x.detach())[1] if indices else None
         self._mark(y)
         return (y, idx) if indices else y
+
+
+class _Ungatherable(Exception):
+    """A taped tensor of the shared baseline pass has no row axis to gather along."""
 
 
 def _divergent(name: str, what: str) -> ValueError:

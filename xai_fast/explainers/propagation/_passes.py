@@ -12,8 +12,9 @@ import warnings
 
 import torch
 
+from ..._runtime.model_errors import USER_ERRORS
 from ..gradient._call import _Call, _differentiable
-from ._mode import _divergent, _Rules
+from ._mode import _divergent, _Rules, _Ungatherable
 
 __all__ = ["_check_completeness", "_multipliers"]
 
@@ -42,7 +43,13 @@ def _in_mode(call: _Call, mode: _Rules) -> _Call:
     return inner
 
 
-def _multipliers(call: _Call, xs, bs, eps: float, chunk: int | None):
+def _shareable(call: _Call) -> bool:
+    """Whether the baselines' outputs do not depend on the example they are paired with: no
+    extra forward argument with a batch axis."""
+    return not any(isinstance(a, torch.Tensor) and a.dim() > 0 for a in call.args)
+
+
+def _multipliers(call: _Call, xs, bs, eps: float, chunk: int | None, shared=None):
     """DeepLIFT multipliers of every pair of rows.
 
     Parameters
@@ -54,6 +61,10 @@ def _multipliers(call: _Call, xs, bs, eps: float, chunk: int | None):
     eps : float
     chunk : int or None
         Rows per pass; ``None`` picks about ``2**22`` input values per chunk.
+    shared : (tuple of torch.Tensor (M, ...), torch.Tensor (R,)), optional
+        The ``M`` distinct baseline rows and which one each pair uses. When the model allows
+        it, the baseline pass then runs once on the ``M`` rows and its tape is gathered per
+        pair (otherwise, as without ``shared``, on all ``R`` paired rows).
 
     Returns
     -------
@@ -65,17 +76,48 @@ def _multipliers(call: _Call, xs, bs, eps: float, chunk: int | None):
     if chunk is None:
         per_row = sum(x[0].numel() for x in xs)
         chunk = max(1, _CHUNK_VALUES // max(per_row, 1))
+    if shared is not None and _shareable(call) and shared[0][0].shape[0] < min(chunk, R):
+        M = shared[0][0].shape[0]
+        while R % chunk == M:  # a last chunk of M rows could not tell rows from other axes
+            chunk += 1
+        try:
+            return _passes(call, xs, bs, eps, chunk, shared)
+        except (_Ungatherable, *USER_ERRORS):
+            pass  # a layout the tape cannot be gathered along, or a model that wants the
+            # paired rows: one baseline row per pair (which raises again if the model does)
+    return _passes(call, xs, bs, eps, chunk, None)
+
+
+def _passes(call: _Call, xs, bs, eps: float, chunk: int, shared):
+    R, device = xs[0].shape[0], xs[0].device
     mults = tuple(torch.empty(x.shape, dtype=x.dtype, device=x.device) for x in xs)
     ys, ybs = [], []
+    if shared is not None:  # one baseline pass on the M distinct rows, its full outputs
+        distinct, which = shared
+        tape: list = []
+        record = _Rules(distinct, tape, False, eps)
+        with torch.no_grad(), record:
+            out_b = call.forward_func(*distinct, *call.args)
+        if not isinstance(out_b, torch.Tensor) or out_b.dim() == 0:
+            raise _Ungatherable
     for a in range(0, R, chunk):
         b = min(a + chunk, R)
-        sub = call if b - a == R else call.expand(torch.arange(a, b, device=xs[0].device))
-        base_rows = tuple(t[a:b] for t in bs)
-        tape: list = []
-        with torch.no_grad():
-            ybs.append(_in_mode(sub, _Rules(base_rows, tape, False, eps))(base_rows))
+        sub = call if b - a == R else call.expand(torch.arange(a, b, device=device))
+        if shared is None:
+            base_rows = tuple(t[a:b] for t in bs)
+            tape = []
+            gather = None
+            with torch.no_grad():
+                ybs.append(_in_mode(sub, _Rules(base_rows, tape, False, eps))(base_rows))
+        else:
+            j = which[a:b]
+            gather = (distinct[0].shape[0], j)
+            if out_b.shape[0] != gather[0]:
+                raise _Ungatherable
+            with torch.no_grad():
+                ybs.append(sub._select(out_b.index_select(0, j)))
         rows = tuple(t[a:b].detach().requires_grad_() for t in xs)
-        replay = _Rules(rows, tape, True, eps)
+        replay = _Rules(rows, tape, True, eps, gather)
         y = _in_mode(sub, replay)(rows)
         if replay.at != len(tape):
             raise _divergent(tape[replay.at][0] + " (not run on the inputs)", "it")

@@ -147,7 +147,14 @@ class DeepLift(_BaselineAttribution):
     def _run(self, xs, bs, call, delta, rngs, custom, chunk):
         # contiguous copies: the model may change them in place (an expanded view refuses)
         b_rows = tuple(b.expand_as(x).contiguous() for x, b in zip(xs, bs, strict=True))
-        mults, y, y_b = _multipliers(call, xs, b_rows, self.eps, chunk)
+        shared = None
+        if all(b.shape[0] == 1 for b in bs):  # one baseline for all: its pass on one row
+            one = tuple(
+                b.expand((1,) + tuple(x.shape[1:])).contiguous()
+                for x, b in zip(xs, bs, strict=True)
+            )
+            shared = (one, torch.zeros(xs[0].shape[0], dtype=torch.long, device=xs[0].device))
+        mults, y, y_b = _multipliers(call, xs, b_rows, self.eps, chunk, shared)
         _check_completeness(mults, xs, b_rows, y, y_b, type(self).__name__)
         attrs = _attributions(mults, xs, b_rows, custom, self._multiply_by_inputs)
         return attrs, (self._convergence(call, attrs, xs, bs, chunk) if delta else None)
@@ -230,7 +237,10 @@ class DeepLiftShap(DeepLift):
             for x, b in zip(x_rows, bs, strict=True)
         )
         pairs = call.expand(i)
-        mults, y, y_b = _multipliers(pairs, x_rows, b_rows, self.eps, chunk)
+        distinct = tuple(
+            b.expand((M,) + tuple(x.shape[1:])).contiguous() for x, b in zip(xs, bs, strict=True)
+        )
+        mults, y, y_b = _multipliers(pairs, x_rows, b_rows, self.eps, chunk, (distinct, j))
         _check_completeness(mults, x_rows, b_rows, y, y_b, type(self).__name__)
         attrs = _attributions(mults, x_rows, b_rows, custom, self._multiply_by_inputs)
         d = None
