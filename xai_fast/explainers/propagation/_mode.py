@@ -82,7 +82,9 @@ class _Rules(TorchFunctionMode):
         super().__init__()
         self._varying: dict[int, weakref.ref] = {}
         self.tape, self.replay, self.eps, self.at = tape, replay, eps, 0
-        self.gather = gather  # (M, rows (R,)): the tape holds M distinct baseline rows
+        # (M, rows (R,), tiled): the tape holds M distinct baseline rows; tiled when row r
+        # pairs with row r % M
+        self.gather = gather
         for r in rows:
             self._mark(r)
 
@@ -196,9 +198,11 @@ class _Rules(TorchFunctionMode):
             raise _divergent(name, "an operation the baselines did not run")
         got, bs, y_b = self.tape[self.at]
         self.at += 1
-        if self.gather is not None:
-            bs, y_b = self._gathered(bs, operands, y_b)
-        if got != name or any(b.shape != t.shape for b, t in zip(bs, operands, strict=False)):
+        if got != name:
+            raise _divergent(name, f"`{got}`")
+        if self.gather is not None:  # checks the shapes, row counts aside
+            return self._gathered(bs, operands, y_b)
+        if any(b.shape != t.shape for b, t in zip(bs, operands, strict=False)):
             raise _divergent(name, f"`{got}` on shapes {[tuple(b.shape) for b in bs]}")
         return bs, y_b
 
@@ -207,7 +211,7 @@ class _Rules(TorchFunctionMode):
 
         Only tensors laid out ``(M, ...)`` against ``(R, ...)`` here can be mapped; anything else
         raises :class:`_Ungatherable` and the caller reruns with one baseline row per pair."""
-        M, j = self.gather
+        M, j, tiled = self.gather
         R = j.shape[0]
         shapes = [(b.shape, t.shape) for b, t in zip(bs, operands, strict=False)]
         if (
@@ -219,6 +223,8 @@ class _Rules(TorchFunctionMode):
             )
         ):
             raise _Ungatherable
+        if tiled:  # row r pairs with baseline row r % M: the rules broadcast
+            return bs, y_b
         return tuple(b.index_select(0, j) for b in bs), y_b.index_select(0, j)
 
     def _rule(self, func, name, args, kwargs, kind, path):

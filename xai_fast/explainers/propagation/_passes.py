@@ -78,8 +78,9 @@ def _multipliers(call: _Call, xs, bs, eps: float, chunk: int | None, shared=None
         chunk = max(1, _CHUNK_VALUES // max(per_row, 1))
     if shared is not None and _shareable(call) and shared[0][0].shape[0] < min(chunk, R):
         M = shared[0][0].shape[0]
+        chunk = max(M, chunk - chunk % M)  # whole tilings of the M baselines per chunk
         while R % chunk == M:  # a last chunk of M rows could not tell rows from other axes
-            chunk += 1
+            chunk += M
         try:
             return _passes(call, xs, bs, eps, chunk, shared)
         except (_Ungatherable, *USER_ERRORS):
@@ -111,7 +112,9 @@ def _passes(call: _Call, xs, bs, eps: float, chunk: int, shared):
                 ybs.append(_in_mode(sub, _Rules(base_rows, tape, False, eps))(base_rows))
         else:
             j = which[a:b]
-            gather = (distinct[0].shape[0], j)
+            M = distinct[0].shape[0]
+            tiled = (b - a) % M == 0 and torch.equal(j, torch.arange(b - a, device=device) % M)
+            gather = (M, j, tiled)
             if out_b.shape[0] != gather[0]:
                 raise _Ungatherable
             with torch.no_grad():

@@ -2,9 +2,11 @@
 multipliers that conserve ``grad . delta`` between the op's output and its inputs.
 
 Every function gets the op's inputs ``x`` on the explained rows and the same op's inputs ``x_b``
-and output ``y_b`` recorded on the paired baseline rows (same shapes). Conservation per op,
-``sum(g_out * (y - y_b)) == sum(g_in * (x - x_b))`` per example, is what makes the attributions
-of a whole model add up to ``f(x) - f(baseline)``: linear ops conserve it under the chain rule.
+and output ``y_b`` recorded on the paired baseline rows: the same shapes, or ``M`` rows tiled
+over the ``n * M`` explained rows (row ``r`` paired with baseline row ``r % M``). Conservation
+per op, ``sum(g_out * (y - y_b)) == sum(g_in * (x - x_b))`` per example, is what makes the
+attributions of a whole model add up to ``f(x) - f(baseline)``: linear ops conserve it under
+the chain rule.
 
 - :class:`_Rescale`: elementwise ops, multiplier ``(y - y_b) / (x - x_b)``; the op's own
   derivative where ``|x - x_b| < eps``.
@@ -27,14 +29,34 @@ def _safe(d: torch.Tensor, small: torch.Tensor) -> torch.Tensor:
     return torch.where(small, torch.ones_like(d), d)
 
 
+def _tiled(a: torch.Tensor, b: torch.Tensor):
+    """``a`` ``(n * M, ...)`` viewed ``(n, M, ...)`` when ``b`` holds ``M`` rows tiled over
+    ``a``'s (the distinct baselines of a shared pass), else ``a`` as it is."""
+    if b.dim() == 0 or b.shape[0] == a.shape[0]:
+        return a
+    return a.view((a.shape[0] // b.shape[0],) + tuple(b.shape))
+
+
+def _minus(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """``a - b`` row by row, ``b``'s rows tiled over ``a``'s when it holds fewer."""
+    return (_tiled(a, b) - b).view(a.shape)
+
+
+def _full(b: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """``b``'s rows tiled to ``like``'s number of rows."""
+    if b.shape[0] == like.shape[0]:
+        return b
+    return b.repeat((like.shape[0] // b.shape[0],) + (1,) * (b.dim() - 1))
+
+
 class _Rescale(torch.autograd.Function):
     """``y = fn(x)`` for an elementwise ``fn``; backward ``g * (y - y_b) / (x - x_b)``."""
 
     @staticmethod
     def forward(ctx, x, x_b, y_b, fn, eps):
         y = fn(x)
-        dx = x - x_b  # fresh tensors: later in-place ops on x or y cannot change them
-        m = torch.sub(y, y_b).div_(dx)  # inf or nan where dx == 0, replaced below
+        dx = _minus(x, x_b)  # fresh tensors: later in-place ops on x or y cannot change them
+        m = _minus(y, y_b).div_(dx)  # inf or nan where dx == 0, replaced below
         small = dx.abs_() < eps
         if bool(small.any()):
             with torch.enable_grad():
@@ -63,11 +85,12 @@ class _MaxPool(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, x_b, y_b, idx_b, pool, k, eps):
         y, idx = pool(x)
-        p = torch.where(y >= y_b, idx, idx_b).flatten(y.dim() - k)  # (..., S_out)
-        dx = (x - x_b).flatten(x.dim() - k).gather(-1, p)
+        up = _tiled(y, y_b) >= y_b
+        p = torch.where(up, _tiled(idx, idx_b), idx_b).view(y.shape).flatten(y.dim() - k)
+        dx = _minus(x, x_b).flatten(x.dim() - k).gather(-1, p)  # (..., S_out)
         small = dx.abs() < eps
         w = torch.where(
-            small, torch.ones_like(dx), (y - y_b).flatten(y.dim() - k) / _safe(dx, small)
+            small, torch.ones_like(dx), _minus(y, y_b).flatten(y.dim() - k) / _safe(dx, small)
         )
         ctx.save_for_backward(p, w)
         ctx.shape = x.shape
@@ -98,7 +121,8 @@ class _Path(torch.autograd.Function):
     def forward(ctx, fn, nodes, weights, dims, eps, y_b, n, *tensors):
         xs = tuple(t.detach().clone() for t in tensors[:n])
         y = fn(*tensors[:n])
-        ctx.save_for_backward(*xs, *tensors[n:], y.detach().clone(), y_b)
+        bs = tuple(_full(b, x) for b, x in zip(tensors[n:], xs, strict=True))
+        ctx.save_for_backward(*xs, *bs, y.detach().clone(), _full(y_b, y))
         ctx.fn, ctx.nodes, ctx.weights, ctx.dims, ctx.eps, ctx.n = fn, nodes, weights, dims, eps, n
         return y
 
