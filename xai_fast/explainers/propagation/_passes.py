@@ -1,8 +1,10 @@
 """The two passes of DeepLift on paired rows, chunked: multipliers of the targeted outputs.
 
-``_multipliers(call, xs, bs, eps, chunk)`` runs each chunk of rows first on the baselines
-(recording), then on the inputs with the rules in place, and differentiates the targeted
-outputs of the inputs with respect to them. Rows ``r`` of ``xs`` and ``bs`` are one pair.
+``_multipliers(call, xs, bs, eps, chunk, shared)`` runs the baselines (recording), then each
+chunk of inputs with the rules in place, and differentiates the targeted outputs of the inputs
+with respect to them. Rows ``r`` of ``xs`` and ``bs`` are one pair. With ``shared`` the baseline
+pass runs once on the distinct baseline rows and the rules broadcast its records over the pairs;
+otherwise each chunk's baseline rows are run before its inputs.
 """
 
 from __future__ import annotations

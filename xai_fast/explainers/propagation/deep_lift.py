@@ -123,7 +123,7 @@ class DeepLift(_BaselineAttribution):
             ``f(multipliers)``, ``f(multipliers, inputs)`` or ``f(multipliers, inputs,
             baselines)`` (tuples of ``(N, ...)`` tensors) returning the attributions.
         internal_batch_size : int, optional, keyword-only
-            Example pairs per pass; default about ``2**22`` input values per pass.
+            Examples per pass; default about ``2**22`` input values per pass.
 
         Returns
         -------
@@ -207,7 +207,8 @@ class DeepLiftShap(DeepLift):
         return_convergence_delta : bool, default False
             Also return, per pair, ``sum(attributions) - (f(x) - f(b))``.
         internal_batch_size : int, optional, keyword-only
-            Pairs per pass.
+            Pairs per pass, rounded down to whole multiples of ``M`` (at least ``M``) when the
+            baseline pass is shared.
 
         Returns
         -------
