@@ -242,12 +242,15 @@ def test_deeplift_equals_captum(name, multiply):
 
 
 @pytest.mark.parametrize("name", ["mlp_relu", "cnn_relu", "tanh"])
-def test_deepliftshap_equals_captum(name):
+@pytest.mark.parametrize("multiply", [True, False])
+def test_deepliftshap_equals_captum(name, multiply):
     make, shape = ZOO[name]
     model = _init(make(), seed=10)
     x, bg = _data(shape, 4, 11), _data(shape, 6, 12)
-    ours, delta = DeepLiftShap(model).attribute(x, bg, target=2, return_convergence_delta=True)
-    ref, ref_delta = captum_attr.DeepLiftShap(model).attribute(
+    ours, delta = DeepLiftShap(model, multiply).attribute(
+        x, bg, target=2, return_convergence_delta=True
+    )
+    ref, ref_delta = captum_attr.DeepLiftShap(model, multiply).attribute(
         x, bg, target=2, return_convergence_delta=True
     )
     _close(ours, ref)
