@@ -479,3 +479,36 @@ def test_batch_off_axis_zero_falls_back_to_paired_baselines():
     with torch.no_grad():
         diff = model(x)[:, 0] - model(bg)[:, 0].mean()
     assert _relative_miss(attrs.reshape(4, -1).sum(1), diff) < TOL
+
+
+POOLS = {
+    "max_pool2d_padding": (lambda h: F.max_pool2d(h, 3, stride=2, padding=1), (4, 9, 9)),
+    "max_pool2d_ceil_dilation": (
+        lambda h: F.max_pool2d(h, 2, stride=2, dilation=2, ceil_mode=True),
+        (4, 9, 9),
+    ),
+    "max_pool2d_indices": (lambda h: nn.MaxPool2d(2, return_indices=True)(h)[0], (4, 8, 8)),
+    "max_pool1d": (lambda h: nn.MaxPool1d(3, stride=1)(h), (4, 9)),
+    "max_pool3d": (lambda h: F.max_pool3d(h, 2), (4, 4, 4, 4)),
+    "adaptive_max_pool2d": (lambda h: nn.AdaptiveMaxPool2d(3)(h), (4, 8, 8)),
+}
+
+
+@pytest.mark.parametrize("name", list(POOLS))
+def test_max_pooling_forms_completeness(name):
+    pool, shape = POOLS[name]
+    width = pool(torch.zeros((1, *shape), dtype=torch.float64)).flatten(1).shape[1]
+    head = _init(nn.Linear(width, 2), 51)
+
+    def forward(t):
+        return head(pool(torch.relu(t)).flatten(1))
+
+    x, b = _data(shape, 4, 52), _data(shape, 4, 53)
+    attrs, delta = DeepLift(forward).attribute(x, b, target=0, return_convergence_delta=True)
+    with torch.no_grad():
+        diff = forward(x)[:, 0] - forward(b)[:, 0]
+    assert _relative_miss(attrs.reshape(4, -1).sum(1), diff) < TOL
+    shap = DeepLiftShap(forward).attribute(x, b[:3], target=0)
+    with torch.no_grad():
+        diff = forward(x)[:, 0] - forward(b[:3])[:, 0].mean()
+    assert _relative_miss(shap.reshape(4, -1).sum(1), diff) < TOL
