@@ -350,6 +350,8 @@ def test_unsupported_operation_is_named():
         DeepLift(lambda t: lin(torch.cummax(t, 1).values)).attribute(x, target=0)
     with pytest.raises(NotImplementedError, match="`detach`"):
         DeepLift(lambda t: lin(t.detach() * 2)).attribute(x, target=0)
+    with pytest.raises(NotImplementedError, match="`to`.*not floating point"):
+        DeepLift(lambda t: lin(t.to(torch.long).double())).attribute(x, target=0)
     with pytest.raises(NotImplementedError, match="`div`"):
         DeepLift(lambda t: lin(t / (t.abs() + 1))).attribute(x, target=0)
 

@@ -123,6 +123,11 @@ class _Rules(TorchFunctionMode):
             self._check_eval(func, base, args, kwargs)
         if base in _ops.LINEAR or (base in _ops.PRODUCT and len(vary) == 1):
             out = func(*args, **kwargs)
+            if any(
+                isinstance(t, torch.Tensor) and not t.is_floating_point()
+                for t in tree_flatten(out)[0]
+            ):
+                raise _unsupported(name, " (to a result that is not floating point: a step)")
             self._mark(out)
             return out
         if base in _ops.PRODUCT:
