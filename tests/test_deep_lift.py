@@ -352,6 +352,8 @@ def test_unsupported_operation_is_named():
         DeepLift(lambda t: lin(t.detach() * 2)).attribute(x, target=0)
     with pytest.raises(NotImplementedError, match="`to`.*not floating point"):
         DeepLift(lambda t: lin(t.to(torch.long).double())).attribute(x, target=0)
+    with pytest.raises(NotImplementedError, match="rounding_mode"):
+        DeepLift(lambda t: lin(torch.div(t, 2, rounding_mode="floor"))).attribute(x, target=0)
     with pytest.raises(NotImplementedError, match="`div`"):
         DeepLift(lambda t: lin(t / (t.abs() + 1))).attribute(x, target=0)
 

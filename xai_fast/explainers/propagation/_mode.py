@@ -133,6 +133,8 @@ class _Rules(TorchFunctionMode):
         if base in _ops.PRODUCT:
             return self._rule(func, name, args, kwargs, "path", (_TWO, None))
         if base in _ops.DIVISION:
+            if kwargs.get("rounding_mode") is not None:
+                raise _unsupported(name, " (with rounding_mode: a step)")
             denominator = args[0] if base in ("__rtruediv__", "__rdiv__") else (args + (None,))[1]
             denominator = kwargs.get("other", denominator)
             if not self.varies(denominator):
@@ -192,7 +194,7 @@ class _Rules(TorchFunctionMode):
         return (dim,)
 
     # ------------------------------------------------------------------ rules
-    def _taped(self, name: str, operands, out, extra=()):
+    def _taped(self, name: str, operands, out):
         """Record (baseline pass) or fetch (input pass) the paired call at this position."""
         if not self.replay:
             self.tape.append(
