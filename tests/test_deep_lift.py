@@ -352,6 +352,10 @@ def test_unsupported_operation_is_named():
         DeepLift(lambda t: lin(t.detach() * 2)).attribute(x, target=0)
     with pytest.raises(NotImplementedError, match="`to`.*not floating point"):
         DeepLift(lambda t: lin(t.to(torch.long).double())).attribute(x, target=0)
+    with pytest.raises(NotImplementedError, match="more than four"):
+        DeepLift(lambda t: lin(torch.einsum("ni,ni,ni,ni,ni->ni", t, t, t, t, t))).attribute(
+            x, target=0
+        )
     with pytest.raises(NotImplementedError, match="rounding_mode"):
         DeepLift(lambda t: lin(torch.div(t, 2, rounding_mode="floor"))).attribute(x, target=0)
     with pytest.raises(NotImplementedError, match="`div`"):
@@ -411,6 +415,8 @@ ELEMENTWISE = {
     "reciprocal": lambda h: 1.0 / (h.abs() + 1),
     "clamp": lambda h: h.clamp(-0.5, 0.5),
     "exp": torch.exp,
+    "cube_by_products": lambda h: h * h * h,
+    "four_factor_einsum": lambda h: torch.einsum("ni,ni,ni,ni->ni", h, h, torch.tanh(h), h),
 }
 
 

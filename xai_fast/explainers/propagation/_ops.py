@@ -46,8 +46,8 @@ LINEAR = frozenset(
     feature_alpha_dropout masked_fill gather take_along_dim where""".split()
 )
 
-#: Multilinear in their tensor operands: linear with one varying operand; with several, the
-#: path rule at two Gauss-Legendre points, exact for products of two or three varying factors.
+#: Multilinear in their tensor operands: linear with one varying operand; with two to four, the
+#: path rule at two Gauss-Legendre points (exact: the gradient is at most cubic on the path).
 PRODUCT = frozenset(
     """mul multiply __mul__ __rmul__ __imul__ matmul __matmul__ __rmatmul__ mm bmm mv dot vdot
     outer inner einsum tensordot linear bilinear conv1d conv2d conv3d conv_transpose1d
