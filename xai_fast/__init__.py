@@ -37,6 +37,8 @@ _LAZY = {
     "GradientShap": ".explainers.gradient",
     "NoiseTunnel": ".explainers.gradient",
     "LayerGradCam": ".explainers.gradient",
+    "DeepLift": ".explainers.propagation",
+    "DeepLiftShap": ".explainers.propagation",
 }
 _LAZY_MODULES = ("plots", "testing", "backends", "distributed", "bench")
 
@@ -58,6 +60,8 @@ __all__ = [
     "DimensionError",
     "Comparison",
     "DecileDiscretizer",
+    "DeepLift",
+    "DeepLiftShap",
     "EntropyDiscretizer",
     "ExactExplainer",
     "Explanation",

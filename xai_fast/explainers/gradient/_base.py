@@ -144,4 +144,8 @@ class _BaselineAttribution(_GradientAttribution):
             call = _Call(
                 self.forward_func, additional_forward_args, target, len(xs[0]), xs[0].device
             )
-            return _delta(call, tuple(a.detach() for a in attrs), xs, bs)
+            return self._convergence(call, tuple(a.detach() for a in attrs), xs, bs, None)
+
+    def _convergence(self, call, attrs, xs, bs, chunk):
+        """Per example ``sum(attrs) - (f(x) - f(b))``, shape ``(N,)``."""
+        return _delta(call, attrs, xs, bs, chunk)

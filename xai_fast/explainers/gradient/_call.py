@@ -196,6 +196,16 @@ def _delta(call: _Call, attrs, xs, bs, chunk: int | None = None) -> torch.Tensor
     return total - (f[:N] - f[N:])
 
 
+def _delta_apart(call: _Call, attrs, xs, bs, chunk: int | None = None) -> torch.Tensor:
+    """As ``_delta``, with the inputs and the baselines evaluated as two batches of ``N`` rows
+    (the batches DeepLift's passes run, so float32 rounding matches theirs)."""
+    N = xs[0].shape[0]
+    f = _values(call, xs, chunk)
+    f_b = _values(call, tuple(b.expand_as(x) for x, b in zip(xs, bs, strict=True)), chunk)
+    total = sum(a.reshape(N, -1).sum(1) for a in attrs)
+    return total - (f - f_b)
+
+
 @contextlib.contextmanager
 def _autograd():
     """Gradients on, also inside the caller's ``torch.no_grad()`` or ``inference_mode()``."""

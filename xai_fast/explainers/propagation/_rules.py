@@ -1,0 +1,150 @@
+"""The DeepLIFT rules as autograd functions: each runs its op forward and, backward, passes on
+multipliers that conserve ``grad . delta`` between the op's output and its inputs.
+
+Every function gets the op's inputs ``x`` on the explained rows and the same op's inputs ``x_b``
+and output ``y_b`` recorded on the paired baseline rows: the same shapes, or ``M`` rows tiled
+over the ``n * M`` explained rows (row ``r`` paired with baseline row ``r % M``). Conservation
+per op, ``sum(g_out * (y - y_b)) == sum(g_in * (x - x_b))`` per example, is what makes the
+attributions of a whole model add up to ``f(x) - f(baseline)``: linear ops conserve it under
+the chain rule.
+
+- :class:`_Rescale`: elementwise ops, multiplier ``(y - y_b) / (x - x_b)``; the op's own
+  derivative where ``|x - x_b| < eps``.
+- :class:`_MaxPool`: each window's output difference goes to one input of the window, the
+  argmax on the side (input or baseline) whose maximum is larger.
+- :class:`_Path`: any other differentiable op, the vector-Jacobian product averaged over
+  Gauss-Legendre points between baseline and input, corrected along ``x - x_b`` per slice so that
+  the conservation is exact (softmax, log-softmax, layer norm; products of two varying operands,
+  where two points are exact already).
+"""
+
+from __future__ import annotations
+
+import torch
+
+__all__ = ["_MaxPool", "_Path", "_Rescale"]
+
+
+def _safe(d: torch.Tensor, small: torch.Tensor) -> torch.Tensor:
+    return torch.where(small, torch.ones_like(d), d)
+
+
+def _tiled(a: torch.Tensor, b: torch.Tensor):
+    """``a`` ``(n * M, ...)`` viewed ``(n, M, ...)`` when ``b`` holds ``M`` rows tiled over
+    ``a``'s (the distinct baselines of a shared pass), else ``a`` as it is."""
+    if b.dim() == 0 or b.shape[0] == a.shape[0]:
+        return a
+    return a.view((a.shape[0] // b.shape[0],) + tuple(b.shape))
+
+
+def _minus(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """``a - b`` row by row, ``b``'s rows tiled over ``a``'s when it holds fewer."""
+    return (_tiled(a, b) - b).view(a.shape)
+
+
+def _full(b: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """``b``'s rows tiled to ``like``'s number of rows."""
+    if b.shape[0] == like.shape[0]:
+        return b
+    return b.repeat((like.shape[0] // b.shape[0],) + (1,) * (b.dim() - 1))
+
+
+class _Rescale(torch.autograd.Function):
+    """``y = fn(x)`` for an elementwise ``fn``; backward ``g * (y - y_b) / (x - x_b)``."""
+
+    @staticmethod
+    def forward(ctx, x, x_b, y_b, fn, eps):
+        y = fn(x)
+        dx = _minus(x, x_b)  # fresh tensors: later in-place ops on x or y cannot change them
+        m = _minus(y, y_b).div_(dx)  # inf or nan where dx == 0, replaced below
+        small = dx.abs_() < eps
+        if bool(small.any()):
+            with torch.enable_grad():
+                xx = x.detach().requires_grad_()
+                (d,) = torch.autograd.grad(fn(xx), xx, torch.ones_like(y))
+            m = torch.where(small, d, m)
+        ctx.save_for_backward(m)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (m,) = ctx.saved_tensors
+        return g * m, None, None, None, None
+
+
+class _MaxPool(torch.autograd.Function):
+    """Max pooling over the last ``k`` axes. ``pool(t)`` returns ``(values, flat indices)``;
+    ``idx_b`` are the baseline's indices.
+
+    Window ``j`` sends ``g_j * (y_j - y_b_j)`` to one position ``p_j``: the input's argmax when
+    ``y_j >= y_b_j``, else the baseline's. There ``|x_p - x_b_p| >= |y_j - y_b_j|`` with the same
+    sign, so the multiplier ``(y_j - y_b_j) / (x_p - x_b_p)`` lies in [0, 1]; overlapping windows
+    add up. Where ``|x_p - x_b_p| < eps`` the multiplier is 1 (the error is below ``eps``).
+    """
+
+    @staticmethod
+    def forward(ctx, x, x_b, y_b, idx_b, pool, k, eps):
+        y, idx = pool(x)
+        up = _tiled(y, y_b) >= y_b
+        p = torch.where(up, _tiled(idx, idx_b), idx_b).view(y.shape).flatten(y.dim() - k)
+        dx = _minus(x, x_b).flatten(x.dim() - k).gather(-1, p)  # (..., S_out)
+        small = dx.abs() < eps
+        w = torch.where(
+            small, torch.ones_like(dx), _minus(y, y_b).flatten(y.dim() - k) / _safe(dx, small)
+        )
+        ctx.save_for_backward(p, w)
+        ctx.shape = x.shape
+        ctx.k = k
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        p, w = ctx.saved_tensors
+        flat = ctx.shape[: len(ctx.shape) - ctx.k] + (-1,)
+        grad = torch.zeros(
+            flat[:-1] + (int(torch.Size(ctx.shape[-ctx.k :]).numel()),),
+            dtype=g.dtype,
+            device=g.device,
+        )
+        grad.scatter_add_(-1, p, g.flatten(g.dim() - ctx.k) * w)
+        return grad.reshape(ctx.shape), None, None, None, None, None, None
+
+
+class _Path(torch.autograd.Function):
+    """``y = fn(*xs)``; backward the VJP averaged over points ``b + t (x - b)``, then, when
+    ``dims`` is given, corrected per slice over ``dims`` along ``x - b`` to conserve exactly.
+
+    ``tensors`` holds the ``n`` varying operands followed by their ``n`` baselines.
+    """
+
+    @staticmethod
+    def forward(ctx, fn, nodes, weights, dims, eps, y_b, n, *tensors):
+        xs = tuple(t.detach().clone() for t in tensors[:n])
+        y = fn(*tensors[:n])
+        bs = tuple(_full(b, x) for b, x in zip(tensors[n:], xs, strict=True))
+        ctx.save_for_backward(*xs, *bs, y.detach().clone(), _full(y_b, y))
+        ctx.fn, ctx.nodes, ctx.weights, ctx.dims, ctx.eps, ctx.n = fn, nodes, weights, dims, eps, n
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        saved = ctx.saved_tensors
+        n = ctx.n
+        xs, bs, y, y_b = saved[:n], saved[n : 2 * n], saved[-2], saved[-1]
+        ds = tuple(x - b for x, b in zip(xs, bs, strict=True))
+        grads = [torch.zeros_like(x) for x in xs]
+        with torch.enable_grad():
+            for t, w in zip(ctx.nodes, ctx.weights, strict=True):
+                pts = tuple((b + t * d).requires_grad_() for b, d in zip(bs, ds, strict=True))
+                gs = torch.autograd.grad(ctx.fn(*pts), pts, g, allow_unused=True)
+                for acc, gp in zip(grads, gs, strict=True):
+                    if gp is not None:
+                        acc.add_(gp, alpha=w)
+        if ctx.dims is not None:  # one operand; exact conservation per slice over dims
+            (d,) = ds
+            dims = ctx.dims
+            miss = (g * (y - y_b)).sum(dims, keepdim=True) - (grads[0] * d).sum(dims, keepdim=True)
+            q = (d * d).sum(dims, keepdim=True)
+            big = q > ctx.eps**2
+            grads[0] = grads[0] + torch.where(big, miss / torch.where(big, q, 1.0), 0.0) * d
+        return (None,) * 7 + tuple(grads) + (None,) * n
