@@ -138,6 +138,15 @@ def _differs(CX, CB, var_idx, rows, cols=None):
     return CXv[:, None, :] != CB[:, var_idx[rows]].transpose(1, 0, 2)
 
 
+def every_feature_differs(CX, CB, var_idx) -> bool:
+    """Whether every varying feature of every instance differs from every background row
+    (``CX`` ``(n, d)`` and ``CB`` ``(N, d)`` integers: codes, or the values' bit patterns)."""
+    n, N, M = CX.shape[0], CB.shape[0], var_idx.shape[1]
+    step = max(1, 2**22 // max(N * M, 1))  # instances compared at once: (step, N, M) bools
+    chunks = (np.arange(i, min(n, i + step)) for i in range(0, n, step))
+    return all(_differs(CX, CB, var_idx, rows).all() for rows in chunks)
+
+
 def distinct_share(CX, CB, Z, var_idx) -> float:
     """Expected share of a call's perturbed rows that are distinct (an upper estimate).
 
@@ -149,9 +158,7 @@ def distinct_share(CX, CB, Z, var_idx) -> float:
     """
     n, N = CX.shape[0], CB.shape[0]
     S, M = Z.shape
-    step = max(1, 2**22 // max(N * M, 1))  # instances compared at once: (step, N, M) bools
-    chunks = (np.arange(i, min(n, i + step)) for i in range(0, n, step))
-    if all(_differs(CX, CB, var_idx, rows).all() for rows in chunks):
+    if every_feature_differs(CX, CB, var_idx):
         return 1.0
     q = np.unique(np.linspace(0, n * N - 1, min(SAMPLE_PAIRS, n * N)).astype(np.int64))
     D = _differs(CX, CB, var_idx, q // N, q % N)  # (Q, M)
@@ -255,7 +262,11 @@ def plan_distinct(model, kernel, X, B, Z, var_idx, min_saved=MIN_SAVED):
         return None
     if X.shape[0] == 0 or Z.shape[0] < 2 or Z.shape[1] == 0:
         return None
-    codes = column_codes(X, B.astype(X.dtype, copy=False))
+    B = B.astype(X.dtype, copy=False)
+    bits = f"u{X.dtype.itemsize}"  # equal bit patterns: equal codes (continuous data: no repeat)
+    if every_feature_differs(X.view(bits), B.view(bits), var_idx):
+        return None
+    codes = column_codes(X, B)
     if distinct_share(codes[0], codes[1], Z, var_idx) > 1.0 - min_saved:
         return None
     return DistinctRows(kernel, codes, Z, var_idx)
