@@ -181,6 +181,20 @@ def captum_feature_permutation(w: ImageWork):
     return patch_values(a, w.feature_mask)
 
 
+def xai_fast_deep_lift(w: ImageWork):
+    from ... import DeepLift
+
+    a = DeepLift(w.model).attribute(w.inputs, w.baselines, w.target)
+    return patch_values(a, w.feature_mask, reduce="sum")
+
+
+def captum_deep_lift(w: ImageWork):
+    from captum.attr import DeepLift
+
+    a = DeepLift(w.model).attribute(w.inputs, w.baselines, w.target)
+    return patch_values(a.detach(), w.feature_mask, reduce="sum")
+
+
 def captum_ig(w: ImageWork):
     from captum.attr import IntegratedGradients
 

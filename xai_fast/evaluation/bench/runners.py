@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .image_runners import (
+    captum_deep_lift,
     captum_feature_ablation,
     captum_feature_permutation,
     captum_ig,
@@ -23,6 +24,7 @@ from .image_runners import (
     captum_lime,
     captum_shapley_sampling,
     patch_values,
+    xai_fast_deep_lift,
     xai_fast_feature_ablation,
     xai_fast_feature_permutation,
     xai_fast_ig,
@@ -224,6 +226,8 @@ def methods() -> list[Method]:
                reference="captum ShapleyValueSampling"),
         Method("FeaturePermutation", "xai_fast", "image", xai_fast_feature_permutation,
                values="ablation", reference="captum FeaturePermutation"),
+        Method("DeepLift", "xai_fast", "image", xai_fast_deep_lift, values="gradient",
+               reference="captum DeepLift", gradient=True),
         Method("KernelExplainer", "shap", "tabular", shap_kernel),
         Method("Exact", "shap", "tabular", shap_exact, max_features=16),
         Method("Permutation", "shap", "tabular", shap_permutation),
@@ -236,5 +240,7 @@ def methods() -> list[Method]:
         Method("ShapleyValueSampling", "captum", "image", captum_shapley_sampling),
         Method("FeaturePermutation", "captum", "image", captum_feature_permutation,
                values="ablation"),
+        Method("DeepLift", "captum", "image", captum_deep_lift, values="gradient",
+               gradient=True),
     ]  # fmt: skip
     return out
