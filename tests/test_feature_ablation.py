@@ -190,3 +190,19 @@ def test_outputs_per_example_without_target_match_one_target_at_a_time(rng):
         [FeatureAblation(f).attribute(x, target=j, feature_mask=mask) for j in range(3)], 1
     )  # (N, 3, 5)
     torch.testing.assert_close(out.reshape(4, 3, 5), per_target, rtol=0, atol=1e-12)
+
+
+def test_captums_noise_tunnel_wraps_our_methods(rng):
+    """captum's NoiseTunnel calls ``attribute.__wrapped__``: ours is a copy of ``attribute``."""
+    import inspect
+
+    captum_attr = pytest.importorskip("captum.attr")
+    w = torch.as_tensor(rng.normal(size=5))
+    x = torch.as_tensor(rng.normal(size=(3, 5)))
+    ours = FeatureAblation(lambda t: torch.tanh(t @ w))
+    tunnel = captum_attr.NoiseTunnel(ours)
+    out = tunnel.attribute(x, nt_type="smoothgrad", nt_samples=3, stdevs=0.0)
+    torch.testing.assert_close(out, ours.attribute(x), rtol=0, atol=1e-12)
+    assert list(inspect.signature(FeatureAblation.attribute).parameters)[:3] == [
+        "self", "inputs", "baselines",
+    ]  # fmt: skip
