@@ -21,6 +21,7 @@ import time
 import warnings
 
 import torch
+from common import print_results
 
 import xai_fast as xf
 
@@ -89,10 +90,7 @@ def main() -> None:
     if args.json:
         print(json.dumps(result, indent=2))
         return
-    for name, r in result.items():
-        print(name)
-        for k, v in r.items():
-            print(f"  {k:26s} {v:.4g}")
+    print_results(result, 26)
 
 
 if __name__ == "__main__":

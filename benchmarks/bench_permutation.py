@@ -24,7 +24,7 @@ import warnings
 
 import numpy as np
 import torch
-from common import brute_force_shapley, make_mlp, torch_callable
+from common import brute_force_shapley, make_mlp, print_results, torch_callable
 
 import xai_fast as xf
 
@@ -145,10 +145,7 @@ def main() -> None:
     if args.json:
         print(json.dumps(result, indent=2))
         return
-    for name, r in result.items():
-        print(name)
-        for k, v in r.items():
-            print(f"  {k:18s} {v:.4g}" if isinstance(v, float) else f"  {k:18s} {v:,}")
+    print_results(result, 18)
 
 
 if __name__ == "__main__":

@@ -64,3 +64,11 @@ def brute_force_shapley(f, X, B):
             with_j = pos[codes[without] | (1 << j)]
             phi[i, j] = np.sum(coef[size[without]] * (v[with_j] - v[without]))
     return phi
+
+
+def print_results(result: dict, width: int = 18) -> None:
+    """Each section of ``result`` (a dict of dicts) with its figures, one per line."""
+    for name, r in result.items():
+        print(name)
+        for k, v in r.items():
+            print(f"  {k:{width}s} {v:.4g}" if isinstance(v, float) else f"  {k:{width}s} {v:,}")

@@ -15,25 +15,15 @@ from __future__ import annotations
 
 import concurrent.futures
 import functools
-import os
 import threading
+
+from .thread_pools import LazyThreadPool
 
 __all__ = ["default_workers", "map_chunks", "per_thread_settings"]
 
 _POOL_PREFIX = "xai_fast-chunks"
 _POOL_SIZE = 7  # helper threads besides the calling one: at most 8 workers
-_pool = None
-_pool_lock = threading.Lock()
-
-
-def _forget_pool_in_child() -> None:
-    # a forked child inherits the pool object but none of its threads
-    global _pool, _pool_lock
-    _pool, _pool_lock = None, threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_pool_in_child)
+_HELPERS = LazyThreadPool(_POOL_SIZE, _POOL_PREFIX)
 
 
 @functools.lru_cache(maxsize=1)
@@ -58,14 +48,6 @@ def default_workers(is_module: bool, device, workers: int | None) -> int:
     import torch
 
     return max(1, min(torch.get_num_threads(), _POOL_SIZE + 1))
-
-
-def _helpers() -> concurrent.futures.ThreadPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = concurrent.futures.ThreadPoolExecutor(_POOL_SIZE, _POOL_PREFIX)
-        return _pool
 
 
 def map_chunks(fn, n_chunks: int, workers: int, *, on_done=None) -> list:
@@ -127,7 +109,7 @@ def map_chunks(fn, n_chunks: int, workers: int, *, on_done=None) -> list:
                 with lock:
                     on_done(c)
 
-    helpers = [_helpers().submit(run, w) for w in range(1, workers)]
+    helpers = [_HELPERS.get().submit(run, w) for w in range(1, workers)]
     try:
         run(0)
     finally:

@@ -18,11 +18,9 @@ background row, it costs one comparison of the rows with the background.
 
 from __future__ import annotations
 
-import concurrent.futures
-import os
-import threading
-
 import numpy as np
+
+from .._runtime.thread_pools import LazyThreadPool
 
 __all__ = [
     "BLOCK_ROWS",
@@ -56,27 +54,7 @@ SAMPLE_PAIRS = 64
 SAMPLE_COALITIONS = 2**16
 
 
-_pool = None
-_pool_lock = threading.Lock()
-
-
-def _forget_pool_in_child() -> None:
-    # a forked child inherits the pool object but not its thread
-    global _pool, _pool_lock
-    _pool, _pool_lock = None, threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_pool_in_child)
-
-
-def _planner() -> concurrent.futures.ThreadPoolExecutor:
-    """The thread that numbers the next block (one for the process, made on first use)."""
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = concurrent.futures.ThreadPoolExecutor(1, "xai_fast-distinct")
-        return _pool
+_PLANNER = LazyThreadPool(1, "xai_fast-distinct")  # numbers the next block
 
 
 def column_codes(X: np.ndarray, B: np.ndarray):
@@ -213,11 +191,11 @@ class DistinctRows:
         if len(starts) == 1:
             yield self._block(starts[0])
             return
-        ahead = _planner().submit(self._block, starts[0])
+        ahead = _PLANNER.get().submit(self._block, starts[0])
         for k in range(len(starts)):
             block = ahead.result()
             if k + 1 < len(starts):
-                ahead = _planner().submit(self._block, starts[k + 1])
+                ahead = _PLANNER.get().submit(self._block, starts[k + 1])
             yield block
 
     def _block(self, start: int):
