@@ -39,6 +39,7 @@ _LAZY = {
     "LayerGradCam": ".explainers.gradient",
     "DeepLift": ".explainers.propagation",
     "DeepLiftShap": ".explainers.propagation",
+    "DeepExplainer": ".explainers.propagation",
 }
 _LAZY_MODULES = ("plots", "testing", "backends", "distributed", "bench")
 
@@ -60,6 +61,7 @@ __all__ = [
     "DimensionError",
     "Comparison",
     "DecileDiscretizer",
+    "DeepExplainer",
     "DeepLift",
     "DeepLiftShap",
     "EntropyDiscretizer",

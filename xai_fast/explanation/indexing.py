@@ -7,11 +7,13 @@ import numpy as np
 
 from .._validation import is_int
 
-#: Names of the axes of ``values``.
-AXES = ("row", "feature", "feature2", "output")
+#: Names of the axes of ``values``; ``dim2`` ... ``dim5`` are further axes of each example's
+#: input (an image ``(N, C, H, W)`` explained has axes row, feature, dim2, dim3).
+INPUT_AXES = ("dim2", "dim3", "dim4", "dim5")
+AXES = ("row", "feature", "feature2", "output") + INPUT_AXES
 # Which axes of ``values`` the other arrays have.
 BASE_AXES = ("row", "output")
-DATA_AXES = ("row", "feature")
+DATA_AXES = ("row", "feature") + INPUT_AXES
 # How many names a KeyError lists.
 _SHOWN_NAMES = 8
 

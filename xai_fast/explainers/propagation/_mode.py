@@ -78,9 +78,13 @@ class _Rules(TorchFunctionMode):
     ``tape``: the list filled (``replay=False``) or read (``replay=True``); ``eps``: below this
     ``|x - x_b|`` an elementwise rule falls back to the derivative."""
 
-    def __init__(self, rows, tape: list, replay: bool, eps: float, gather=None):
+    def __init__(self, rows, tape: list, replay: bool, eps: float, gather=None, shap=False):
         super().__init__()
         self._varying: dict[int, weakref.ref] = {}
+        # shap's rule for a softmax that is the model's output: elementwise rescale (each
+        # probability through its own logit); ``final`` holds the last softmax's (output,
+        # switch), the switch turned on when that output is the model's
+        self.shap, self.final = shap, None
         self.tape, self.replay, self.eps, self.at = tape, replay, eps, 0
         # (M, rows (R,), tiled): the tape holds M distinct baseline rows; tiled when row r
         # pairs with row r % M
@@ -264,7 +268,10 @@ class _Rules(TorchFunctionMode):
         else:
             (nodes, weights), dims = path
             bs, y_b = self._taped(name, xs, None)
-            out = _Path.apply(fn, nodes, weights, dims, self.eps, y_b, len(xs), *xs, *bs)
+            switch = _Switch() if self.shap and name in ("softmax", "softmax_") else None
+            out = _Path.apply(fn, nodes, weights, dims, self.eps, y_b, switch, len(xs), *xs, *bs)
+            if switch is not None:
+                self.final = (out, switch)
         self._mark(out)
         return out
 
@@ -289,6 +296,12 @@ class _Rules(TorchFunctionMode):
             idx = pool(x.detach())[1] if indices else None
         self._mark(y)
         return (y, idx) if indices else y
+
+
+class _Switch:
+    """Whether a softmax's rule is shap's elementwise one (set once the forward is done)."""
+
+    on = False
 
 
 class _Ungatherable(Exception):

@@ -9,6 +9,7 @@ otherwise each chunk's baseline rows are run before its inputs.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import warnings
 
@@ -32,6 +33,8 @@ def _in_mode(call: _Call, mode: _Rules) -> _Call:
     def run(*args):
         with mode:
             out = forward(*args)
+        if mode.final is not None and out is mode.final[0]:
+            mode.final[1].on = True
         if mode.replay and isinstance(out, torch.Tensor) and not mode.varies(out):
             raise NotImplementedError(
                 "the model's output does not depend on the inputs through operations DeepLift "
@@ -51,13 +54,16 @@ def _shareable(call: _Call) -> bool:
     return not any(isinstance(a, torch.Tensor) and a.dim() > 0 for a in call.args)
 
 
-def _multipliers(call: _Call, xs, bs, eps: float, chunk: int | None, shared=None):
-    """DeepLIFT multipliers of every pair of rows.
+def _multipliers(
+    calls, xs, bs, eps: float, chunk: int | None, shared=None, layer=None, shap_softmax=False
+):
+    """DeepLIFT multipliers of every pair of rows, for one or several targets.
 
     Parameters
     ----------
-    call : _Call
-        The model call for these rows (row ``r`` belongs to the example ``call`` maps it to).
+    calls : _Call or list of _Call
+        The model call for these rows (row ``r`` belongs to the example ``call`` maps it to);
+        several calls differ only in their targets and share one forward per pass.
     xs, bs : tuple of torch.Tensor, each (R, ...)
         Input rows and their paired baseline rows, the same shapes.
     eps : float
@@ -67,51 +73,139 @@ def _multipliers(call: _Call, xs, bs, eps: float, chunk: int | None, shared=None
         The ``M`` distinct baseline rows and which one each pair uses. When the model allows
         it, the baseline pass then runs once on the ``M`` rows and its tape is gathered per
         pair (otherwise, as without ``shared``, on all ``R`` paired rows).
+    layer : torch.nn.Module, optional
+        Attribute to this submodule's positional inputs instead of the model's inputs.
+    shap_softmax : bool, default False
+        A softmax whose output is the model's output passes multipliers elementwise, as shap's
+        DeepExplainer does (each probability through its own logit), instead of the path rule.
 
     Returns
     -------
     multipliers : tuple of torch.Tensor, each (R, ...)
+        With a list of calls, a list of such tuples, one per call.
     y, y_b : torch.Tensor, shape (R,)
-        Targeted outputs of the inputs and of the baselines.
+        Targeted outputs of the inputs and of the baselines; ``(T, R)`` for a list of calls.
+    layer_values : (tuple of torch.Tensor, tuple of torch.Tensor), only with ``layer``
+        The layer's inputs on the input rows and on their paired baseline rows, each (R, ...).
     """
+    one = not isinstance(calls, list)
+    calls = [calls] if one else calls
     R = xs[0].shape[0]
     if chunk is None:
         per_row = sum(x[0].numel() for x in xs)
         chunk = max(1, _CHUNK_VALUES // max(per_row, 1))
-    if shared is not None and _shareable(call) and shared[0][0].shape[0] < min(chunk, R):
+    out = None
+    if shared is not None and _shareable(calls[0]) and shared[0][0].shape[0] < min(chunk, R):
         M = shared[0][0].shape[0]
         chunk = max(M, chunk - chunk % M)  # whole tilings of the M baselines per chunk
         while R % chunk == M:  # a last chunk of M rows could not tell rows from other axes
             chunk += M
         try:
-            return _passes(call, xs, bs, eps, chunk, shared)
+            out = _passes(calls, xs, bs, eps, chunk, shared, layer, shap_softmax)
         except (_Ungatherable, *USER_ERRORS):
             pass  # a layout the tape cannot be gathered along, or a model that wants the
             # paired rows: one baseline row per pair (which raises again if the model does)
-    return _passes(call, xs, bs, eps, chunk, None)
+    if out is None:
+        out = _passes(calls, xs, bs, eps, chunk, None, layer, shap_softmax)
+    mults, y, y_b, acts = out
+    if one:
+        mults, y, y_b = mults[0], y[0], y_b[0]
+    return (mults, y, y_b) if layer is None else (mults, y, y_b, acts)
 
 
-def _passes(call: _Call, xs, bs, eps: float, chunk: int, shared):
+class _LayerInputs:
+    """A forward hook on ``layer`` that keeps its positional tensor inputs of one forward."""
+
+    def __init__(self, layer):
+        self.layer, self.values = layer, None
+
+    def __enter__(self):
+        def keep(module, args):
+            if self.values is not None:
+                raise ValueError(
+                    f"the layer {type(module).__name__} runs more than once in one forward; "
+                    "attributions to a layer's inputs need a layer that runs once. Pass a "
+                    "module that is not reused."
+                )
+            self.values = tuple(a for a in args if isinstance(a, torch.Tensor))
+
+        self.values = None
+        self.handle = self.layer.register_forward_pre_hook(keep)
+        return self
+
+    def __exit__(self, *exc):
+        self.handle.remove()
+
+    def taken(self) -> tuple:
+        if not self.values:
+            raise ValueError(
+                f"the layer {type(self.layer).__name__} did not run on a tensor in the forward; "
+                "pass a submodule the model calls with the (transformed) inputs."
+            )
+        return self.values
+
+
+def _layer_hook(layer):
+    return contextlib.nullcontext(None) if layer is None else _LayerInputs(layer)
+
+
+def _memoised(call: _Call) -> _Call:
+    """``call`` whose forward runs once; later calls with the same rows reuse its output (so
+    several targets share one forward)."""
+    inner = copy.copy(call)
+    forward, kept = call.forward_func, []
+
+    def run(*args):
+        if not kept:
+            kept.append(forward(*args))
+        return kept[0]
+
+    inner.forward_func = run
+    return inner
+
+
+def _retarget(calls, sub: _Call) -> list:
+    """``sub`` (one chunk's call of ``calls[0]``) for each call's target."""
+    out = []
+    for c in calls:
+        s = copy.copy(sub)
+        s.target, s.bounds = c.target, c.bounds
+        out.append(s)
+    return out
+
+
+def _passes(calls, xs, bs, eps: float, chunk: int, shared, layer, shap_softmax):
     R, device = xs[0].shape[0], xs[0].device
-    mults = tuple(torch.empty(x.shape, dtype=x.dtype, device=x.device) for x in xs)
-    ys, ybs = [], []
+    call, T = calls[0], len(calls)
+    mults = None if layer is not None else [_empty(xs) for _ in calls]
+    ys, ybs, acts_x, acts_b = [], [], [], []
     if shared is not None:  # one baseline pass on the M distinct rows, its full outputs
         distinct, which = shared
         tape: list = []
         record = _Rules(distinct, tape, False, eps)
-        with torch.no_grad(), record:
+        with torch.no_grad(), record, _layer_hook(layer) as hook:
             out_b = call.forward_func(*distinct, *call.args)
+        distinct_acts = None if hook is None else tuple(a.detach() for a in hook.taken())
+        if distinct_acts is not None and any(
+            v.shape[0] != distinct[0].shape[0] for v in distinct_acts
+        ):
+            raise _Ungatherable
         if not isinstance(out_b, torch.Tensor) or out_b.dim() == 0:
             raise _Ungatherable
     for a in range(0, R, chunk):
         b = min(a + chunk, R)
         sub = call if b - a == R else call.expand(torch.arange(a, b, device=device))
+        subs = _retarget(calls, sub)
         if shared is None:
             base_rows = tuple(t[a:b] for t in bs)
             tape = []
             gather = None
-            with torch.no_grad():
-                ybs.append(_in_mode(sub, _Rules(base_rows, tape, False, eps))(base_rows))
+            with torch.no_grad(), _layer_hook(layer) as hook:
+                base = [_memoised(_in_mode(sub, _Rules(base_rows, tape, False, eps)))]
+                base = _retarget(calls, base[0])
+                ybs.append(torch.stack([s(base_rows) for s in base]))
+                if hook is not None:
+                    acts_b.append(tuple(v.detach() for v in hook.taken()))
         else:
             j = which[a:b]
             M = distinct[0].shape[0]
@@ -120,21 +214,46 @@ def _passes(call: _Call, xs, bs, eps: float, chunk: int, shared):
             if out_b.shape[0] != gather[0]:
                 raise _Ungatherable
             with torch.no_grad():
-                ybs.append(sub._select(out_b.index_select(0, j)))
+                picked = out_b.index_select(0, j)
+                ybs.append(torch.stack([s._select(picked) for s in subs]))
+            if distinct_acts is not None:
+                acts_b.append(tuple(v.index_select(0, j) for v in distinct_acts))
         rows = tuple(t[a:b].detach().requires_grad_() for t in xs)
-        replay = _Rules(rows, tape, True, eps, gather)
-        y = _in_mode(sub, replay)(rows)
+        replay = _Rules(rows, tape, True, eps, gather, shap_softmax)
+        with _layer_hook(layer) as hook:
+            run = _retarget(calls, _memoised(_in_mode(sub, replay)))
+            y = [s(rows) for s in run]
+            wrt = rows if hook is None else hook.taken()
         if replay.at != len(tape):
             raise _divergent(tape[replay.at][0] + " (not run on the inputs)", "it")
-        _differentiable(y)
-        grads = torch.autograd.grad(y.sum(), rows, allow_unused=True)
-        for m, g in zip(mults, grads, strict=True):
-            if g is None:
-                m[a:b] = 0
-            else:
-                m[a:b] = g
-        ys.append(y.detach())
-    return mults, torch.cat(ys), torch.cat(ybs)
+        if layer is not None:
+            acts_x.append(tuple(v.detach() for v in wrt))
+            if mults is None:
+                mults = [
+                    _empty(tuple(v[:1].expand((R,) + v.shape[1:]) for v in wrt)) for _ in calls
+                ]
+        for t in range(T):
+            _differentiable(y[t])
+            grads = torch.autograd.grad(y[t].sum(), wrt, allow_unused=True, retain_graph=t < T - 1)
+            for m, g in zip(mults[t], grads, strict=True):
+                if g is None:
+                    m[a:b] = 0
+                else:
+                    m[a:b] = g
+        ys.append(torch.stack([v.detach() for v in y]))
+    acts = None
+    if layer is not None:
+        acts = tuple(_joined(acts_x)), tuple(_joined(acts_b))
+    return mults, torch.cat(ys, 1), torch.cat(ybs, 1), acts
+
+
+def _joined(chunks):
+    """Per tensor position, the chunks' tensors concatenated along the rows."""
+    return (torch.cat(p) for p in zip(*chunks, strict=True))
+
+
+def _empty(like) -> tuple:
+    return tuple(torch.empty(x.shape, dtype=x.dtype, device=x.device) for x in like)
 
 
 def _check_completeness(mults, xs, bs, y, y_b, owner: str) -> None:

@@ -118,12 +118,13 @@ class _Path(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, fn, nodes, weights, dims, eps, y_b, n, *tensors):
+    def forward(ctx, fn, nodes, weights, dims, eps, y_b, switch, n, *tensors):
         xs = tuple(t.detach().clone() for t in tensors[:n])
         y = fn(*tensors[:n])
         bs = tuple(_full(b, x) for b, x in zip(tensors[n:], xs, strict=True))
         ctx.save_for_backward(*xs, *bs, y.detach().clone(), _full(y_b, y))
         ctx.fn, ctx.nodes, ctx.weights, ctx.dims, ctx.eps, ctx.n = fn, nodes, weights, dims, eps, n
+        ctx.switch = switch
         return y
 
     @staticmethod
@@ -132,6 +133,11 @@ class _Path(torch.autograd.Function):
         n = ctx.n
         xs, bs, y, y_b = saved[:n], saved[n : 2 * n], saved[-2], saved[-1]
         ds = tuple(x - b for x, b in zip(xs, bs, strict=True))
+        shap_rule = ctx.switch is not None and ctx.switch.on
+        if shap_rule:
+            m, broken = _elementwise(ds[0], y - y_b, g, ctx.eps, ctx.dims)
+            if not bool(broken.any()):
+                return (None,) * 8 + (m, None)
         grads = [torch.zeros_like(x) for x in xs]
         with torch.enable_grad():
             for t, w in zip(ctx.nodes, ctx.weights, strict=True):
@@ -147,4 +153,14 @@ class _Path(torch.autograd.Function):
             q = (d * d).sum(dims, keepdim=True)
             big = q > ctx.eps**2
             grads[0] = grads[0] + torch.where(big, miss / torch.where(big, q, 1.0), 0.0) * d
-        return (None,) * 7 + tuple(grads) + (None,) * n
+        if shap_rule:
+            grads[0] = torch.where(broken, grads[0], m)
+        return (None,) * 8 + tuple(grads) + (None,) * n
+
+
+def _elementwise(dx, dy, g, eps, dims):
+    """shap's rule for a final softmax: ``g * dy / dx`` per element, and the slices over
+    ``dims`` where some ``|dx| < eps`` (there the ratio cannot conserve: the path rule is used)."""
+    small = dx.abs() < eps
+    broken = small.any(dims[0], keepdim=True).expand_as(dx)
+    return g * dy / _safe(dx, small), broken
