@@ -39,6 +39,7 @@ _LAZY = {
     "LayerGradCam": ".explainers.gradient",
     "DeepLift": ".explainers.propagation",
     "DeepLiftShap": ".explainers.propagation",
+    "LRP": ".explainers.propagation",
 }
 _LAZY_MODULES = ("plots", "testing", "backends", "distributed", "bench")
 
@@ -75,6 +76,7 @@ __all__ = [
     "Lime",
     "LimeExplanation",
     "LayerGradCam",
+    "LRP",
     "LimeTabularExplainer",
     "ModelAdapter",
     "NoiseTunnel",

@@ -5,8 +5,24 @@
 - ``_mode.py``: ``_Rules``, the torch-function mode of the baseline and input passes.
 - ``_passes.py``: the two passes on paired rows, chunked; the completeness check.
 - ``deep_lift.py``: :class:`DeepLift` and :class:`DeepLiftShap`.
+
+Layer-wise relevance propagation works on modules instead (its rules are set per layer):
+
+- ``lrp_rules.py``: the rules (captum's names), set as ``module.rule``.
+- ``_lrp_layers.py``: which rule each layer gets; the hooks that apply them for one pass.
+- ``lrp.py``: :class:`LRP`.
 """
 
 from .deep_lift import DeepLift, DeepLiftShap
+from .lrp import LRP
+from .lrp_rules import Alpha1_Beta0_Rule, EpsilonRule, GammaRule, IdentityRule
 
-__all__ = ["DeepLift", "DeepLiftShap"]
+__all__ = [
+    "LRP",
+    "Alpha1_Beta0_Rule",
+    "DeepLift",
+    "DeepLiftShap",
+    "EpsilonRule",
+    "GammaRule",
+    "IdentityRule",
+]
