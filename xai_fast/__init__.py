@@ -40,6 +40,7 @@ _LAZY = {
     "DeepLift": ".explainers.propagation",
     "DeepLiftShap": ".explainers.propagation",
     "DeepExplainer": ".explainers.propagation",
+    "LRP": ".explainers.propagation",
 }
 _LAZY_MODULES = ("plots", "testing", "backends", "distributed", "bench")
 
@@ -77,6 +78,7 @@ __all__ = [
     "Lime",
     "LimeExplanation",
     "LayerGradCam",
+    "LRP",
     "LimeTabularExplainer",
     "ModelAdapter",
     "NoiseTunnel",

@@ -6,9 +6,27 @@
 - ``_passes.py``: the two passes on paired rows, chunked; the completeness check.
 - ``deep_lift.py``: :class:`DeepLift` and :class:`DeepLiftShap`.
 - ``deep_explainer.py``: :class:`DeepExplainer`, shap's front door over the same passes.
+
+Layer-wise relevance propagation works on modules instead (its rules are set per layer):
+
+- ``lrp_rules.py``: the rules (captum's names), set as ``module.rule``.
+- ``_lrp_layers.py``: which rule each layer gets; the hooks that apply them for one pass.
+- ``lrp.py``: :class:`LRP`.
 """
 
 from .deep_explainer import AdditivityError, DeepExplainer
 from .deep_lift import DeepLift, DeepLiftShap
+from .lrp import LRP
+from .lrp_rules import Alpha1_Beta0_Rule, EpsilonRule, GammaRule, IdentityRule
 
-__all__ = ["AdditivityError", "DeepExplainer", "DeepLift", "DeepLiftShap"]
+__all__ = [
+    "AdditivityError",
+    "DeepExplainer",
+    "LRP",
+    "Alpha1_Beta0_Rule",
+    "DeepLift",
+    "DeepLiftShap",
+    "EpsilonRule",
+    "GammaRule",
+    "IdentityRule",
+]
