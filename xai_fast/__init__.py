@@ -39,6 +39,9 @@ _LAZY = {
     "LayerGradCam": ".explainers.gradient",
     "DeepLift": ".explainers.propagation",
     "DeepLiftShap": ".explainers.propagation",
+    "GuidedBackprop": ".explainers.propagation",
+    "Deconvolution": ".explainers.propagation",
+    "GuidedGradCam": ".explainers.propagation",
 }
 _LAZY_MODULES = ("plots", "testing", "backends", "distributed", "bench")
 
@@ -60,6 +63,7 @@ __all__ = [
     "DimensionError",
     "Comparison",
     "DecileDiscretizer",
+    "Deconvolution",
     "DeepLift",
     "DeepLiftShap",
     "EntropyDiscretizer",
@@ -68,6 +72,8 @@ __all__ = [
     "FeatureAblation",
     "FeaturePermutation",
     "GradientShap",
+    "GuidedBackprop",
+    "GuidedGradCam",
     "InputXGradient",
     "IntegratedGradients",
     "KernelExplainer",
