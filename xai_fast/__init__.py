@@ -41,6 +41,9 @@ _LAZY = {
     "DeepLiftShap": ".explainers.propagation",
     "DeepExplainer": ".explainers.propagation",
     "LRP": ".explainers.propagation",
+    "GuidedBackprop": ".explainers.propagation",
+    "Deconvolution": ".explainers.propagation",
+    "GuidedGradCam": ".explainers.propagation",
 }
 _LAZY_MODULES = ("plots", "testing", "backends", "distributed", "bench")
 
@@ -63,6 +66,7 @@ __all__ = [
     "Comparison",
     "DecileDiscretizer",
     "DeepExplainer",
+    "Deconvolution",
     "DeepLift",
     "DeepLiftShap",
     "EntropyDiscretizer",
@@ -71,6 +75,8 @@ __all__ = [
     "FeatureAblation",
     "FeaturePermutation",
     "GradientShap",
+    "GuidedBackprop",
+    "GuidedGradCam",
     "InputXGradient",
     "IntegratedGradients",
     "KernelExplainer",

@@ -15,15 +15,14 @@ two passes must run the same operations on tensors of the same shapes.
 from __future__ import annotations
 
 import inspect
-import weakref
 
 import torch
-from torch.overrides import TorchFunctionMode
 from torch.utils._pytree import tree_flatten, tree_unflatten
 
 from ..gradient.integrated_gradients import _quadrature
 from . import _ops
 from ._rules import _MaxPool, _Path, _Rescale
+from ._tracking import _Tracking
 
 __all__ = ["_Rules", "_Ungatherable"]
 
@@ -73,14 +72,13 @@ def _argument(func, args, kwargs, key: str, position: int, default=None):
     return bound.arguments.get(key, default)
 
 
-class _Rules(TorchFunctionMode):
+class _Rules(_Tracking):
     """The mode of one pass. ``rows``: the tensors the model is called with (varying);
     ``tape``: the list filled (``replay=False``) or read (``replay=True``); ``eps``: below this
     ``|x - x_b|`` an elementwise rule falls back to the derivative."""
 
     def __init__(self, rows, tape: list, replay: bool, eps: float, gather=None, shap=False):
-        super().__init__()
-        self._varying: dict[int, weakref.ref] = {}
+        super().__init__(rows)
         # shap's rule for a softmax that is the model's output: elementwise rescale (each
         # probability through its own logit); ``final`` holds the last softmax's (output,
         # switch), the switch turned on when that output is the model's
@@ -89,20 +87,6 @@ class _Rules(TorchFunctionMode):
         # (M, rows (R,), tiled): the tape holds M distinct baseline rows; tiled when row r
         # pairs with row r % M
         self.gather = gather
-        for r in rows:
-            self._mark(r)
-
-    # ------------------------------------------------------------------ varying tensors
-    def _mark(self, out) -> None:
-        for t in tree_flatten(out)[0]:
-            if isinstance(t, torch.Tensor):
-                self._varying[id(t)] = weakref.ref(t)
-
-    def varies(self, t) -> bool:
-        if not isinstance(t, torch.Tensor):
-            return False
-        r = self._varying.get(id(t))
-        return r is not None and r() is t
 
     # ------------------------------------------------------------------ dispatch
     def __torch_function__(self, func, types, args=(), kwargs=None):

@@ -1,0 +1,41 @@
+"""What the propagation modes share: which tensors depend on the inputs.
+
+:class:`_Tracking` is the base of the ``TorchFunctionMode`` of each method (DeepLift's rules,
+the guided / deconvolution ReLU): it remembers the tensors that depend on the explained rows
+(``varying``) by identity, through weak references, so that a tensor freed and another one
+allocated at the same address is never mistaken for it.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import torch
+from torch.overrides import TorchFunctionMode
+from torch.utils._pytree import tree_flatten
+
+__all__ = ["_Tracking"]
+
+
+class _Tracking(TorchFunctionMode):
+    """A torch-function mode that knows which tensors depend on ``rows`` (the tensors the model
+    is called with). Subclasses mark the outputs of the calls they see with :meth:`_mark`."""
+
+    def __init__(self, rows):
+        super().__init__()
+        self._varying: dict[int, weakref.ref] = {}
+        for r in rows:
+            self._mark(r)
+
+    def _mark(self, out) -> None:
+        """Mark every tensor in ``out`` (a tensor or a nest of them) as varying."""
+        for t in tree_flatten(out)[0]:
+            if isinstance(t, torch.Tensor):
+                self._varying[id(t)] = weakref.ref(t)
+
+    def varies(self, t) -> bool:
+        """Whether ``t`` is a tensor that depends on the rows."""
+        if not isinstance(t, torch.Tensor):
+            return False
+        r = self._varying.get(id(t))
+        return r is not None and r() is t
