@@ -18,9 +18,11 @@ accumulated on its parameters.
 - ``gradient_shap.py``: :class:`GradientShap` and ``_InputBaselineXGradient``.
 - ``noise_tunnel.py``: :class:`NoiseTunnel` and ``NT_TYPES``.
 - ``grad_cam.py``: :class:`LayerGradCam`.
+- ``gradient_explainer.py``: :class:`GradientExplainer`, shap's expected-gradients front door.
 """
 
 from .grad_cam import LayerGradCam
+from .gradient_explainer import GradientExplainer
 from .gradient_shap import GradientShap
 from .integrated_gradients import METHODS as METHODS
 from .integrated_gradients import IntegratedGradients
@@ -29,6 +31,7 @@ from .noise_tunnel import NoiseTunnel
 from .saliency import InputXGradient, Saliency
 
 __all__ = [
+    "GradientExplainer",
     "GradientShap",
     "InputXGradient",
     "IntegratedGradients",
