@@ -195,6 +195,28 @@ def captum_deep_lift(w: ImageWork):
     return patch_values(a.detach(), w.feature_mask, reduce="sum")
 
 
+def _targeted(values, target):
+    """shap's all-outputs values ``(n, ..., K)``: each example's targeted output."""
+    import torch
+
+    v = torch.from_numpy(np.asarray(values))
+    return torch.stack([v[i, ..., t] for i, t in enumerate(target)])
+
+
+def xai_fast_deep_explainer(w: ImageWork):
+    from ... import DeepExplainer
+
+    v = DeepExplainer(w.model, w.baselines).shap_values(w.inputs, check_additivity=False)
+    return patch_values(_targeted(v, w.target), w.feature_mask, reduce="sum")
+
+
+def shap_deep_explainer(w: ImageWork):
+    import shap
+
+    v = shap.DeepExplainer(w.model, w.baselines).shap_values(w.inputs, check_additivity=False)
+    return patch_values(_targeted(v, w.target), w.feature_mask, reduce="sum")
+
+
 def captum_ig(w: ImageWork):
     from captum.attr import IntegratedGradients
 

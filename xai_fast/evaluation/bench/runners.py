@@ -24,6 +24,8 @@ from .image_runners import (
     captum_lime,
     captum_shapley_sampling,
     patch_values,
+    shap_deep_explainer,
+    xai_fast_deep_explainer,
     xai_fast_deep_lift,
     xai_fast_feature_ablation,
     xai_fast_feature_permutation,
@@ -228,6 +230,8 @@ def methods() -> list[Method]:
                values="ablation", reference="captum FeaturePermutation"),
         Method("DeepLift", "xai_fast", "image", xai_fast_deep_lift, values="gradient",
                reference="captum DeepLift", gradient=True),
+        Method("DeepExplainer", "xai_fast", "image", xai_fast_deep_explainer, values="gradient",
+               reference="shap DeepExplainer", gradient=True),
         Method("KernelExplainer", "shap", "tabular", shap_kernel),
         Method("Exact", "shap", "tabular", shap_exact, max_features=16),
         Method("Permutation", "shap", "tabular", shap_permutation),
@@ -241,6 +245,8 @@ def methods() -> list[Method]:
         Method("FeaturePermutation", "captum", "image", captum_feature_permutation,
                values="ablation"),
         Method("DeepLift", "captum", "image", captum_deep_lift, values="gradient",
+               gradient=True),
+        Method("DeepExplainer", "shap", "image", shap_deep_explainer, values="gradient",
                gradient=True),
     ]  # fmt: skip
     return out
