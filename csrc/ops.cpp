@@ -27,4 +27,9 @@ TORCH_LIBRARY(xai_fast, m) {
   m.def("background_mean(Tensor out, Tensor weights, Tensor(a!) ey) -> ()");
   // Efficiency-constrained weighted least squares for many right-hand sides.
   m.def("constrained_wls(Tensor Z, Tensor w, Tensor Y, Tensor total) -> Tensor");
+  // DeepLIFT's rescale multipliers (y - y_b) / (x - x_b), NaN where |x - x_b| < eps, and how
+  // many those are; x_b and y_b may hold fewer rows, tiled (row r pairs with row r % M).
+  m.def(
+      "rescale_multiplier(Tensor x, Tensor x_b, Tensor y, Tensor y_b, float eps) "
+      "-> (Tensor m, Tensor n_small)");
 }

@@ -176,3 +176,63 @@ def test_environment_variable_forces_the_fallback():
     res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert res.returncode != 0
     assert "ValueError: backend 'torch' is not available here (disabled by" in res.stderr
+
+
+# ---------------------------------------------------------------- rescale_multiplier
+def rescale_inputs(rng, dtype, R=12, M=4, shape=(3, 5)):
+    """Inputs of the rescale rule with some |x - x_b| exactly zero and some below eps."""
+    x_b = torch.from_numpy(rng.standard_normal((M, *shape))).to(dtype)
+    x = torch.from_numpy(rng.standard_normal((R, *shape))).to(dtype)
+    x[0] = x_b[0]  # dx == 0 on a whole row
+    x[1, 0, 0] = x_b[1, 0, 0] + 1e-12
+    y, y_b = torch.tanh(x), torch.tanh(x_b)
+    return x, x_b, y, y_b
+
+
+def test_opcheck_rescale_multiplier(rng):
+    x, x_b, y, y_b = rescale_inputs(rng, torch.float64)
+    x[:2] += 1.0  # no undefined multipliers: opcheck compares outputs, and NaN != NaN
+    args = (x, x_b, torch.tanh(x), y_b)
+    torch.library.opcheck(torch.ops.xai_fast.rescale_multiplier.default, (*args, 1e-10))
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("M", [4, 12])
+def test_rescale_multiplier_bit_identical_to_reference(rng, dtype, M):
+    from xai_fast.explainers.propagation._rescale import rescale_multiplier_ref
+
+    x, x_b, y, y_b = rescale_inputs(rng, dtype, R=12, M=M)
+    m, n = torch.ops.xai_fast.rescale_multiplier(x, x_b, y, y_b, 1e-10)
+    ref_m, ref_n = rescale_multiplier_ref(x, x_b, y, y_b, 1e-10)
+    assert torch.equal(m.isnan(), ref_m.isnan()) and int(n) == int(ref_n) > 0
+    assert torch.equal(m.nan_to_num(), ref_m.nan_to_num())  # bit for bit off the NaNs
+    # an independent check of the tiling: row r pairs with baseline row r % M
+    r = 7
+    want = (y[r] - y_b[r % M]) / (x[r] - x_b[r % M])
+    ok = ~m[r].isnan()
+    assert torch.equal(m[r][ok], want[ok])
+
+
+def test_rescale_multiplier_rejects_rows_that_do_not_tile(rng):
+    x, x_b, y, y_b = rescale_inputs(rng, torch.float64, R=10, M=4)
+    with pytest.raises(RuntimeError, match="multiple"):
+        torch.ops.xai_fast.rescale_multiplier(x, x_b, y, y_b, 1e-10)
+
+
+def test_deep_lift_gives_the_same_values_without_the_op(rng, monkeypatch):
+    from xai_fast import DeepLiftShap
+    from xai_fast.explainers.propagation import _rescale
+
+    g = torch.Generator().manual_seed(int(rng.integers(1 << 30)))
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(2, 4, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(),
+        torch.nn.Linear(4 * 3 * 3, 3), torch.nn.Tanh(),
+    ).double()  # fmt: skip
+    with torch.no_grad():
+        for p in net.parameters():
+            p.copy_(torch.randn(p.shape, generator=g, dtype=p.dtype))
+    x = torch.from_numpy(rng.standard_normal((5, 2, 8, 8)))
+    bg = torch.from_numpy(rng.standard_normal((6, 2, 8, 8)))
+    with_op = DeepLiftShap(net).attribute(x, bg, target=1)
+    monkeypatch.setattr(_rescale, "_use_op", lambda *args: False)
+    assert torch.equal(DeepLiftShap(net).attribute(x, bg, target=1), with_op)

@@ -29,3 +29,10 @@ def _background_mean(out, weights, ey):
 def _constrained_wls(Z, w, Y, total):
     torch._check(Z.shape[0] == Y.shape[0])
     return Y.new_empty((Z.shape[1], Y.shape[1]))
+
+
+@torch.library.register_fake("xai_fast::rescale_multiplier")
+def _rescale_multiplier(x, x_b, y, y_b, eps):
+    torch._check(x.shape == y.shape and x_b.shape == y_b.shape)
+    torch._check(x.shape[0] % x_b.shape[0] == 0)
+    return torch.empty_like(x), x.new_empty((), dtype=torch.int64)

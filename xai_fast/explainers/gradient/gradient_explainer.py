@@ -23,8 +23,8 @@ __all__ = ["GradientExplainer"]
 
 
 def _check_seed(rseed):
-    if rseed is None:
-        return int(np.random.default_rng().integers(0, 1_000_000))  # shap's range
+    if rseed is None:  # shap's draw from numpy's global generator: np.random.seed repeats it
+        return int(np.random.randint(0, 1_000_000))  # noqa: NPY002
     seed = check_int(rseed, "rseed", 0, hint=" (the seed of the samples)")
     if seed >= 2**32:
         raise ValueError(f"rseed must be below 2**32 (numpy's seeds); got {seed}.")
@@ -95,7 +95,9 @@ class GradientExplainer:
             Explain only this many outputs per example, chosen by ``output_rank_order``.
         output_rank_order : {"max", "min", "max_abs"}, default "max"
         rseed : int, optional
-            Seed of the samples (shap's for the same seed); drawn when None.
+            Seed of the samples (shap's for the same seed); when None, drawn from numpy's
+            global generator as shap draws it (so after ``np.random.seed`` the values are
+            shap's too).
         return_variances : bool, default False
             Also return, per rank, the variance of the sample values over ``sqrt(nsamples)``.
 

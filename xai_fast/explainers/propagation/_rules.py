@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import torch
 
+from ._rescale import rescale_multiplier
+
 __all__ = ["_MaxPool", "_Path", "_Rescale"]
 
 
@@ -42,6 +44,17 @@ def _minus(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return (_tiled(a, b) - b).view(a.shape)
 
 
+def _rows_tile(a: torch.Tensor, b: torch.Tensor) -> bool:
+    """Whether ``b``'s rows tile ``a``'s: ``(M, ...)`` against ``(R, ...)``, ``R % M == 0``."""
+    return (
+        a.dim() >= 1
+        and b.dim() == a.dim()
+        and b.shape[1:] == a.shape[1:]
+        and b.shape[0] > 0
+        and a.shape[0] % b.shape[0] == 0
+    )
+
+
 def _full(b: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     """``b``'s rows tiled to ``like``'s number of rows."""
     if b.shape[0] == like.shape[0]:
@@ -55,10 +68,16 @@ class _Rescale(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, x_b, y_b, fn, eps):
         y = fn(x)
-        dx = _minus(x, x_b)  # fresh tensors: later in-place ops on x or y cannot change them
-        m = _minus(y, y_b).div_(dx)  # inf or nan where dx == 0, replaced below
-        small = dx.abs_() < eps
-        if bool(small.any()):
+        if _rows_tile(x, x_b) and y.shape == x.shape and y_b.shape == x_b.shape:
+            # one pass (a fresh tensor: later in-place ops on x or y cannot change it)
+            m, n_small = rescale_multiplier(x, x_b, y.detach(), y_b, eps)
+            small = torch.isnan(m) if int(n_small) else None
+        else:
+            dx = _minus(x, x_b)  # fresh tensors, as above
+            m = _minus(y, y_b).div_(dx)  # inf or nan where dx == 0, replaced below
+            small = dx.abs_() < eps
+            small = small if bool(small.any()) else None
+        if small is not None:
             with torch.enable_grad():
                 xx = x.detach().requires_grad_()
                 (d,) = torch.autograd.grad(fn(xx), xx, torch.ones_like(y))
@@ -87,7 +106,7 @@ class _MaxPool(torch.autograd.Function):
         y, idx = pool(x)
         up = _tiled(y, y_b) >= y_b
         p = torch.where(up, _tiled(idx, idx_b), idx_b).view(y.shape).flatten(y.dim() - k)
-        dx = _minus(x, x_b).flatten(x.dim() - k).gather(-1, p)  # (..., S_out)
+        dx = _at_windows(x, x_b, p, k)  # (..., S_out)
         small = dx.abs() < eps
         w = torch.where(
             small, torch.ones_like(dx), _minus(y, y_b).flatten(y.dim() - k) / _safe(dx, small)
@@ -108,6 +127,21 @@ class _MaxPool(torch.autograd.Function):
         )
         grad.scatter_add_(-1, p, g.flatten(g.dim() - ctx.k) * w)
         return grad.reshape(ctx.shape), None, None, None, None, None, None
+
+
+def _at_windows(x, x_b, p, k: int) -> torch.Tensor:
+    """``x - x_b`` at the flat positions ``p`` (..., S_out) of the last ``k`` axes, gathered
+    before subtracting (the windows' outputs are fewer than their inputs)."""
+    xf, xbf = x.flatten(x.dim() - k), x_b.flatten(x_b.dim() - k)
+    if xbf.shape == xf.shape:
+        return xf.gather(-1, p) - xbf.gather(-1, p)
+    if not _rows_tile(xf, xbf):
+        return _minus(x, x_b).flatten(x.dim() - k).gather(-1, p)
+    n = xf.shape[0] // xbf.shape[0]  # row r pairs with baseline row r % M
+    tiled = xbf.expand((n,) + tuple(xbf.shape)).gather(
+        -1, p.view((n,) + tuple(xbf.shape[:-1]) + (-1,))
+    )
+    return xf.gather(-1, p) - tiled.view(p.shape)
 
 
 class _Path(torch.autograd.Function):
