@@ -75,9 +75,13 @@ def test_default_quickshift_segments_and_hide_color_like_lime(rng):
     pytest.importorskip("skimage")
     lime_image = pytest.importorskip("lime.lime_image")
     img = _smooth_image(rng, 30, 30).astype(np.uint8)
-    ours_seg = LimeImageExplainer(random_state=0).explain_instance(
-        img, lambda x: np.tile([[0.3, 0.7]], (len(x), 1)), num_samples=20, top_labels=None
-    ).segments
+    ours_seg = (
+        LimeImageExplainer(random_state=0)
+        .explain_instance(
+            img, lambda x: np.tile([[0.3, 0.7]], (len(x), 1)), num_samples=20, top_labels=None
+        )
+        .segments
+    )
     seg = SegmentationAlgorithm("quickshift", kernel_size=4, max_dist=200, ratio=0.2)(img)
     np.testing.assert_array_equal(ours_seg, seg)
     fn = _linear_classifier(rng, int(seg.max()) + 1, seg)
@@ -133,7 +137,9 @@ def test_seeds_batches_and_sample_draws(rng):
     rs.randint(0, 1000)
     Z = np.random.RandomState(seed)
     Z.randint(0, 1000)
-    np.testing.assert_array_equal(image_masks(rs, 50, 9)[1:], Z.randint(0, 2, 450).reshape(50, 9)[1:])
+    np.testing.assert_array_equal(
+        image_masks(rs, 50, 9)[1:], Z.randint(0, 2, 450).reshape(50, 9)[1:]
+    )
 
 
 def test_classifier_is_called_in_batches_of_batch_size(rng):

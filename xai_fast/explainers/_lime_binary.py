@@ -147,6 +147,4 @@ def fit_instance(Z, Y, label_ids, explainer, num_features, dist_scale, metric, r
     w = _kernel_weights(explainer.kernel, explainer.kernel_width, Z, dist, "euclidean")
     method = _selection(explainer.feature_selection, num_features)
     Yl = np.ascontiguousarray(Y[None][:, :, list(label_ids)])
-    return _fit_surrogates(
-        get_backend("numba"), Z, w, Yl, method, num_features, regressor
-    )
+    return _fit_surrogates(get_backend("numba"), Z, w, Yl, method, num_features, regressor)

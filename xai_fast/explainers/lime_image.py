@@ -10,6 +10,9 @@ images per call, batches running on from one image to the next -> each image's w
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from .._runtime.progress import Progress
@@ -133,15 +136,14 @@ class LimeImageExplainer:
         batch = check_positive_int(batch_size, "batch_size")
         if isinstance(images, np.ndarray) and images.ndim in (3, 4):
             images = list(images)  # (n, H, W) grey or (n, H, W, C)
-        prepared = [self._prepare(as_rgb(im), segmentation_fn, hide_color, random_seed, S)
-                    for im in images]  # fmt: skip
+        prepared = self._prepare_all(
+            [as_rgb(im) for im in images], segmentation_fn, hide_color, random_seed, S
+        )
         Y = self._outputs(prepared, classifier_fn, batch, silent)
         out = []
         for (img, seg, _, Z), y in zip(prepared, Y, strict=True):
             chosen, top = chosen_labels(y[0], labels, top_labels)
-            fits = fit_instance(
-                Z, y, chosen, self, n_feat, 1.0, distance_metric, model_regressor
-            )
+            fits = fit_instance(Z, y, chosen, self, n_feat, 1.0, distance_metric, model_regressor)
             exp = ImageExplanation(img, seg)
             exp.top_labels, exp.predict_proba = top, y[0].copy()
             fill_labels(exp, fits, 0, chosen, chosen, self.verbose, y[0])
@@ -149,9 +151,31 @@ class LimeImageExplainer:
         return out
 
     # ------------------------------------------------------------------ internals
-    def _prepare(self, image, segmentation_fn, hide_color, random_seed, S):
-        """``(image, segments, fudged, Z)``, drawing from ``random_state`` as lime does: the
-        segmentation's seed first (when not given), then the ``(S, M)`` samples."""
+    def _prepare_all(self, images, segmentation_fn, hide_color, random_seed, S):
+        """Every image's ``(image, segments, fudged, Z)``, drawing from ``random_state`` in
+        lime's order (per image: the segmentation's seed when not given, then the ``(S, M)``
+        samples). The segmentations need no seed (a user's function gets only the image, and
+        scikit-image's quickshift no longer takes one), so they run on threads first."""
+        rs = self.random_state
+        default = SegmentationAlgorithm(
+            "quickshift", kernel_size=4, max_dist=200, ratio=0.2, random_seed=0
+        ) if segmentation_fn is None else None  # fmt: skip
+        if default is not None and "random_seed" in default.target_params:  # old scikit-image
+            return [self._prepare_one(im, None, hide_color, random_seed, S) for im in images]
+        fn = segmentation_fn or default
+        with ThreadPoolExecutor(max_workers=min(len(images), os.cpu_count() or 1) or 1) as ex:
+            segs = list(ex.map(fn, images))
+        out = []
+        for im, seg in zip(images, segs, strict=True):  # lime's draws, image after image
+            if random_seed is None:
+                rs.randint(0, high=1000)
+            seg = check_segments(seg, im.shape)
+            out.append((im, seg, fudged_image(im, seg, hide_color),
+                        image_masks(rs, S, int(seg.max()) + 1)))  # fmt: skip
+        return out
+
+    def _prepare_one(self, image, segmentation_fn, hide_color, random_seed, S):
+        """One image's ``(image, segments, fudged, Z)``, the seed drawn before segmenting."""
         rs = self.random_state
         seed = rs.randint(0, high=1000) if random_seed is None else random_seed
         if segmentation_fn is None:
@@ -166,27 +190,43 @@ class LimeImageExplainer:
     def _outputs(prepared, classifier_fn, batch, silent):
         """The classifier's outputs on every image's samples: one ``(S, k)`` per image.
 
-        Batches of ``batch`` images run on from one image to the next while the images have
-        one shape."""
-        sizes = [len(p[3]) for p in prepared]
-        ends = np.cumsum(sizes)
-        bar = Progress(int(ends[-1]) if sizes else 0, "LIME image", enabled=not silent)
-        ys, k = [], None
+        Perturbed images are built in blocks of about 32 MB and sent ``batch`` at a time;
+        batches run on from one image to the next while the images have one shape."""
+        ends = np.cumsum([len(p[3]) for p in prepared])
+        bar = Progress(int(ends[-1]) if len(ends) else 0, "LIME image", enabled=not silent)
+        ys, k, pending, shape = [], None, [], None
+
+        def send(parts):
+            nonlocal k
+            x = parts[0] if len(parts) == 1 else np.concatenate(parts)
+            ys.append(call_classifier(classifier_fn, x, k))
+            k = ys[-1].shape[1]
+            bar.update(len(x))
+
         try:
-            i, r = 0, 0  # next image, next sample within it
-            while i < len(prepared):
-                shape, parts, m = prepared[i][0].shape, [], 0
-                while m < batch and i < len(prepared) and prepared[i][0].shape == shape:
-                    img, seg, fud, Z = prepared[i]
-                    take = min(batch - m, len(Z) - r)
-                    parts.append(perturbed_images(img, fud, seg, Z[r : r + take]))
-                    m, r = m + take, r + take
-                    if r == len(Z):
-                        i, r = i + 1, 0
-                y = call_classifier(classifier_fn, np.concatenate(parts), k)
-                k = y.shape[1]
-                ys.append(y)
-                bar.update(m)
+            for img, seg, fud, Z in prepared:
+                if img.shape != shape and pending:
+                    send(pending)
+                    pending = []
+                shape = img.shape
+                block = max(batch, (2**25 // max(img.nbytes, 1)) // batch * batch)
+                for c in range(0, len(Z), block):  # a block of samples at a time
+                    x = perturbed_images(img, fud, seg, Z[c : c + block])  # (b, H, W, C)
+                    pos = 0
+                    if pending:  # complete the batch begun by the previous image
+                        pos = min(batch - sum(map(len, pending)), len(x))
+                        pending.append(x[:pos])
+                        if sum(map(len, pending)) < batch:
+                            continue
+                        send(pending)
+                        pending = []
+                    for b in range(pos, len(x) - batch + 1, batch):
+                        send([x[b : b + batch]])
+                    rest = pos + (len(x) - pos) // batch * batch
+                    if rest < len(x):
+                        pending = [x[rest:]]
+            if pending:
+                send(pending)
         finally:
             bar.close()
         Yall = np.concatenate(ys) if ys else np.zeros((0, 0))

@@ -144,7 +144,9 @@ class LimeTextExplainer:
             )
         S = check_int(num_samples, "num_samples", 2)
         n_feat = check_int(num_features, "num_features", 1)
-        batch = DEFAULT_BATCH if batch_size is None else check_positive_int(batch_size, "batch_size")
+        batch = (
+            DEFAULT_BATCH if batch_size is None else check_positive_int(batch_size, "batch_size")
+        )
         views, masks, strings, where = [], [], [], []
         for text in texts:  # per text: its features, samples and distinct strings
             idx = self.indexed(text)
@@ -167,9 +169,7 @@ class LimeTextExplainer:
         for idx, Z, rows in zip(views, masks, where, strict=True):
             Y = y[back.ravel()[rows]]  # (S, k)
             chosen, top = chosen_labels(Y[0], labels, top_labels)
-            fits = fit_instance(
-                Z, Y, chosen, self, n_feat, 100.0, distance_metric, model_regressor
-            )
+            fits = fit_instance(Z, Y, chosen, self, n_feat, 100.0, distance_metric, model_regressor)
             names = self.class_names or [str(t) for t in range(Y.shape[1])]
             exp = TextExplanation(idx, names)
             exp.top_labels, exp.predict_proba = top, Y[0].copy()

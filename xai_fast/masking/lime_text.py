@@ -39,7 +39,7 @@ class _Indexed:
             self.inverse_vocab = [self.as_list[words[f]] for f in order]
             grouped = np.argsort(feat, kind="stable")
             cuts = np.cumsum(np.bincount(feat, minlength=len(first)))[:-1]
-            self.positions = [words[g] for g in np.split(grouped, cuts)]
+            self.positions = [words[g].tolist() for g in np.split(grouped, cuts)]
         else:
             self.token_feature[words] = np.arange(len(words))
             self.inverse_vocab = [self.as_list[i] for i in words]
@@ -94,7 +94,7 @@ class IndexedString(_Indexed):
             vocab = set(tokens)
             is_word = np.fromiter((t in vocab for t in self.as_list), bool, len(self.as_list))
         else:
-            splitter = re.compile(r"(%s)|$" % split_expression)
+            splitter = re.compile(f"({split_expression})|$")
             self.as_list = [s for s in splitter.split(raw_string) if s]
             is_word = np.fromiter(
                 (splitter.match(t) is None for t in self.as_list), bool, len(self.as_list)
