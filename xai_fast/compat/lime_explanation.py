@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["LimeExplanation"]
+__all__ = ["LimeExplanation", "fill_labels"]
 
 
 class LimeExplanation:
@@ -101,3 +101,43 @@ class LimeExplanation:
         else:
             plt.title("Local explanation")
         return fig
+
+
+def fill_labels(exp, fits, i, label_ids, chosen, verbose, y0):
+    """Put the surrogates of row ``i`` for the labels ``chosen`` on ``exp`` as lime does.
+
+    Parameters
+    ----------
+    exp : LimeExplanation or ImageExplanation
+        Gets ``local_exp``, ``intercept``, ``scores``, ``local_preds`` and, from the last label
+        of ``chosen`` (lime's order), ``score`` and ``local_pred``.
+    fits : dict of ndarray, each (n_c, L, ...)
+        ``used``, ``coef``, ``intercept``, ``score``, ``local_pred`` from the surrogate fit.
+    i : int
+        The row within ``fits``.
+    label_ids : sequence of int, length L
+        The output column each fitted label is.
+    chosen : sequence of int
+        Labels to put on ``exp``, in lime's order.
+    verbose : bool
+        Print each surrogate's intercept, local prediction and the model's value.
+    y0 : ndarray, shape (k,)
+        The model's outputs at the explained instance.
+    """
+    col = {int(label): t for t, label in enumerate(label_ids)}
+    for label in chosen:
+        label, t = int(label), col[int(label)]
+        u = fits["used"][i, t]
+        u = u[u >= 0]
+        w = fits["coef"][i, t, u]
+        order = np.argsort(-np.abs(w), kind="stable")  # largest |weight| first, as lime sorts
+        exp.local_exp[label] = [(int(u[o]), float(w[o])) for o in order]
+        exp.intercept[label] = float(fits["intercept"][i, t])
+        exp.scores[label] = float(fits["score"][i, t])
+        exp.local_preds[label] = float(fits["local_pred"][i, t])
+        exp.score = exp.scores[label]
+        exp.local_pred = np.array([exp.local_preds[label]])
+        if verbose:
+            print("Intercept", exp.intercept[label])
+            print("Prediction_local", exp.local_pred)
+            print("Right:", y0[label])

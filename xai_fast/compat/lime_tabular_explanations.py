@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..explanation import Explanation
-from .lime_explanation import LimeExplanation
+from .lime_explanation import LimeExplanation, fill_labels
 
 
 def _display_names(explainer, x):
@@ -56,26 +56,7 @@ def _lime_explanation(explainer, x, Yi, label_ids, top_labels, fits, i):
         exp.predicted_value = float(Yi[0, 0])
         exp.min_value, exp.max_value = float(Yi[:, 0].min()), float(Yi[:, 0].max())
         chosen = [0]
-    col = {int(label): t for t, label in enumerate(label_ids)}
-    for label in chosen:
-        t = col[int(label)]
-        u = fits["used"][i, t]
-        u = u[u >= 0]
-        pairs = sorted(
-            ((int(j), float(fits["coef"][i, t, j])) for j in u),
-            key=lambda p: abs(p[1]),
-            reverse=True,
-        )
-        exp.local_exp[int(label)] = pairs
-        exp.intercept[int(label)] = float(fits["intercept"][i, t])
-        exp.scores[int(label)] = float(fits["score"][i, t])
-        exp.local_preds[int(label)] = float(fits["local_pred"][i, t])
-        exp.score = exp.scores[int(label)]
-        exp.local_pred = np.array([exp.local_preds[int(label)]])
-        if explainer.verbose:
-            print("Intercept", exp.intercept[int(label)])
-            print("Prediction_local", exp.local_pred)
-            print("Right:", Yi[0, int(label)])
+    fill_labels(exp, fits, i, label_ids, chosen, explainer.verbose, Yi[0])
     if explainer.mode == "regression":  # lime's convention: label 1 holds the weights
         exp.intercept[1] = exp.intercept[0]
         exp.local_exp[1] = list(exp.local_exp[0])

@@ -95,8 +95,12 @@ def image(
     ax=None,
     channels="auto",
     labels=None,
+    label=None,
 ):
     """Heat map of pixel attributions over a greyscale copy of the image, or a grid of them.
+
+    A superpixel explanation (:class:`~xai_fast.ImageExplanation`, or lime's) is drawn as
+    each superpixel's weight for ``label`` over its image, with the superpixels' outlines.
 
     Parameters
     ----------
@@ -125,6 +129,8 @@ def image(
         otherwise (gradients) their sum. The colour bar says which.
     labels : list of str, optional, keyword-only
         Titles of the output columns of a grid.
+    label : int, optional, keyword-only
+        The label of a superpixel explanation (default its most probable label explained).
 
     Returns
     -------
@@ -133,6 +139,8 @@ def image(
         For one image the heat map is ``ax.images[-1]``; the colour bar is the figure's last
         axes.
     """
+    if hasattr(attributions, "segments") and hasattr(attributions, "local_exp"):
+        return _superpixels(attributions, show, cmap, alpha, ax, label)
     plt = pyplot()
     batch = np.ndim(attributions) == 4 and np.shape(attributions)[0] > 1
     if isinstance(attributions, (list, tuple)) or batch:
@@ -223,3 +231,26 @@ def _rgb(img) -> np.ndarray:
         return rgb.astype(float) / 255.0
     lo, hi = float(np.nanmin(rgb)), float(np.nanmax(rgb))
     return (rgb - lo) / ((hi - lo) or 1.0) if lo < 0 or hi > 1 else rgb.astype(float)
+
+
+def _superpixels(exp, show, cmap, alpha, ax, label):
+    """A superpixel explanation: weights ``(M,)`` spread over ``segments`` ``(H, W)``."""
+    seg = np.asarray(exp.segments)
+    if label is None:
+        label = exp.top_labels[0] if getattr(exp, "top_labels", None) else next(iter(exp.local_exp))
+    if label not in exp.local_exp:
+        raise KeyError(f"label {label} is not explained; explained: {sorted(exp.local_exp)}.")
+    w = np.zeros(int(seg.max()) + 1)
+    for f, v in exp.local_exp[label]:
+        w[int(f)] = v
+    attr = w[seg]  # (H, W)
+    fig, ax = image(attr, np.asarray(exp.image), False, cmap, alpha=alpha, ax=ax)
+    edge = np.zeros(seg.shape, dtype=bool)  # pixels on a superpixel's border
+    edge[1:, :] |= seg[1:, :] != seg[:-1, :]
+    edge[:, 1:] |= seg[:, 1:] != seg[:, :-1]
+    outline = np.zeros(seg.shape + (4,))
+    outline[edge] = (0.1, 0.1, 0.1, 0.6)
+    ax.imshow(outline, interpolation="nearest")
+    ax.set_title(f"superpixel weights for label {label}")
+    finish(show)
+    return fig, ax

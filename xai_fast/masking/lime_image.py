@@ -1,0 +1,65 @@
+"""lime's image perturbations, built for a whole chunk of samples at once: superpixels switched
+off take the colour of a "fudged" image (each superpixel's mean colour, or ``hide_color``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["as_rgb", "check_segments", "fudged_image", "perturbed_images"]
+
+
+def as_rgb(image) -> np.ndarray:
+    """``image`` as ``(H, W, C)``: a grey ``(H, W)`` image gets three equal channels (lime's
+    ``gray2rgb``). ValueError for any other shape, TypeError for a non-numeric array."""
+    img = np.asarray(image)
+    if not (np.issubdtype(img.dtype, np.number) or img.dtype == bool):
+        raise TypeError(f"image must be a numeric array; got dtype {img.dtype}.")
+    if img.ndim == 2:
+        img = np.stack([img] * 3, axis=-1)
+    if img.ndim != 3 or min(img.shape) == 0:
+        raise ValueError(
+            f"image must have shape (H, W) or (H, W, C) (channels last, as lime takes it); got "
+            f"{img.shape}. For a channels-first image use np.moveaxis(image, 0, -1); for a "
+            "batch use explain_instances."
+        )
+    return img
+
+
+def check_segments(segments, shape) -> np.ndarray:
+    """Superpixel labels ``(H, W)`` numbered ``0 .. M - 1``: labels of another form (gaps,
+    negative values) are renumbered in increasing order."""
+    seg = np.asarray(segments)
+    if seg.shape != tuple(shape[:2]) or not np.issubdtype(seg.dtype, np.integer):
+        raise ValueError(
+            f"the segmentation must return integer labels of shape {tuple(shape[:2])} (the "
+            f"image's height and width); got {seg.dtype} of shape {seg.shape}."
+        )
+    uniq = np.unique(seg)
+    if uniq[0] != 0 or uniq[-1] != len(uniq) - 1:
+        seg = np.searchsorted(uniq, seg).astype(seg.dtype)
+    return seg
+
+
+def fudged_image(image, segments, hide_color) -> np.ndarray:
+    """What a switched-off pixel shows: ``(H, W, C)`` in ``image``'s dtype.
+
+    ``hide_color=None``: the mean of each channel over the pixel's superpixel (cast to the
+    image's dtype, as lime assigns it); else ``hide_color`` everywhere.
+    """
+    if hide_color is not None:
+        out = np.empty_like(image)
+        out[:] = hide_color
+        return out
+    M = int(segments.max()) + 1
+    flat = segments.ravel()
+    counts = np.bincount(flat, minlength=M).astype(np.float64)  # (M,)
+    pix = image.reshape(-1, image.shape[2]).astype(np.float64)  # (H*W, C)
+    sums = np.stack([np.bincount(flat, pix[:, c], minlength=M) for c in range(pix.shape[1])], 1)
+    means = sums / np.maximum(counts, 1)[:, None]  # (M, C)
+    return means[segments].astype(image.dtype)
+
+
+def perturbed_images(image, fudged, segments, Z) -> np.ndarray:
+    """The images of the samples ``Z`` ``(B, M)`` (1: superpixel kept): ``(B, H, W, C)``."""
+    keep = np.asarray(Z, dtype=bool)[:, segments]  # (B, H, W)
+    return np.where(keep[..., None], image[None], fudged[None])
