@@ -51,6 +51,8 @@ def _per_pixel(attr, channels: str):
     if attr.ndim == 2:
         return attr, "attribution"
     C = attr.shape[-1]
+    if C == 1:
+        return attr[..., 0], "attribution"
     if channels == "auto":
         if np.allclose(attr, attr[..., :1], rtol=1e-6, atol=1e-12, equal_nan=True):
             return attr[..., 0], "attribution (each channel's)"
@@ -96,6 +98,7 @@ def image(
     channels="auto",
     labels=None,
     label=None,
+    title=None,
 ):
     """Heat map of pixel attributions over a greyscale copy of the image, or a grid of them.
 
@@ -131,6 +134,8 @@ def image(
         Titles of the output columns of a grid.
     label : int, optional, keyword-only
         The label of a superpixel explanation (default its most probable label explained).
+    title : str, optional, keyword-only
+        Title of a single image's map (a superpixel explanation's says its label).
 
     Returns
     -------
@@ -160,6 +165,8 @@ def image(
     h, w = (side, max(2.0, side * W / H)) if H >= W else (max(2.0, side * H / W), side)
     fig, ax = figure_axes(ax, (w + 1.3, h + 0.3), layout=None)
     _draw(ax, attr, img, cmap, alpha, m)
+    if title is not None:
+        ax.set_title(str(title))
     _colour_bar(plt, fig, ax, cmap, m, what)
     finish(show, fig)
     return fig, ax
@@ -244,13 +251,15 @@ def _superpixels(exp, show, cmap, alpha, ax, label):
     for f, v in exp.local_exp[label]:
         w[int(f)] = v
     attr = w[seg]  # (H, W)
-    fig, ax = image(attr, np.asarray(exp.image), False, cmap, alpha=alpha, ax=ax)
+    fig, ax = image(
+        attr, np.asarray(exp.image), False, cmap, alpha=alpha, ax=ax,
+        title=f"superpixel weights for label {label}",
+    )  # fmt: skip
     edge = np.zeros(seg.shape, dtype=bool)  # pixels on a superpixel's border
     edge[1:, :] |= seg[1:, :] != seg[:-1, :]
     edge[:, 1:] |= seg[:, 1:] != seg[:, :-1]
     outline = np.zeros(seg.shape + (4,))
     outline[edge] = (0.1, 0.1, 0.1, 0.6)
     ax.imshow(outline, interpolation="nearest")
-    ax.set_title(f"superpixel weights for label {label}")
     finish(show)
     return fig, ax

@@ -50,11 +50,13 @@ def text_figure(tokens, values, show=False, width=8.0):
         placed.append((t, x, line))
         x += w
     lines = line + 1
-    fig.set_size_inches(width, 0.45 * lines + 0.5)
+    height = 0.45 * lines + 0.6  # the tokens' lines, then 0.4 in for the caption above them
+    fig.set_size_inches(width, height)
     for t, x0, ln in placed:
         t.set_transform(fig.dpi_scale_trans)
         t.set_position((x0 + 0.1, 0.45 * (lines - ln) + 0.05))
-    ax.set_title(f"red raises the output, blue lowers it; strongest |value| = {m:.3g}",
-                 fontsize=9, color="#555")  # fmt: skip
+    fig.text(0.1 / width, 1 - 0.2 / height,
+             f"red raises the output, blue lowers it; strongest |value| = {m:.3g}",
+             fontsize=9, color="#555", va="center")  # fmt: skip
     finish(show)
     return fig, ax
