@@ -193,3 +193,31 @@ def test_segmentation_algorithm_checks_parameters():
         SegmentationAlgorithm("slic", no_such_option=3)
     seg = SegmentationAlgorithm("slic", n_segments=10, random_seed=3)  # lime's extra: dropped
     assert "random_seed" not in seg.target_params
+
+
+def test_base_wrapper_checks_and_filters_parameters():
+    from xai_fast.compat.lime_segmentation import BaseWrapper
+
+    def fn(a, b, c=True):
+        return a + b if c else a
+
+    class Greeter:
+        def __call__(self, message):
+            return message
+
+    w = BaseWrapper(fn, a=1, b=2, d=3)
+    assert w.filter_params(fn) == {"a": 1, "b": 2}
+    assert w.filter_params(fn, override={"c": False}) == {"a": 1, "b": 2, "c": False}
+    w._check_params(["a", "c"])
+    with pytest.raises(ValueError, match="'d' is not a parameter"):
+        w._check_params(["d"])
+    with pytest.raises(TypeError, match="list or dict"):
+        w._check_params("a")
+    g = BaseWrapper(Greeter())
+    g.set_params(message="hi")
+    assert g.target_fn(**g.target_params) == "hi"
+    with pytest.raises(ValueError):
+        g.set_params(other=1)
+    with pytest.raises(AttributeError):
+        BaseWrapper([1, 2])._check_params(["x"])
+    assert isinstance(SegmentationAlgorithm("slic", n_segments=4), BaseWrapper)

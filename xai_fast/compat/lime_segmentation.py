@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import inspect
+import types
 
-__all__ = ["SegmentationAlgorithm", "skimage_segmentation"]
+__all__ = ["BaseWrapper", "SegmentationAlgorithm", "skimage_segmentation"]
 
 _ALGORITHMS = ("quickshift", "slic", "felzenszwalb")
 
@@ -21,7 +22,66 @@ def skimage_segmentation():
     return skimage.segmentation
 
 
-class SegmentationAlgorithm:
+def _takes(fn, name: str) -> bool:
+    """Whether ``fn`` has a parameter ``name`` that can be passed by keyword."""
+    try:
+        param = inspect.signature(fn).parameters.get(name)
+    except (TypeError, ValueError):
+        return False
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return param is not None and param.kind in kinds
+
+
+class BaseWrapper:
+    """lime's base of its scikit-image wrappers: a function and the keyword arguments it is
+    called with.
+
+    Parameters
+    ----------
+    target_fn : callable, optional
+        A function, a method or a callable object; ``None`` means the wrapper itself.
+    **target_params
+        Keyword arguments for ``target_fn``.
+    """
+
+    def __init__(self, target_fn=None, **target_params):
+        self.target_fn = target_fn
+        self.target_params = target_params
+
+    def _checked_function(self):
+        if self.target_fn is None:
+            if not callable(self):
+                raise TypeError("the wrapper is not callable; pass a target_fn to check against.")
+            return self.__call__
+        if isinstance(self.target_fn, (types.FunctionType, types.MethodType)):
+            return self.target_fn
+        return self.target_fn.__call__  # AttributeError when target_fn is not callable
+
+    def _check_params(self, parameters) -> None:
+        """ValueError unless every name in ``parameters`` (a list or dict of names) is a
+        keyword argument of the target function; TypeError for a string or a non-iterable."""
+        fn = self._checked_function()  # first, as lime: a non-callable target is the error
+        if isinstance(parameters, str) or not hasattr(parameters, "__iter__"):
+            raise TypeError(
+                f"parameters must be a list or dict of argument names; got "
+                f"{type(parameters).__name__}."
+            )
+        for name in parameters:
+            if not _takes(fn, name):
+                raise ValueError(f"{name!r} is not a parameter of {getattr(fn, '__name__', fn)}.")
+
+    def set_params(self, **params) -> None:
+        """Replace ``target_params`` after checking every name against the target function."""
+        self._check_params(params)
+        self.target_params = params
+
+    def filter_params(self, fn, override=None) -> dict:
+        """The target parameters (updated with ``override``) that ``fn`` takes by keyword."""
+        params = {**self.target_params, **(override or {})}
+        return {k: v for k, v in params.items() if _takes(fn, k)}
+
+
+class SegmentationAlgorithm(BaseWrapper):
     """A scikit-image segmentation with fixed parameters, called on an image, as lime's.
 
     Parameters
@@ -41,8 +101,8 @@ class SegmentationAlgorithm:
     def __init__(self, algo_type, **target_params):
         if algo_type not in _ALGORITHMS:
             raise ValueError(f"algo_type must be one of {_ALGORITHMS}; got {algo_type!r}.")
+        super().__init__(getattr(skimage_segmentation(), algo_type))
         self.algo_type = algo_type
-        self.target_fn = getattr(skimage_segmentation(), algo_type)
         accepted = set(inspect.signature(self.target_fn).parameters)
         params = dict(target_params)
         if "random_seed" not in accepted:
