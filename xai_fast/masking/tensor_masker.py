@@ -165,6 +165,7 @@ class TensorMasker:
                 for v in (baselines, feature_mask)
             )
             B = _baselines(baselines, x)
+            x = _promoted(x, B)
             mask = _feature_mask(feature_mask, patch_size, x)
         device = model.param_device if model.param_device is not None else x.device
         floating = model.param_dtype is not None and x.is_floating_point()
@@ -345,6 +346,13 @@ def _check_inputs(inputs, empty: bool = False) -> torch.Tensor:
     return inputs.detach()
 
 
+def _promoted(x: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """An integer input as its float baseline's dtype (captum ablates it to a float)."""
+    if b.is_floating_point() and not (x.is_floating_point() or x.is_complex()):
+        return x.to(b.dtype)
+    return x
+
+
 def _baselines(baselines, x: torch.Tensor) -> torch.Tensor:
     """The value of an element whose feature is absent, ``(1 or N, D)``."""
     allowed = (
@@ -353,7 +361,8 @@ def _baselines(baselines, x: torch.Tensor) -> torch.Tensor:
     if baselines is None:
         b = torch.zeros((), dtype=x.dtype, device=x.device)
     elif isinstance(baselines, numbers.Number) and not isinstance(baselines, complex):
-        b = torch.tensor(baselines, dtype=x.dtype, device=x.device)
+        # captum's promotion: a float baseline of an integer input ablates it to a float
+        b = torch.tensor(baselines, dtype=torch.result_type(x, baselines), device=x.device)
     elif isinstance(baselines, (torch.Tensor, np.ndarray)):
         b = torch.as_tensor(baselines, device=x.device).detach()
     else:

@@ -78,11 +78,16 @@ def flatten_tuple(inputs: tuple, baselines, feature_mask, check, baseline_rows, 
                 f"inputs[{k}] holds {x.shape[0]} examples but inputs[0] holds {N}; every input "
                 "tensor needs the same examples on axis 0."
             )
+    per = _per_tensor(baselines, len(xs), "baselines")
+    bs = [baseline_rows(b, x) for b, x in zip(per, xs, strict=True)]
+    # an integer tensor with a float baseline is ablated to a float, as captum's
+    xs = tuple(
+        x.to(b.dtype) if b.is_floating_point() and not x.is_floating_point() else x
+        for x, b in zip(xs, bs, strict=True)
+    )
     dtype = xs[0].dtype
     for x in xs[1:]:
         dtype = torch.promote_types(dtype, x.dtype)
-    per = _per_tensor(baselines, len(xs), "baselines")
-    bs = [baseline_rows(b, x) for b, x in zip(per, xs, strict=True)]
     if feature_mask is None:
         ms, offset = [], 0
         for x in xs:  # default ids of each tensor, after the previous tensors' ones
