@@ -31,6 +31,16 @@ def _path(xs, bs, alphas, r, N: int):
     )
 
 
+def _add_steps(total, term, start: int, N: int) -> None:
+    """Add the step-major rows ``start, start + 1, ...`` of ``term`` into ``total`` ``(N, ...)``,
+    each to its example; whole steps are summed over the step axis."""
+    R = term.shape[0]
+    if start % N == 0 and R % N == 0:
+        total += term.reshape((R // N, N) + tuple(term.shape[1:])).sum(0)
+    else:
+        total.index_add_(0, torch.arange(start, start + R, device=term.device) % N, term)
+
+
 def _path_options(
     owner, n_steps, method, internal_batch_size, attribute_to_layer_input, grad_kwargs
 ):
@@ -121,7 +131,7 @@ class InternalInfluence(_LayerAttribution):
             if totals is None:
                 totals = tuple(g.new_zeros((N,) + g.shape[1:]) for g in grads[0])
             for t, g in zip(totals, grads[0], strict=True):
-                t.index_add_(0, i, g * _column(weights[s], g))
+                _add_steps(t, g * _column(weights[s], g), start, N)
         return [totals], None
 
 
@@ -211,17 +221,20 @@ class LayerConductance(_LayerAttribution):
                 totals = tuple(a.new_zeros((N,) + a.shape[1:]) for a in acts)
                 last_g = tuple(torch.zeros_like(t) for t in totals)
                 last_a = tuple(torch.zeros_like(t) for t in totals)
+            if stop - start == R:  # one chunk: each step's next point is N rows on
+                for t, g, a in zip(totals, grads, acts, strict=True):
+                    _add_steps(t, g[:-N] * (a[N:] - a[:-N]), 0, N)
+                continue
             # the previous point of each row's example: in this chunk, or the last one before
             inside = r - N >= start
             k = (r - N - start).clamp(min=0)
             later = r >= N  # rows past the first point close a step
+            tail = slice(max(0, len(r) - N), len(r))  # the latest point of each example
             for t, g, a, lg, la in zip(totals, grads, acts, last_g, last_a, strict=True):
-                keep = _column(inside, a)
+                keep = inside.reshape((-1,) + (1,) * (a.dim() - 1))
                 g_prev = torch.where(keep, g.index_select(0, k), lg.index_select(0, i))
                 a_prev = torch.where(keep, a.index_select(0, k), la.index_select(0, i))
-                term = g_prev * (a - a_prev) * _column(later, a)
-                t.index_add_(0, i, term)
-                tail = slice(max(0, len(r) - N), len(r))  # the latest point of each example
+                t.index_add_(0, i, g_prev * (a - a_prev) * _column(later, a))
                 lg.index_copy_(0, i[tail], g[tail])
                 la.index_copy_(0, i[tail], a[tail])
         return [totals], (_delta(call, totals, xs, bs, internal_batch_size) if delta else None)

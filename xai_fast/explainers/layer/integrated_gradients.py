@@ -19,6 +19,7 @@ from ..gradient._inputs import _column
 from ..gradient.integrated_gradients import IntegratedGradients, _quadrature
 from ._base import _check_grad_kwargs, _layer_values, _LayerAttribution, _to_input
 from ._hooks import _LayerHooks
+from .conductance import _add_steps
 
 __all__ = ["LayerIntegratedGradients"]
 
@@ -164,7 +165,7 @@ class LayerIntegratedGradients(_LayerAttribution):
             )
             for t, g in zip(totals, grads, strict=True):
                 if g is not None:
-                    t.index_add_(0, i, g * _column(weights[s], g))
+                    _add_steps(t, g * _column(weights[s], g), start, N)
         attrs = (
             [t * d for t, d in zip(totals, diffs, strict=True)]
             if self._multiply_by_inputs
