@@ -77,7 +77,7 @@ class LayerDeepLift(DeepLift):
         options["to_input"] = _to_input(attribute_to_layer_input)
         with_delta = check_flag(return_convergence_delta, "return_convergence_delta")
         return self._attribute(
-            inputs, baselines, target, additional_forward_args, options, with_delta
+            inputs, baselines, target, additional_forward_args, options, with_delta, floating=False
         )
 
     def _output_is_tuple(self, inputs_tuple: bool, attrs) -> bool:

@@ -203,7 +203,10 @@ def _passes(calls, xs, bs, eps: float, chunk: int, shared, layer, shap_softmax, 
                 ybs.append(torch.stack([s._select(picked) for s in subs]))
             if distinct_acts is not None:
                 acts_b.append(tuple(v.index_select(0, j) for v in distinct_acts))
-        rows = tuple(t[a:b].detach().requires_grad_() for t in xs)
+        # integer rows (token ids before an embedding layer) are tracked, not differentiated
+        rows = tuple(
+            t[a:b].detach().requires_grad_() if t.is_floating_point() else t[a:b] for t in xs
+        )
         replay = _Rules(rows, tape, True, eps, gather, shap_softmax)
         with _layer_hook(layer, to_input) as hook:
             run = _retarget(calls, _memoised(_in_mode(sub, replay)))
