@@ -126,12 +126,12 @@ def _multipliers(
     return (mults, y, y_b) if layer is None else (mults, y, y_b, acts)
 
 
-def _layer_hook(layer, to_input: bool):
+def _layer_hook(layer, to_input: bool, model=None):
     """The hooks keeping ``layer``'s positional inputs (or output) of one forward, as they are
     in the graph; clones go on downstream."""
     if layer is None:
         return contextlib.nullcontext(None)
-    return _LayerHooks((layer,), to_input, "keep")
+    return _LayerHooks((layer,), to_input, "keep", model=model)
 
 
 def _memoised(call: _Call) -> _Call:
@@ -168,7 +168,7 @@ def _passes(calls, xs, bs, eps: float, chunk: int, shared, layer, shap_softmax, 
         distinct, which = shared
         tape: list = []
         record = _Rules(distinct, tape, False, eps)
-        with torch.no_grad(), record, _layer_hook(layer, to_input) as hook:
+        with torch.no_grad(), record, _layer_hook(layer, to_input, call.forward_func) as hook:
             out_b = call.forward_func(*distinct, *call.args)
         distinct_acts = None if hook is None else tuple(a.detach() for a in hook.taken())
         if distinct_acts is not None and any(
@@ -185,7 +185,7 @@ def _passes(calls, xs, bs, eps: float, chunk: int, shared, layer, shap_softmax, 
             base_rows = tuple(t[a:b] for t in bs)
             tape = []
             gather = None
-            with torch.no_grad(), _layer_hook(layer, to_input) as hook:
+            with torch.no_grad(), _layer_hook(layer, to_input, call.forward_func) as hook:
                 base = [_memoised(_in_mode(sub, _Rules(base_rows, tape, False, eps)))]
                 base = _retarget(calls, base[0])
                 ybs.append(torch.stack([s(base_rows) for s in base]))
@@ -208,7 +208,7 @@ def _passes(calls, xs, bs, eps: float, chunk: int, shared, layer, shap_softmax, 
             t[a:b].detach().requires_grad_() if t.is_floating_point() else t[a:b] for t in xs
         )
         replay = _Rules(rows, tape, True, eps, gather, shap_softmax)
-        with _layer_hook(layer, to_input) as hook:
+        with _layer_hook(layer, to_input, call.forward_func) as hook:
             run = _retarget(calls, _memoised(_in_mode(sub, replay)))
             y = [s(rows) for s in run]
             wrt = rows if hook is None else hook.taken()
