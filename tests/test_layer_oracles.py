@@ -189,3 +189,22 @@ def test_list_of_layers_and_input_types(rng):
     with pytest.raises(TypeError, match="floating-point tensors at the layer's input"):
         xf.LayerGradientXActivation(text, text.emb).attribute(ids(rng, 2), 0, None, True)
     assert no_hooks(model) and no_hooks(text)
+
+
+def test_path_methods_evaluate_each_point_once_whatever_the_chunks(rng):
+    """(n_steps + 1) * N rows for LayerConductance and 2 N + n_steps * N for
+    LayerIntegratedGradients, for every internal_batch_size (rows counted at the model)."""
+    model, x = cnn(rng), t(rng, 4, 2, 8, 8)
+    rows = []
+    model.register_forward_pre_hook(lambda m, a: rows.append(a[0].shape[0]))
+    for ibs in (None, 5, 8, 13):
+        rows.clear()
+        xf.LayerConductance(model, model.conv2).attribute(
+            x, target=1, n_steps=10, internal_batch_size=ibs
+        )
+        assert sum(rows) == 11 * 4 and (ibs is None or max(rows) <= ibs)
+        rows.clear()
+        xf.LayerIntegratedGradients(model, model.conv2).attribute(
+            x, target=1, n_steps=10, internal_batch_size=ibs
+        )
+        assert sum(rows) == 2 * 4 + 10 * 4
