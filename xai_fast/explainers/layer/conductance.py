@@ -216,7 +216,7 @@ class LayerConductance(_LayerAttribution):
             i = r % N
             rows = _path(xs, bs, alphas, r, N)
             grads, acts = _layer_gradients(self, call.expand(i), rows, to_input, grad_kwargs)
-            grads, acts = grads[0], acts[0]
+            grads, acts = grads[0], acts[0]  # per layer tensor, (rows, ...)
             if totals is None:
                 totals = tuple(a.new_zeros((N,) + a.shape[1:]) for a in acts)
                 last_g = tuple(torch.zeros_like(t) for t in totals)
