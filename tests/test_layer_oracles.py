@@ -171,6 +171,12 @@ def test_errors_say_what_was_expected_and_leave_no_hook(rng, name, kw):
     assert no_hooks(model) and out.shape[0] == 3
 
 
+def test_grad_cam_is_importable_from_both_packages():
+    from xai_fast.explainers import gradient, layer
+
+    assert gradient.LayerGradCam is layer.LayerGradCam is xf.LayerGradCam
+
+
 def test_list_of_layers_and_input_types(rng):
     model, x = mlp(rng), t(rng, 3, 5)
     with pytest.raises(TypeError, match="a torch.nn.Module or a list of them"):

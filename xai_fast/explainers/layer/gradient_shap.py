@@ -27,6 +27,7 @@ class _LayerInputBaselineXGradient(_LayerAttribution):
     _BASELINES = "per_example"
 
     def __init__(self, owner):
+        # the owner's checked model and layers, shared (nothing to check again)
         self.forward_func, self._layers, self._is_list = (
             owner.forward_func,
             owner._layers,
@@ -37,7 +38,7 @@ class _LayerInputBaselineXGradient(_LayerAttribution):
     def _run(self, xs, bs, call, delta, rngs, generator, to_input):
         x0 = xs[0]
         u = _draw(torch.rand, generator, x0.shape[0], dtype=x0.dtype, device=x0.device)
-        b_rows = tuple(b.expand_as(x) for x, b in zip(xs, bs, strict=True))
+        b_rows = tuple(b.expand_as(x).contiguous() for x, b in zip(xs, bs, strict=True))
         rows = tuple(
             _column(u, x) * x + (1 - _column(u, x)) * b for x, b in zip(xs, b_rows, strict=True)
         )

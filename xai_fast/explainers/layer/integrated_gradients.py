@@ -118,7 +118,8 @@ class LayerIntegratedGradients(_LayerAttribution):
     def _run(self, xs, bs, call, delta, rngs, n_steps, method, internal_batch_size, to_input,
              grad_kwargs):  # fmt: skip
         N, device = xs[0].shape[0], xs[0].device
-        b_rows = tuple(b.expand_as(x) for x, b in zip(xs, bs, strict=True))
+        # contiguous: the model may change its inputs in place (an expanded view refuses)
+        b_rows = tuple(b.expand_as(x).contiguous() for x, b in zip(xs, bs, strict=True))
         ends = _layer_values(self, call, xs, to_input, internal_batch_size)
         starts = _layer_values(self, call, b_rows, to_input, internal_batch_size)
         sizes = [len(v) for v in ends]
