@@ -17,11 +17,10 @@ accumulated on its parameters.
 - ``saliency.py``: :class:`Saliency` and :class:`InputXGradient`.
 - ``gradient_shap.py``: :class:`GradientShap` and ``_InputBaselineXGradient``.
 - ``noise_tunnel.py``: :class:`NoiseTunnel` and ``NT_TYPES``.
-- ``grad_cam.py``: :class:`LayerGradCam`.
+- ``grad_cam.py``: :class:`LayerGradCam` (defined in :mod:`..layer.grad_cam`, loaded on use).
 - ``gradient_explainer.py``: :class:`GradientExplainer`, shap's expected-gradients front door.
 """
 
-from .grad_cam import LayerGradCam
 from .gradient_explainer import GradientExplainer
 from .gradient_shap import GradientShap
 from .integrated_gradients import METHODS as METHODS
@@ -39,3 +38,12 @@ __all__ = [
     "NoiseTunnel",
     "Saliency",
 ]
+
+
+def __getattr__(name):
+    # LayerGradCam lives with the layer methods, which build on this package: load it on use
+    if name == "LayerGradCam":
+        from ..layer.grad_cam import LayerGradCam
+
+        return LayerGradCam
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

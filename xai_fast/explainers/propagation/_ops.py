@@ -43,8 +43,10 @@ LINEAR = frozenset(
     adaptive_avg_pool3d interpolate upsample upsample_nearest upsample_bilinear pixel_shuffle
     pixel_unshuffle unfold fold to type float double half bfloat16 cpu cuda identity trace diag
     diagonal tril triu cumsum batch_norm dropout dropout1d dropout2d dropout3d alpha_dropout
-    feature_alpha_dropout masked_fill gather take_along_dim where""".split()
+    feature_alpha_dropout masked_fill gather take_along_dim where embedding""".split()
 )
+# ``embedding`` varies only through integer ids (token inputs before an embedding layer): its
+# rows are looked up, never differentiated; the rules apply from the layer on.
 
 #: Multilinear in their tensor operands: linear with one varying operand; with two to four, the
 #: path rule at two Gauss-Legendre points (exact: the gradient is at most cubic on the path).

@@ -17,6 +17,7 @@ import torch
 
 from ..._runtime.model_errors import USER_ERRORS
 from ..gradient._call import _Call, _differentiable
+from ..layer._hooks import _LayerHooks
 from ._mode import _divergent, _Rules, _Ungatherable
 
 __all__ = ["_check_completeness", "_multipliers"]
@@ -55,7 +56,15 @@ def _shareable(call: _Call) -> bool:
 
 
 def _multipliers(
-    calls, xs, bs, eps: float, chunk: int | None, shared=None, layer=None, shap_softmax=False
+    calls,
+    xs,
+    bs,
+    eps: float,
+    chunk: int | None,
+    shared=None,
+    layer=None,
+    shap_softmax=False,
+    to_layer_input=True,
 ):
     """DeepLIFT multipliers of every pair of rows, for one or several targets.
 
@@ -74,10 +83,13 @@ def _multipliers(
         it, the baseline pass then runs once on the ``M`` rows and its tape is gathered per
         pair (otherwise, as without ``shared``, on all ``R`` paired rows).
     layer : torch.nn.Module, optional
-        Attribute to this submodule's positional inputs instead of the model's inputs.
+        Attribute to this submodule's positional inputs (or, without ``to_layer_input``, its
+        output tensors) instead of the model's inputs; it must run once per forward.
     shap_softmax : bool, default False
         A softmax whose output is the model's output passes multipliers elementwise, as shap's
         DeepExplainer does (each probability through its own logit), instead of the path rule.
+    to_layer_input : bool, default True
+        With ``layer``: its positional inputs, or its output.
 
     Returns
     -------
@@ -86,7 +98,8 @@ def _multipliers(
     y, y_b : torch.Tensor, shape (R,)
         Targeted outputs of the inputs and of the baselines; ``(T, R)`` for a list of calls.
     layer_values : (tuple of torch.Tensor, tuple of torch.Tensor), only with ``layer``
-        The layer's inputs on the input rows and on their paired baseline rows, each (R, ...).
+        The layer's inputs (or outputs) on the input rows and on their paired baseline rows,
+        each (R, ...).
     """
     one = not isinstance(calls, list)
     calls = [calls] if one else calls
@@ -101,52 +114,24 @@ def _multipliers(
         while R % chunk == M:  # a last chunk of M rows could not tell rows from other axes
             chunk += M
         try:
-            out = _passes(calls, xs, bs, eps, chunk, shared, layer, shap_softmax)
+            out = _passes(calls, xs, bs, eps, chunk, shared, layer, shap_softmax, to_layer_input)
         except (_Ungatherable, *USER_ERRORS):
             pass  # a layout the tape cannot be gathered along, or a model that wants the
             # paired rows: one baseline row per pair (which raises again if the model does)
     if out is None:
-        out = _passes(calls, xs, bs, eps, chunk, None, layer, shap_softmax)
+        out = _passes(calls, xs, bs, eps, chunk, None, layer, shap_softmax, to_layer_input)
     mults, y, y_b, acts = out
     if one:
         mults, y, y_b = mults[0], y[0], y_b[0]
     return (mults, y, y_b) if layer is None else (mults, y, y_b, acts)
 
 
-class _LayerInputs:
-    """A forward hook on ``layer`` that keeps its positional tensor inputs of one forward."""
-
-    def __init__(self, layer):
-        self.layer, self.values = layer, None
-
-    def __enter__(self):
-        def keep(module, args):
-            if self.values is not None:
-                raise ValueError(
-                    f"the layer {type(module).__name__} runs more than once in one forward; "
-                    "attributions to a layer's inputs need a layer that runs once. Pass a "
-                    "module that is not reused."
-                )
-            self.values = tuple(a for a in args if isinstance(a, torch.Tensor))
-
-        self.values = None
-        self.handle = self.layer.register_forward_pre_hook(keep)
-        return self
-
-    def __exit__(self, *exc):
-        self.handle.remove()
-
-    def taken(self) -> tuple:
-        if not self.values:
-            raise ValueError(
-                f"the layer {type(self.layer).__name__} did not run on a tensor in the forward; "
-                "pass a submodule the model calls with the (transformed) inputs."
-            )
-        return self.values
-
-
-def _layer_hook(layer):
-    return contextlib.nullcontext(None) if layer is None else _LayerInputs(layer)
+def _layer_hook(layer, to_input: bool, model=None):
+    """The hooks keeping ``layer``'s positional inputs (or output) of one forward, as they are
+    in the graph; clones go on downstream."""
+    if layer is None:
+        return contextlib.nullcontext(None)
+    return _LayerHooks((layer,), to_input, "keep", model=model)
 
 
 def _memoised(call: _Call) -> _Call:
@@ -174,7 +159,7 @@ def _retarget(calls, sub: _Call) -> list:
     return out
 
 
-def _passes(calls, xs, bs, eps: float, chunk: int, shared, layer, shap_softmax):
+def _passes(calls, xs, bs, eps: float, chunk: int, shared, layer, shap_softmax, to_input=True):
     R, device = xs[0].shape[0], xs[0].device
     call, T = calls[0], len(calls)
     mults = None if layer is not None else [_empty(xs) for _ in calls]
@@ -183,7 +168,7 @@ def _passes(calls, xs, bs, eps: float, chunk: int, shared, layer, shap_softmax):
         distinct, which = shared
         tape: list = []
         record = _Rules(distinct, tape, False, eps)
-        with torch.no_grad(), record, _layer_hook(layer) as hook:
+        with torch.no_grad(), record, _layer_hook(layer, to_input, call.forward_func) as hook:
             out_b = call.forward_func(*distinct, *call.args)
         distinct_acts = None if hook is None else tuple(a.detach() for a in hook.taken())
         if distinct_acts is not None and any(
@@ -200,7 +185,7 @@ def _passes(calls, xs, bs, eps: float, chunk: int, shared, layer, shap_softmax):
             base_rows = tuple(t[a:b] for t in bs)
             tape = []
             gather = None
-            with torch.no_grad(), _layer_hook(layer) as hook:
+            with torch.no_grad(), _layer_hook(layer, to_input, call.forward_func) as hook:
                 base = [_memoised(_in_mode(sub, _Rules(base_rows, tape, False, eps)))]
                 base = _retarget(calls, base[0])
                 ybs.append(torch.stack([s(base_rows) for s in base]))
@@ -218,9 +203,12 @@ def _passes(calls, xs, bs, eps: float, chunk: int, shared, layer, shap_softmax):
                 ybs.append(torch.stack([s._select(picked) for s in subs]))
             if distinct_acts is not None:
                 acts_b.append(tuple(v.index_select(0, j) for v in distinct_acts))
-        rows = tuple(t[a:b].detach().requires_grad_() for t in xs)
+        # integer rows (token ids before an embedding layer) are tracked, not differentiated
+        rows = tuple(
+            t[a:b].detach().requires_grad_() if t.is_floating_point() else t[a:b] for t in xs
+        )
         replay = _Rules(rows, tape, True, eps, gather, shap_softmax)
-        with _layer_hook(layer) as hook:
+        with _layer_hook(layer, to_input, call.forward_func) as hook:
             run = _retarget(calls, _memoised(_in_mode(sub, replay)))
             y = [s(rows) for s in run]
             wrt = rows if hook is None else hook.taken()

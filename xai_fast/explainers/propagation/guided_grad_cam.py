@@ -11,7 +11,7 @@ import torch.nn.functional as F
 
 from ..._validation import check_flag
 from ..gradient._base import _GradientAttribution
-from ..gradient.grad_cam import LayerGradCam
+from ..layer.grad_cam import LayerGradCam
 from .guided import GuidedBackprop
 
 __all__ = ["GuidedGradCam"]

@@ -1,0 +1,80 @@
+"""LayerConductance against ``captum.attr.LayerConductance``, side by side in one run.
+
+A small CNN on 3x32x32 images (conv, ReLU, max pooling, conv, ReLU, average pooling, linear),
+16 images, 50 steps, the second convolution's output: 816 path points for both, in one batch.
+Rounds alternate ours and captum's; reported: the median seconds of each, the median of the
+per-round ratios, and the largest difference between the two attributions relative to their
+largest magnitude.
+
+    python benchmarks/bench_layer.py [--repeats 5] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+import warnings
+
+import torch
+from common import print_results
+
+import xai_fast as xf
+
+warnings.filterwarnings("ignore")
+
+
+def _net() -> torch.nn.Module:
+    g = torch.Generator().manual_seed(0)
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 16, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(16, 32, 3, padding=1), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(4),
+        torch.nn.Flatten(), torch.nn.Linear(512, 10),
+    ).eval()  # fmt: skip
+    with torch.no_grad():
+        for p in net.parameters():
+            p.copy_(torch.randn(p.shape, generator=g) * 0.2)
+    return net
+
+
+def conductance_vs_captum(repeats: int) -> dict:
+    from captum.attr import LayerConductance as CaptumLC
+
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(16, 3, 32, 32, generator=g)
+    net = _net()
+    layer = net[3]
+    fns = {
+        "ours": lambda: xf.LayerConductance(net, layer).attribute(x, target=3, n_steps=50),
+        "captum": lambda: CaptumLC(net, layer).attribute(x, target=3, n_steps=50),
+    }
+    times = {k: [] for k in fns}
+    out = {}
+    for _ in range(repeats):
+        for k, fn in fns.items():
+            t = time.perf_counter()
+            out[k] = fn()
+            times[k].append(time.perf_counter() - t)
+    ref = out["captum"].detach()
+    return {
+        "ours_s": statistics.median(times["ours"]),
+        "captum_s": statistics.median(times["captum"]),
+        "speedup": statistics.median(c / o for o, c in zip(times["ours"], times["captum"])),
+        "max_rel_diff": float((out["ours"] - ref).abs().max() / ref.abs().max()),
+    }
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--json", action="store_true")
+    args = p.parse_args()
+    result = {"layer_conductance": conductance_vs_captum(args.repeats)}
+    print(json.dumps(result, indent=2) if args.json else "", end="")
+    if not args.json:
+        print_results(result)
+
+
+if __name__ == "__main__":
+    main()

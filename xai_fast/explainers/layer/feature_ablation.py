@@ -1,0 +1,104 @@
+"""Feature ablation at a layer: :class:`LayerFeatureAblation`, captum's ``LayerFeatureAblation``
+on the engine's :class:`~xai_fast.FeatureAblation`.
+
+The layer's tensors on the inputs become the features: the engine's ablations of them run as
+batched model calls on the inputs, each call with the layer's tensors replaced by the
+ablated rows.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ..._validation import check_int
+from .._captum_surface import CaptumSurface
+from ..feature_ablation import FeatureAblation
+from ..gradient._call import _autograd, _Call, _check_forward_func
+from ..gradient._inputs import _check_inputs
+from ._base import _formatted, _layer_values, _set_layer, _to_input
+from ._hooks import _LayerHooks
+
+__all__ = ["LayerFeatureAblation"]
+
+
+class LayerFeatureAblation(CaptumSurface):
+    """Attribution of each layer neuron (or group of neurons): the change of the targeted
+    output when it alone takes its baseline, ``f(x) - f(x with the neuron ablated)``.
+
+    Parameters
+    ----------
+    forward_func : torch.nn.Module or callable
+    layer : torch.nn.Module
+        A submodule that runs exactly once per call of ``forward_func``.
+    device_ids : list of int, optional
+        Accepted (captum's ``DataParallel`` argument).
+    batch_size : int, optional, keyword-only
+        Ablated rows per model call (default: the engine's rule).
+    """
+
+    multiplies_by_inputs = True
+
+    def __init__(self, forward_func, layer, device_ids=None, *, batch_size=None):
+        _check_forward_func(forward_func)
+        self.forward_func = forward_func
+        _set_layer(self, layer, device_ids)
+        if batch_size is not None:
+            batch_size = check_int(batch_size, "batch_size", 1, hint=" (rows per model call)")
+        self.batch_size = batch_size
+
+    def attribute(
+        self,
+        inputs,
+        layer_baselines=None,
+        target=None,
+        additional_forward_args=None,
+        layer_mask=None,
+        attribute_to_layer_input=False,
+        perturbations_per_eval=1,
+    ):
+        """Ablation attributions of the layer's output (or positional inputs).
+
+        Parameters
+        ----------
+        inputs : torch.Tensor or tuple of torch.Tensor, each (N, ...)
+            Any dtype.
+        layer_baselines : None, scalar, tensor or tuple of them
+            The value an ablated neuron takes (default 0), broadcastable to the layer's tensors
+            (one example or the batch).
+        target : None, int, tuple of ints, or list / 1-D tensor with one per example
+        additional_forward_args : any or tuple, optional
+        layer_mask : integer tensor or tuple of them, optional
+            Neurons with the same id are ablated together, broadcastable to the layer tensors;
+            default every neuron alone.
+        attribute_to_layer_input : bool, default False
+        perturbations_per_eval : int >= 1
+            captum's argument, checked; ``batch_size`` sets the rows per call, and batching
+            never changes the values.
+
+        Returns
+        -------
+        torch.Tensor or tuple of torch.Tensor
+            The layer tensors' shapes ``(N, ...)``, in the dtype of the model's output.
+        """
+        to_input = _to_input(attribute_to_layer_input)
+        check_int(perturbations_per_eval, "perturbations_per_eval", 1)
+        with _autograd(), torch.no_grad():
+            xs, _ = _check_inputs(inputs, floating=False)
+            call = _Call(self.forward_func, additional_forward_args, None, len(xs[0]), None)
+            acts = _layer_values(self, call, xs, to_input)[0]
+        L, layers, model = len(acts), self._layers, self.forward_func
+
+        def replaced(*args):
+            with _LayerHooks(layers, to_input, "replace", [args[:L]], model):
+                return model(*args[L:])
+
+        ablation = FeatureAblation(replaced, batch_size=self.batch_size)
+        out = ablation.attribute(
+            tuple(acts),
+            baselines=layer_baselines,
+            target=target,
+            additional_forward_args=xs + call.args,
+            feature_mask=layer_mask,
+            perturbations_per_eval=perturbations_per_eval,
+        )
+        return _formatted([out], False)
