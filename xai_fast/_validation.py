@@ -327,6 +327,14 @@ def warn_ignored_kwargs(kwargs: dict, where: str, ignored, hint: str) -> None:
         warnings.warn(f"{where} ignores {found}, as shap does; {hint}.", UserWarning, stacklevel=3)
 
 
+class CaptumArgumentError(ValueError, AssertionError):
+    """A wrong argument of a captum-style method.
+
+    A ``ValueError``; also an ``AssertionError``, since captum checks these arguments with
+    ``assert`` (code that catches captum's errors keeps working).
+    """
+
+
 class DimensionError(ValueError, AssertionError):
     """Arrays whose shapes do not fit together (shap's ``DimensionError``).
 

@@ -14,6 +14,7 @@ import math
 import numpy as np
 import torch
 
+from .._validation import CaptumArgumentError
 from ._captum_perturbation import CaptumPerturbation
 from ._captum_surface import CaptumSurface
 
@@ -28,7 +29,7 @@ def _per_tensor(value, k: int, name: str, shared_ok: bool) -> tuple:
     if shared_ok and isinstance(value, int):
         return (value,) * k
     if not isinstance(value, tuple) or len(value) != k:
-        raise ValueError(
+        raise CaptumArgumentError(
             f"with a tuple of {k} input tensors, {name} needs a tuple of {k} entries, one per "
             f"tensor; got {value!r}."
         )
@@ -106,10 +107,15 @@ class Occlusion(CaptumPerturbation):
         torch.Tensor or tuple, the inputs' shape
         """
         xs = inputs if isinstance(inputs, tuple) else (inputs,)
-        if not all(isinstance(x, torch.Tensor) and x.dim() >= 2 for x in xs):
+        if not all(isinstance(x, torch.Tensor) for x in xs):
+            got = [type(x).__name__ for x in xs] if isinstance(inputs, tuple) else type(inputs)
             raise TypeError(
-                "inputs must be a tensor (N, ...) or a tuple of them for Occlusion; got "
-                f"{type(inputs).__name__}."
+                f"inputs must be a tensor (N, ...) or a tuple of them for Occlusion; got {got}."
+            )
+        if any(x.dim() == 0 for x in xs):
+            raise ValueError(
+                "every input tensor needs the examples on axis 0; got a 0-d tensor. Pass shape "
+                "(N,) for one number per example."
             )
         shapes = [tuple(x.shape[1:]) for x in xs]
         strides = 1 if strides is None else strides
@@ -129,13 +135,13 @@ class Occlusion(CaptumPerturbation):
             w = (w,) if isinstance(w, int) else tuple(w)
             st = (st,) * len(shape) if isinstance(st, int) else tuple(st)
             if len(w) != len(shape) or len(st) != len(shape):
-                raise ValueError(
+                raise CaptumArgumentError(
                     f"input {k} has examples of shape {shape}; sliding_window_shapes and strides "
                     f"need one entry per axis, got {w} and {st}."
                 )
             fits = all(1 <= a <= s for a, s in zip(w, shape, strict=True))
             if not fits or any(not 1 <= b <= a for a, b in zip(w, st, strict=True)):
-                raise ValueError(
+                raise CaptumArgumentError(
                     f"windows {w} must fit examples of shape {shape} (1 <= window <= size) and "
                     f"strides {st} must lie in 1..window along each axis (as captum's)."
                 )
