@@ -114,3 +114,21 @@ def feature_clustering(data, metric: str = "correlation", seed: int = 0) -> np.n
     except ValueError as err:
         raise ValueError(f"clustering metric {metric!r} failed: {err}") from None
     return scipy.cluster.hierarchy.single(D)
+
+
+def refuse_hierarchical_masker(data, explainer: str) -> None:
+    """TypeError for a masker with a hierarchy (ours or shap's Partition, Image, Text) given to
+    an explainer that takes background rows."""
+    kind = type(data).__name__
+    ours = type(data).__module__.startswith("xai_fast.masking")
+    theirs = type(data).__module__.startswith("shap.maskers") and kind in (
+        "Partition", "Image", "Text",
+    )  # fmt: skip
+    if (ours and kind in ("Partition", "Image", "Text")) or theirs:
+        hint = " (or its background rows, masker.data)" if kind == "Partition" else ""
+        article = "an" if kind[0] in "AEIOU" else "a"
+        raise TypeError(
+            f"{explainer} takes background rows (an array, DataFrame, Background or "
+            f"shap.maskers.Independent); {article} {kind} masker (a feature hierarchy) is for "
+            f"xai_fast.PartitionExplainer{hint}."
+        )
