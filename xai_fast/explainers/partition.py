@@ -356,6 +356,10 @@ def _output_columns(outputs, v11: np.ndarray, vector_out: bool) -> np.ndarray:
         cols = np.stack([np.atleast_1d(c) for c in cols])
     else:
         cols = np.atleast_1d(np.asarray(outputs))
+    if not vector_out:
+        raise ValueError(
+            "the model has a single output, so there are no outputs to pick; drop outputs=."
+        )
     if (
         cols.dtype.kind not in "iu"
         or cols.ndim not in (1, 2)
@@ -366,6 +370,4 @@ def _output_columns(outputs, v11: np.ndarray, vector_out: bool) -> np.ndarray:
             f"outputs must be an output index, a list of them in 0..{k - 1} or a shap op chain "
             f"that gives them; got {outputs!r}."
         )
-    if not vector_out and outputs is not None and (cols != 0).any():
-        raise ValueError("the model has a single output; outputs can only pick output 0.")
     return np.broadcast_to(cols % k, (n, cols.shape[-1]))

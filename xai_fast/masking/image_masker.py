@@ -117,8 +117,11 @@ class Image:
         """shap's masker call: the image ``x`` under ``mask`` (``(M,)`` bool), ``(1, *shape)``."""
         rows = self.images(x)[:1]
         mask = np.asarray(mask, dtype=bool).reshape(1, -1)
-        fill = self.fill_values(rows)
-        return (np.where(mask, rows, fill).reshape((1,) + self.input_shape),)
+        fill = self.fill_values(rows.astype(np.float64))
+        if rows.dtype.kind in "iub":
+            fill = np.rint(fill)
+        out = np.where(mask, rows, fill.astype(rows.dtype))  # shap writes v into x's dtype
+        return (out.reshape((1,) + self.input_shape),)
 
 
 def _check_shape(shape) -> tuple:

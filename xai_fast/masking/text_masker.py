@@ -241,6 +241,8 @@ def _decoded_segments(tok, ids) -> list[str]:
 
 def _found_segments(s: str, tokens: list[str]) -> list[str]:
     """Segments of ``s`` for tokens found in it in turn (each up to the next token)."""
+    if not tokens:
+        return []
     starts, pos = [], 0
     for t in tokens:
         at = s.find(t, pos)
