@@ -74,6 +74,8 @@ class ArrayExplanation:
 def as_hierarchical_masker(masker):
     """Our :class:`Partition`, :class:`Image` or :class:`Text` for ours or shap's maskers;
     ValueError for a masker (or data) without a hierarchy."""
+    if isinstance(masker, Partition) and masker.clustering is None:
+        masker.tree()  # raises: a hierarchy is needed
     if isinstance(masker, (Partition, Image, Text)):
         return masker
     kind = type(masker).__name__

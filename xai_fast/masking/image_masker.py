@@ -13,12 +13,14 @@ import re
 
 import numpy as np
 
+from .._validation import DimensionError
 from ..solvers.owen import Tree, tree_of
+from .masker_io import SavableMasker
 
 __all__ = ["Image", "box_blur", "image_partition_tree"]
 
 
-class Image:
+class Image(SavableMasker):
     """Hide image regions behind a mask value, for :class:`~xai_fast.PartitionExplainer`.
 
     Parameters
@@ -100,7 +102,7 @@ class Image:
         if arr.shape == self.input_shape:
             arr = arr[None]
         if arr.ndim < 1 or arr.size == 0 or arr[0].size != D:
-            raise ValueError(
+            raise DimensionError(
                 f"images of shape {self.input_shape} were expected (one, or a batch "
                 f"(n, *shape)); got an array of shape {arr.shape}."
             )
@@ -116,6 +118,8 @@ class Image:
     def __call__(self, mask, x):
         """shap's masker call: the image ``x`` under ``mask`` (``(M,)`` bool), ``(1, *shape)``."""
         rows = self.images(x)[:1]
+        if mask is None:  # shap: no mask hides the whole image
+            mask = np.zeros(rows.shape[1], dtype=bool)
         mask = np.asarray(mask, dtype=bool).reshape(1, -1)
         fill = self.fill_values(rows.astype(np.float64))
         if rows.dtype.kind in "iub":

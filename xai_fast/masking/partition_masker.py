@@ -13,6 +13,7 @@ import numpy as np
 
 from .._validation import check_data, check_positive_int
 from ..solvers.owen import Tree, check_clustering, tree_of
+from .masker_io import SavableMasker
 
 __all__ = ["Partition", "feature_clustering"]
 
@@ -20,7 +21,7 @@ __all__ = ["Partition", "feature_clustering"]
 JITTER = 1e-8
 
 
-class Partition:
+class Partition(SavableMasker):
     """Background rows and a feature hierarchy, for :class:`~xai_fast.PartitionExplainer`.
 
     Parameters
@@ -30,9 +31,9 @@ class Partition:
     max_samples : int, default 100
         Most background rows kept; more are summarised by ``max_samples`` rows drawn as
         ``shap.utils.sample`` draws them (``sklearn.utils.shuffle``, ``random_state=0``).
-    clustering : str or ndarray, default "correlation"
-        A ``scipy.spatial.distance.pdist`` metric for :func:`feature_clustering`, or a linkage
-        matrix ``(d - 1, 4)`` over the ``d`` features.
+    clustering : str, ndarray or None, default "correlation"
+        A ``scipy.spatial.distance.pdist`` metric for :func:`feature_clustering`, a linkage
+        matrix ``(d - 1, 4)`` over the ``d`` features, or ``None`` (no hierarchy).
 
     Attributes
     ----------
@@ -58,7 +59,9 @@ class Partition:
         self.max_samples = max_samples
         self.shape = self.data.shape
         self.fixed_background = True
-        if isinstance(clustering, str):
+        if clustering is None:  # no hierarchy (shap's option; PartitionExplainer needs one)
+            self.clustering = None
+        elif isinstance(clustering, str):
             self.clustering = feature_clustering(self.data, clustering)
         else:
             self.clustering = check_clustering(clustering, self.data.shape[1])
@@ -69,6 +72,11 @@ class Partition:
 
     def tree(self) -> Tree:
         """The hierarchy as a checked :class:`~xai_fast.solvers.owen.Tree` (built once)."""
+        if self.clustering is None:
+            raise ValueError(
+                "this Partition masker has no hierarchy (clustering=None); build it with "
+                "clustering='correlation' (or a linkage matrix) for PartitionExplainer."
+            )
         if self._tree is None:
             self._tree = tree_of(self.clustering, self.data.shape[1])
         return self._tree

@@ -13,6 +13,7 @@ import re
 
 import numpy as np
 
+from .masker_io import SavableMasker
 from .token_tree import token_tree, tree_tokens
 
 __all__ = ["RegexTokenizer", "Text"]
@@ -40,7 +41,7 @@ class RegexTokenizer:
         return out
 
 
-class Text:
+class Text(SavableMasker):
     """Hide tokens of strings, for :class:`~xai_fast.PartitionExplainer`.
 
     Parameters
