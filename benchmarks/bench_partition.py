@@ -1,6 +1,6 @@
 """PartitionExplainer against ``shap.PartitionExplainer``, side by side in one run.
 
-- images: a small torch CNN on random 16x16x3 images (channel-last, shap's layout), shap's
+- images: a small torch CNN on 8 random 16x16x3 images (channel-last, shap's layout), shap's
   image masker (mask value 0, the axis-aligned hierarchy of 768 elements), ``max_evals=500``;
   ours gets the module, shap a numpy callable of it. Beside them, the model's own time on the
   rows shap evaluates (one batched call: the floor of any method).
@@ -92,7 +92,7 @@ def images(repeats: int) -> dict:
 
     net = NHWC().eval()
     f = _numpy(net)
-    X = np.random.default_rng(0).random((4, 16, 16, 3)).astype(np.float32)
+    X = np.random.default_rng(0).random((8, 16, 16, 3)).astype(np.float32)
     masker = shap.maskers.Image(0.0, (16, 16, 3))
 
     def ours():

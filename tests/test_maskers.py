@@ -199,3 +199,23 @@ def test_partition_masker_errors(rng):
         xf.maskers.Partition(X[:, :1])
     with pytest.raises(TypeError, match="linkage"):
         xf.maskers.Partition(X, clustering=object())
+
+
+def test_maskers_save_and_load(rng, tmp_path):
+    X = rng.normal(size=(12, 3))
+    for masker in (xf.maskers.Partition(X), xf.maskers.Image(0.5, (3, 3, 1)), xf.maskers.Text()):
+        path = tmp_path / "m.bin"
+        with open(path, "wb") as f:
+            masker.save(f)
+        with open(path, "rb") as f:
+            back = type(masker).load(f)
+        assert type(back) is type(masker)
+    np.testing.assert_array_equal(back.tree_of("a b c"), masker.tree_of("a b c"))
+    with open(path, "rb") as f, pytest.raises(TypeError, match="holds a Text"):
+        xf.maskers.Image.load(f)
+
+
+def test_a_partition_masker_without_hierarchy_is_refused(rng):
+    masker = xf.maskers.Partition(rng.normal(size=(5, 3)), clustering=None)
+    with pytest.raises(ValueError, match="no hierarchy"):
+        xf.PartitionExplainer(lambda A: A.sum(1), masker)
