@@ -295,3 +295,39 @@ def test_bad_input_is_explained(rng):
     for other in (xf.ExactExplainer, xf.PermutationExplainer, xf.KernelExplainer):
         with pytest.raises(TypeError, match="PartitionExplainer"):
             other(f, xf.maskers.Partition(B))
+
+
+def test_constructor_call_args_are_defaults(rng):
+    B, X = rng.normal(size=(8, 10)), rng.normal(size=(3, 10))
+
+    def f(A):
+        return np.sin(A).sum(1) * A[:, 0]
+
+    ex = xf.PartitionExplainer(f, xf.maskers.Partition(B), max_evals=12, fixed_context=1)
+    want = xf.PartitionExplainer(f, xf.maskers.Partition(B))(X, max_evals=12, fixed_context=1)
+    np.testing.assert_array_equal(ex(X).values, want.values)
+    assert not np.allclose(ex(X, max_evals=200).values, want.values)
+
+
+def test_text_efficiency_and_token_ids(rng):
+    class Ids:  # a Hugging Face style tokenizer with integer ids and a mask token
+        mask_token, mask_token_id = "[MASK]", 0
+
+        def __call__(self, s, return_offsets_mapping=True):
+            import re
+
+            spans = [m.span() for m in re.finditer(r"\S+", s)]
+            return {"input_ids": [len(s[a:b]) for a, b in spans], "offset_mapping": spans}
+
+    w = rng.normal(size=10)
+
+    def f(ids):
+        return np.tanh(np.asarray(ids, dtype=float) @ w[: np.shape(ids)[1]])
+
+    text = "aa b cccc dd eee f"
+    masker = xf.maskers.Text(Ids(), output_type="token_ids")
+    exp = xf.PartitionExplainer(f, masker)(text, max_evals=40)
+    ids = np.array([[2, 1, 4, 2, 3, 1]])
+    assert exp.values.shape == (6,)
+    np.testing.assert_allclose(exp.values.sum(), f(ids)[0] - f(np.zeros((1, 6)))[0], atol=1e-12)
+    np.testing.assert_allclose(exp.base_values, f(np.zeros((1, 6)))[0], atol=1e-12)
