@@ -331,3 +331,18 @@ def test_text_efficiency_and_token_ids(rng):
     assert exp.values.shape == (6,)
     np.testing.assert_allclose(exp.values.sum(), f(ids)[0] - f(np.zeros((1, 6)))[0], atol=1e-12)
     np.testing.assert_allclose(exp.base_values, f(np.zeros((1, 6)))[0], atol=1e-12)
+
+
+def test_rows_walked_in_chunks_give_the_same_values(rng, monkeypatch):
+    import xai_fast.sampling.owen_walk as walk
+
+    images = rng.random((5, 4, 4, 1))
+    w = rng.normal(size=16)
+
+    def f(X):
+        return np.tanh(X.reshape(len(X), -1) @ w) * X[:, 0, 0, 0]
+
+    ex = xf.PartitionExplainer(f, xf.maskers.Image(0.5, (4, 4, 1)))
+    whole = ex(images, max_evals=60).values
+    monkeypatch.setattr(walk, "MAX_MASK_BYTES", 2 * 64 * 16)  # two rows per chunk
+    np.testing.assert_allclose(ex(images, max_evals=60).values, whole, rtol=0, atol=1e-13)

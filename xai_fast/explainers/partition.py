@@ -99,6 +99,7 @@ class PartitionExplainer:
         self.linearize_link = linearize_link
         self.call_args = dict(call_args)
         names = getattr(self.masker, "feature_names", None)
+        self._user_model = model
         if isinstance(self.masker, Partition):
             d = self.masker.data.shape[1]
             self.feature_names = check_feature_names(feature_names, d) or names
@@ -284,7 +285,7 @@ class PartitionExplainer:
         k = base.shape[1]
         names = None
         if rows.vector_out:
-            names = output_names_of(self.model.model, self._output_names, v_k(rows), None)
+            names = output_names_of(self._user_model, self._output_names, rows.n_outputs, None)
             if names is not None and o["outputs"] is not None:
                 names = [names[c] for c in idx[0]] if (idx == idx[:1]).all() else None
         squeeze = (lambda a: a) if vector else (lambda a: a[..., 0])  # noqa: E731
@@ -329,11 +330,6 @@ class PartitionExplainer:
                 output_indices=out_idx,
             )
         return exp[0] if was_1d else exp
-
-
-def v_k(rows) -> int:
-    """The model's number of outputs."""
-    return rows.n_outputs
 
 
 def _objects(arrays) -> np.ndarray:
