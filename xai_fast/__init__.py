@@ -4,11 +4,18 @@ Re-exports only; importing the package never imports hypothesis or matplotlib, a
 only when a tensor explainer is first used.
 """
 
+from . import maskers
 from ._validation import DimensionError
 from .background import Background, kmeans, sample
 from .compare import Comparison, compare  # through the module: see xai_fast/compare.py
 from .compat.lime_explanation import LimeExplanation
-from .explainers import ExactExplainer, KernelExplainer, LimeTabularExplainer, PermutationExplainer
+from .explainers import (
+    ExactExplainer,
+    KernelExplainer,
+    LimeTabularExplainer,
+    PartitionExplainer,
+    PermutationExplainer,
+)
 from .explanation import Cohorts, Explanation
 from .masking.discretizers import (  # lime.discretize's names
     BaseDiscretizer,
@@ -118,6 +125,7 @@ __all__ = [
     "LRP",
     "LimeTabularExplainer",
     "ModelAdapter",
+    "PartitionExplainer",
     "NoiseTunnel",
     "Occlusion",
     "PermutationExplainer",
@@ -128,6 +136,7 @@ __all__ = [
     "StatsDiscretizer",
     "compare",
     "kmeans",
+    "maskers",
     "grid_feature_mask",
     "sample",
 ]

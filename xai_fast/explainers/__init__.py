@@ -3,6 +3,13 @@
 from .exact import ExactExplainer
 from .kernel import KernelExplainer
 from .lime_tabular import LimeTabularExplainer
+from .partition import PartitionExplainer
 from .permutation import PermutationExplainer
 
-__all__ = ["ExactExplainer", "KernelExplainer", "LimeTabularExplainer", "PermutationExplainer"]
+__all__ = [
+    "ExactExplainer",
+    "KernelExplainer",
+    "LimeTabularExplainer",
+    "PartitionExplainer",
+    "PermutationExplainer",
+]

@@ -13,6 +13,7 @@ from ..background import Background, as_background
 from ..explanation import Explanation
 from ..links import apply_link
 from ..masking import BackgroundMasker, Game, varying_features
+from ..masking.partition_masker import refuse_hierarchical_masker
 from ..masking.value_codes import DecodedModel, ValueCodes, is_non_numeric
 from ..model_inputs import AsFittedFrame, fitted_on_frame, frame_columns, output_names_of
 from ..models import FrameModelAdapter, ModelAdapter, is_torch_module
@@ -31,6 +32,7 @@ class CoalitionExplainer(SavableExplainer):
         self, model, data, link, feature_names, batch_size, backend, keep_index=None,
         output_names=None,
     ):  # fmt: skip
+        refuse_hierarchical_masker(data, type(self).__name__)
         self.link = check_link(link)
         user_model = model
         columns = frame_columns(data) or feature_names

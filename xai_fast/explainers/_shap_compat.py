@@ -135,6 +135,10 @@ def masker_background(data, max_samples: int | None = SHAP_MAX_SAMPLES):
     -------
     array-like, DataFrame or Background
     """
+    if type(data).__module__.startswith("xai_fast.masking"):
+        from ..masking.partition_masker import refuse_hierarchical_masker
+
+        refuse_hierarchical_masker(data, "this explainer")
     if type(data).__module__.startswith("shap.maskers"):
         if getattr(data, "clustering", None) is not None or type(data).__name__ != "Independent":
             raise ValueError(
