@@ -73,22 +73,28 @@ def _check_selector(selector):
     )
 
 
-def _select(values: tuple, selector, what: str = "output") -> torch.Tensor:
+def _select(values: tuple, selector, what: str = "output", total: bool = False) -> torch.Tensor:
     """The selected neuron of each row, ``(R,)``, from the layer's tensors ``values`` (each
-    ``(R, ...)``); a slice selector sums the neurons it selects, as captum does."""
+    ``(R, ...)``); a slice selector sums the neurons it selects, as captum does.
+
+    With ``total``, a callable may also return one value for all rows (their sum, say): it is
+    spread evenly over the rows, which keeps its gradient (for methods that need only that).
+    """
     R = values[0].shape[0]
     if callable(selector):
         out = selector(values if len(values) > 1 else values[0])
-        if not isinstance(out, torch.Tensor) or out.dim() == 0 or out.shape[0] != R:
+        if isinstance(out, torch.Tensor) and out.numel() == 1 and (total or R == 1):
+            return out.reshape(1).expand(R) / R
+        if (
+            not isinstance(out, torch.Tensor)
+            or out.dim() == 0
+            or out.shape[0] != R
+            or out[0].numel() != 1
+        ):
             got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
             raise ValueError(
                 f"the neuron_selector callable must return a tensor with one value per row, "
                 f"shape ({R},); it returned {got}."
-            )
-        if out[0].numel() != 1:
-            raise ValueError(
-                f"the neuron_selector callable returned shape {tuple(out.shape)}; it must return "
-                f"one value per row, shape ({R},)."
             )
         return out.reshape(R)
     if len(values) > 1:
@@ -115,18 +121,19 @@ def _select(values: tuple, selector, what: str = "output") -> torch.Tensor:
     out = v[(slice(None), *index)]
     if any(isinstance(s, slice) for s in index):
         return out.reshape(R, -1).sum(1)
-    if out.dim() > 1:
+    if out[0].numel() != 1:
         raise ValueError(
             f"neuron_selector {selector!r} picks {tuple(out.shape[1:])} values per example from "
             f"the layer's {what} of shape {shape}; give one index per axis, or slices (whose "
             "neurons are summed)."
         )
-    return out
+    return out.reshape(R)
 
 
-def _neuron_function(model, layer, selector, to_input: bool) -> Callable:
+def _neuron_function(model, layer, selector, to_input: bool, total: bool = False) -> Callable:
     """The forward ``f(*inputs, *args) -> (R,)``: the selected neuron of ``layer``'s output
-    (or positional inputs) on each row; differentiable where the model is."""
+    (or positional inputs) on each row; differentiable where the model is. ``total`` as in
+    :func:`_select`."""
     what = "input" if to_input else "output"
 
     def neuron(*args):
@@ -136,7 +143,7 @@ def _neuron_function(model, layer, selector, to_input: bool) -> Callable:
                 model(*args)
         except _Stop:
             pass
-        return _select(hooks.taken(), selector, what)
+        return _select(hooks.taken(), selector, what, total)
 
     return neuron
 
@@ -158,8 +165,9 @@ class _NeuronAttribution(CaptumSurface):
         self.forward_func = forward_func
         _set_layer(self, layer, device_ids)
 
-    def _neuron(self, neuron_selector, attribute_to_neuron_input) -> Callable:
-        """The selected neuron as a forward of the inputs (arguments checked)."""
+    def _neuron(self, neuron_selector, attribute_to_neuron_input, total=False) -> Callable:
+        """The selected neuron as a forward of the inputs (arguments checked); ``total``: a
+        callable selector may return one value for all rows (gradient-only methods)."""
         selector = _check_selector(neuron_selector)
         to_input = check_flag(attribute_to_neuron_input, "attribute_to_neuron_input")
-        return _neuron_function(self.forward_func, self.layer, selector, to_input)
+        return _neuron_function(self.forward_func, self.layer, selector, to_input, total)

@@ -29,6 +29,8 @@ class NeuronFeatureAblation(_NeuronAttribution):
         Ablated rows per model call (default: the engine's rule).
     """
 
+    multiplies_by_inputs = True  # captum's flag of perturbation methods
+
     def __init__(self, forward_func, layer, device_ids=None, *, batch_size=None):
         super().__init__(forward_func, layer, device_ids)
         if batch_size is not None:

@@ -47,7 +47,8 @@ class NeuronGradient(_NeuronAttribution):
             The neuron, per example: an int (layer tensor ``(N, k)``), one index per axis of
             the layer tensor after the batch axis (slices select several neurons, which are
             summed), or a callable taking the layer's tensor (a tuple when it has several)
-            and returning one value per example ``(N,)``.
+            and returning one value per example ``(N,)`` (or one value for the whole batch,
+            such as ``torch.sum(x)``, whose gradient is then taken, as in captum).
         additional_forward_args : any or tuple, optional
             Passed to the model after the inputs.
         attribute_to_neuron_input : bool, default False
@@ -58,7 +59,7 @@ class NeuronGradient(_NeuronAttribution):
         torch.Tensor or tuple of torch.Tensor
             Shapes of ``inputs``.
         """
-        neuron = self._neuron(neuron_selector, attribute_to_neuron_input)
+        neuron = self._neuron(neuron_selector, attribute_to_neuron_input, total=True)
         return Saliency(neuron).attribute(
             inputs, abs=False, additional_forward_args=additional_forward_args
         )
@@ -125,7 +126,7 @@ class NeuronIntegratedGradients(_NeuronAttribution):
         torch.Tensor or tuple of torch.Tensor
             Shapes of ``inputs``.
         """
-        neuron = self._neuron(neuron_selector, attribute_to_neuron_input)
+        neuron = self._neuron(neuron_selector, attribute_to_neuron_input, total=True)
         return IntegratedGradients(neuron, self._multiply_by_inputs).attribute(
             inputs,
             baselines,
@@ -198,7 +199,7 @@ class NeuronGradientShap(_NeuronAttribution):
         torch.Tensor or tuple of torch.Tensor
             Shapes of ``inputs``.
         """
-        neuron = self._neuron(neuron_selector, attribute_to_neuron_input)
+        neuron = self._neuron(neuron_selector, attribute_to_neuron_input, total=True)
         gs = GradientShap(neuron, self._multiply_by_inputs, seed=self.seed)
         return gs.attribute(
             inputs,

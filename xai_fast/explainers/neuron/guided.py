@@ -45,7 +45,7 @@ class NeuronGuidedBackprop(_NeuronAttribution):
         torch.Tensor or tuple of torch.Tensor
             Shapes of ``inputs``.
         """
-        neuron = self._neuron(neuron_selector, attribute_to_neuron_input)
+        neuron = self._neuron(neuron_selector, attribute_to_neuron_input, total=True)
         return self._INNER(neuron).attribute(
             inputs, additional_forward_args=additional_forward_args
         )
