@@ -7,6 +7,7 @@ no hook left behind.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from layer_models import bag_text, cnn, ids, lstm_text, mlp, no_hooks, t, two_input
@@ -292,3 +293,33 @@ def test_bad_layers_and_flags(rng):
     with pytest.raises(ValueError, match="forward_func raised IndexError"):
         xf.NeuronConductance(broken, broken.fc).attribute(x, 1)
     assert no_hooks(model) and no_hooks(stray) and no_hooks(broken)
+
+
+NAMES = [
+    "NeuronConductance",
+    "NeuronDeconvolution",
+    "NeuronDeepLift",
+    "NeuronDeepLiftShap",
+    "NeuronFeatureAblation",
+    "NeuronGradient",
+    "NeuronGradientShap",
+    "NeuronGuidedBackprop",
+    "NeuronIntegratedGradients",
+]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_captum_signatures_and_defaults(name):
+    """captum's parameters, in its order and with its defaults, lead ours (our additions are
+    keyword-only)."""
+    import inspect
+
+    ours, ref = getattr(xf, name), getattr(captum_attr, name)
+    for fn in ("__init__", "attribute"):
+        a = inspect.signature(getattr(ours, fn)).parameters
+        b = inspect.signature(inspect.unwrap(getattr(ref, fn))).parameters
+        assert [(p, b[p].default) for p in b] == [(p, a[p].default) for p in list(a)[: len(b)]]
+        assert all(a[p].kind is inspect.Parameter.KEYWORD_ONLY for p in list(a)[len(b) :])
+    assert ours(mlp(np.random.default_rng(0)), nn.Linear(1, 1)).multiplies_by_inputs is (
+        ref(mlp(np.random.default_rng(0)), nn.Linear(1, 1)).multiplies_by_inputs
+    )

@@ -26,6 +26,10 @@ class NeuronGuidedBackprop(_NeuronAttribution):
 
     _INNER = GuidedBackprop
 
+    def __init__(self, model, layer, device_ids=None):
+        super().__init__(model, layer, device_ids)
+        self.model = model
+
     def attribute(
         self, inputs, neuron_selector, additional_forward_args=None, attribute_to_neuron_input=False
     ):
