@@ -60,7 +60,9 @@ def conductance_vs_captum(repeats: int) -> dict:
     return {
         "ours_s": statistics.median(times["ours"]),
         "captum_s": statistics.median(times["captum"]),
-        "speedup": statistics.median(c / o for o, c in zip(times["ours"], times["captum"])),
+        "speedup": statistics.median(
+            c / o for o, c in zip(times["ours"], times["captum"], strict=True)
+        ),
         "max_rel_diff": float((out["ours"] - ref).abs().max() / ref.abs().max()),
     }
 
