@@ -1,4 +1,8 @@
-"""LayerConductance against ``captum.attr.LayerConductance``, side by side in one run.
+"""Layer and neuron methods against captum's, side by side in one run.
+
+``layer_conductance``: LayerConductance against ``captum.attr.LayerConductance`` in detail.
+``all_methods`` (``--all``): every layer and neuron method with its defaults on the same net,
+images and layer, each with its captum twin, rounds alternating.
 
 A small CNN on 3x32x32 images (conv, ReLU, max pooling, conv, ReLU, average pooling, linear),
 16 images, 50 steps, the second convolution's output: 816 path points for both, in one batch.
@@ -67,12 +71,77 @@ def conductance_vs_captum(repeats: int) -> dict:
     }
 
 
+def _calls(x, bg, layer):
+    """``{name: (attribute kwargs)}`` of every layer and neuron method on ``layer``."""
+    zeros = torch.zeros_like(x)
+    channels = torch.arange(32).reshape(1, 32, 1, 1)  # LayerFeatureAblation: one per channel
+    # NeuronFeatureAblation: 64 patches of 4x4 pixels, all channels together
+    patches = torch.arange(64).reshape(1, 1, 8, 8).repeat_interleave(4, 2).repeat_interleave(4, 3)
+    neuron = (5, 4, 4)
+    return {
+        "LayerActivation": dict(),
+        "LayerGradientXActivation": dict(target=3),
+        "LayerIntegratedGradients": dict(target=3, n_steps=50),
+        "LayerConductance": dict(target=3, n_steps=50),
+        "InternalInfluence": dict(target=3, n_steps=50),
+        "LayerGradientShap": dict(baselines=bg, target=3, n_samples=20),
+        "LayerDeepLift": dict(baselines=zeros, target=3),
+        "LayerDeepLiftShap": dict(baselines=bg, target=3),
+        "LayerFeatureAblation": dict(target=3, layer_mask=channels),
+        "LayerGradCam": dict(target=3),
+        "NeuronGradient": dict(neuron_selector=neuron),
+        "NeuronIntegratedGradients": dict(neuron_selector=neuron, n_steps=50),
+        "NeuronConductance": dict(neuron_selector=neuron, target=3, n_steps=50),
+        "NeuronGradientShap": dict(neuron_selector=neuron, baselines=bg, n_samples=20),
+        "NeuronDeepLift": dict(neuron_selector=neuron, baselines=zeros),
+        "NeuronDeepLiftShap": dict(neuron_selector=neuron, baselines=bg),
+        "NeuronFeatureAblation": dict(neuron_selector=neuron, feature_mask=patches),
+        "NeuronGuidedBackprop": dict(neuron_selector=neuron),
+        "NeuronDeconvolution": dict(neuron_selector=neuron),
+    }
+
+
+def all_methods(repeats: int) -> dict:
+    import captum.attr as ca
+
+    g = torch.Generator().manual_seed(2)
+    x = torch.randn(16, 3, 32, 32, generator=g)
+    bg = torch.randn(10, 3, 32, 32, generator=g)
+    net = _net()
+    layer = net[3]
+    out = {}
+    for name, kw in _calls(x, bg, layer).items():
+        fns = {
+            "ours": lambda n=name, k=kw: getattr(xf, n)(net, layer).attribute(x, **k),
+            "captum": lambda n=name, k=kw: getattr(ca, n)(net, layer).attribute(x, **k),
+        }
+        times = {k: [] for k in fns}
+        for fn in fns.values():  # first calls apart (imports, caches)
+            fn()
+        for _ in range(repeats):
+            for k, fn in fns.items():
+                t = time.perf_counter()
+                fn()
+                times[k].append(time.perf_counter() - t)
+        out[name] = {
+            "ours_s": statistics.median(times["ours"]),
+            "captum_s": statistics.median(times["captum"]),
+            "speedup": statistics.median(
+                c / o for o, c in zip(times["ours"], times["captum"], strict=True)
+            ),
+        }
+    return out
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--all", action="store_true", help="every layer and neuron method")
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
     result = {"layer_conductance": conductance_vs_captum(args.repeats)}
+    if args.all:
+        result["all_methods"] = all_methods(args.repeats)
     print(json.dumps(result, indent=2) if args.json else "", end="")
     if not args.json:
         print_results(result)
