@@ -22,11 +22,10 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import time
 import warnings
 
 import torch
-from common import print_results
+from common import alternating_rounds, median_ratio, print_results
 
 import xai_fast as xf
 
@@ -64,22 +63,14 @@ def deep_lift_shap_vs_captum(repeats: int) -> dict:
         "ours": lambda: xf.DeepLiftShap(net).attribute(x, bg, target=3),
         "captum": lambda: CaptumDLS(net).attribute(x, bg, target=3),
     }
-    times = {k: [] for k in fns}
-    out = {}
-    for _ in range(repeats):
-        for k, fn in fns.items():
-            t = time.perf_counter()
-            out[k] = fn()
-            times[k].append(time.perf_counter() - t)
+    times, out = alternating_rounds(fns, repeats)
     plain = _net(torch.nn.AvgPool2d(2))
     a = xf.DeepLiftShap(plain).attribute(x[:4], bg[:25], target=3)
     b = CaptumDLS(plain).attribute(x[:4], bg[:25], target=3).detach()
     return {
         "ours_s": statistics.median(times["ours"]),
         "captum_s": statistics.median(times["captum"]),
-        "speedup": statistics.median(
-            r / o for o, r in zip(times["ours"], times["captum"], strict=True)
-        ),
+        "speedup": median_ratio(times, "ours", "captum"),
         "ours_completeness_error": _miss(net, out["ours"], x, bg, 3),
         "captum_completeness_error": _miss(net, out["captum"], x, bg, 3),
         "no_maxpool_max_rel_diff": float((a - b).abs().max() / b.abs().max()),
@@ -98,19 +89,11 @@ def deep_explainer_vs_shap(repeats: int) -> dict:
         "ours": lambda: xf.DeepExplainer(net, bg).shap_values(x),
         "shap": lambda: shap.DeepExplainer(net, bg).shap_values(x, check_additivity=False),
     }
-    times = {k: [] for k in fns}
-    out = {}
-    for _ in range(repeats):
-        for k, fn in fns.items():
-            t = time.perf_counter()
-            out[k] = fn()
-            times[k].append(time.perf_counter() - t)
+    times, out = alternating_rounds(fns, repeats)
     return {
         "ours_s": statistics.median(times["ours"]),
         "shap_s": statistics.median(times["shap"]),
-        "speedup": statistics.median(
-            r / o for o, r in zip(times["ours"], times["shap"], strict=True)
-        ),
+        "speedup": median_ratio(times, "ours", "shap"),
         "max_rel_diff": float(np.abs(out["ours"] - out["shap"]).max() / np.abs(out["shap"]).max()),
     }
 

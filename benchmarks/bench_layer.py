@@ -18,11 +18,10 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import time
 import warnings
 
 import torch
-from common import print_results
+from common import alternating_rounds, median_ratio, print_results
 
 import xai_fast as xf
 
@@ -53,20 +52,12 @@ def conductance_vs_captum(repeats: int) -> dict:
         "ours": lambda: xf.LayerConductance(net, layer).attribute(x, target=3, n_steps=50),
         "captum": lambda: CaptumLC(net, layer).attribute(x, target=3, n_steps=50),
     }
-    times = {k: [] for k in fns}
-    out = {}
-    for _ in range(repeats):
-        for k, fn in fns.items():
-            t = time.perf_counter()
-            out[k] = fn()
-            times[k].append(time.perf_counter() - t)
+    times, out = alternating_rounds(fns, repeats)
     ref = out["captum"].detach()
     return {
         "ours_s": statistics.median(times["ours"]),
         "captum_s": statistics.median(times["captum"]),
-        "speedup": statistics.median(
-            c / o for o, c in zip(times["ours"], times["captum"], strict=True)
-        ),
+        "speedup": median_ratio(times, "ours", "captum"),
         "max_rel_diff": float((out["ours"] - ref).abs().max() / ref.abs().max()),
     }
 
@@ -115,20 +106,13 @@ def all_methods(repeats: int) -> dict:
             "ours": lambda n=name, k=kw: getattr(xf, n)(net, layer).attribute(x, **k),
             "captum": lambda n=name, k=kw: getattr(ca, n)(net, layer).attribute(x, **k),
         }
-        times = {k: [] for k in fns}
         for fn in fns.values():  # first calls apart (imports, caches)
             fn()
-        for _ in range(repeats):
-            for k, fn in fns.items():
-                t = time.perf_counter()
-                fn()
-                times[k].append(time.perf_counter() - t)
+        times, _ = alternating_rounds(fns, repeats)
         out[name] = {
             "ours_s": statistics.median(times["ours"]),
             "captum_s": statistics.median(times["captum"]),
-            "speedup": statistics.median(
-                c / o for o, c in zip(times["ours"], times["captum"], strict=True)
-            ),
+            "speedup": median_ratio(times, "ours", "captum"),
         }
     return out
 

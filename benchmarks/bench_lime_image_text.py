@@ -18,6 +18,7 @@ import warnings
 
 import numpy as np
 import torch
+from common import alternating_rounds
 
 
 class Timed:
@@ -35,12 +36,7 @@ class Timed:
 
 def _rounds(fns: dict, repeats: int) -> dict:
     """Median seconds of each function, the functions alternating within each round."""
-    times = {k: [] for k in fns}
-    for _ in range(repeats):
-        for k, fn in fns.items():
-            t = time.perf_counter()
-            fn()
-            times[k].append(time.perf_counter() - t)
+    times, _ = alternating_rounds(fns, repeats)
     return {k: statistics.median(v) for k, v in times.items()}
 
 

@@ -24,22 +24,11 @@ import warnings
 
 import numpy as np
 import torch
-from common import print_results
+from common import Counting, alternating_rounds, median_ratio, print_results
 
 import xai_fast as xf
 
 warnings.filterwarnings("ignore")
-
-
-class Counting:
-    """A callable that counts the rows it is given."""
-
-    def __init__(self, fn):
-        self.fn, self.rows = fn, 0
-
-    def __call__(self, X):
-        self.rows += len(X)
-        return self.fn(X)
 
 
 class NHWC(torch.nn.Module):
@@ -67,18 +56,11 @@ def _numpy(net):
 
 
 def _side_by_side(ours, ref, repeats: int) -> dict:
-    times = {"ours": [], "ref": []}
-    for _ in range(repeats):
-        for k, fn in (("ours", ours), ("ref", ref)):
-            t = time.perf_counter()
-            fn()
-            times[k].append(time.perf_counter() - t)
+    times, _ = alternating_rounds({"ours": ours, "ref": ref}, repeats)
     return {
         "ours_s": statistics.median(times["ours"]),
         "shap_s": statistics.median(times["ref"]),
-        "speedup": statistics.median(
-            r / o for o, r in zip(times["ours"], times["ref"], strict=True)
-        ),  # fmt: skip
+        "speedup": median_ratio(times, "ours", "ref"),
     }
 
 

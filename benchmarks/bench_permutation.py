@@ -19,37 +19,23 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import time
 import warnings
 
 import numpy as np
 import torch
-from common import brute_force_shapley, make_mlp, print_results, torch_callable
+from common import (
+    Counting,
+    alternating_rounds,
+    brute_force_shapley,
+    make_mlp,
+    median_ratio,
+    print_results,
+    torch_callable,
+)
 
 import xai_fast as xf
 
 warnings.filterwarnings("ignore")
-
-
-class Counting:
-    """A numpy callable that counts the rows it is given."""
-
-    def __init__(self, fn):
-        self.fn, self.rows = fn, 0
-
-    def __call__(self, X):
-        self.rows += len(X)
-        return self.fn(X)
-
-
-def _rounds(fns: dict, repeats: int) -> dict:
-    times = {k: [] for k in fns}
-    for _ in range(repeats):
-        for k, fn in fns.items():
-            t = time.perf_counter()
-            fn()
-            times[k].append(time.perf_counter() - t)
-    return times
 
 
 def permutation_vs_shap(repeats: int) -> dict:
@@ -68,7 +54,7 @@ def permutation_vs_shap(repeats: int) -> dict:
     def ref():
         return shap.PermutationExplainer(fn, masker, seed=seed)(X, max_evals=max_evals, silent=True)
 
-    times = _rounds({"ours": ours, "ref": ref}, repeats)
+    times, _ = alternating_rounds({"ours": ours, "ref": ref}, repeats)
     exact = brute_force_shapley(fn, X, B)
     a, b = ours().values.reshape(n, d), ref().values.reshape(n, d)
     counted_ours, counted_ref = Counting(fn), Counting(fn)
@@ -81,9 +67,7 @@ def permutation_vs_shap(repeats: int) -> dict:
     return {
         "ours_s": statistics.median(times["ours"]),
         "shap_s": statistics.median(times["ref"]),
-        "speedup": statistics.median(
-            r / o for o, r in zip(times["ours"], times["ref"], strict=True)
-        ),
+        "speedup": median_ratio(times, "ours", "ref"),
         "rel_error_ours": err(a),
         "rel_error_shap": err(b),
         "max_abs_diff": float(np.abs(a - b).max()),
@@ -116,12 +100,12 @@ def feature_permutation_vs_captum(repeats: int) -> dict:
     ref1 = seeded(lambda: CaptumFP(net).attribute(x, target=3, feature_mask=mask))
     ref16 = seeded(lambda: CaptumFP(net).attribute(x, target=3, feature_mask=mask,
                                                    perturbations_per_eval=16))  # fmt: skip
-    times = _rounds({"ours": ours, "ref1": ref1, "ref16": ref16}, repeats)
+    times, _ = alternating_rounds({"ours": ours, "ref1": ref1, "ref16": ref16}, repeats)
     with torch.no_grad():
         diff = float((ours() - ref1()).abs().max())
 
     def ratio(k):
-        return statistics.median(r / o for o, r in zip(times["ours"], times[k], strict=True))
+        return median_ratio(times, "ours", k)
 
     return {
         "ours_s": statistics.median(times["ours"]),

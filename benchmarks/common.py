@@ -21,6 +21,36 @@ def median_time(fn, repeats):
     return statistics.median(times), out
 
 
+def alternating_rounds(fns: dict, repeats: int) -> tuple[dict, dict]:
+    """Time each function of ``fns`` once per round, in turn, for ``repeats`` rounds.
+
+    Returns ``{name: [seconds per round]}`` and ``{name: the last result}``.
+    """
+    times, out = {k: [] for k in fns}, {}
+    for _ in range(repeats):
+        for k, fn in fns.items():
+            t = time.perf_counter()
+            out[k] = fn()
+            times[k].append(time.perf_counter() - t)
+    return times, out
+
+
+def median_ratio(times: dict, ours: str, ref: str) -> float:
+    """The median over rounds of ``ref``'s time over ``ours``'s (the speed-up)."""
+    return statistics.median(r / o for o, r in zip(times[ours], times[ref], strict=True))
+
+
+class Counting:
+    """A callable that counts the rows it is given (the first axis of its argument)."""
+
+    def __init__(self, fn):
+        self.fn, self.rows = fn, 0
+
+    def __call__(self, X):
+        self.rows += len(X)
+        return self.fn(X)
+
+
 def make_mlp(d, hidden, seed=0):
     """A ReLU MLP ``d -> hidden... -> 1`` in eval mode (float32)."""
     torch.manual_seed(seed)
