@@ -199,6 +199,14 @@ def test_help_from_the_command_line(module):
     args = [sys.executable, "-m", module] + (["bench"] if module == "xai_fast" else [])
     done = subprocess.run(args + ["--help"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    for option in ("--quick", "--json", "--markdown", "--plots", "--repeats", "--quiet"):
+    for option in (
+        "--quick",
+        "--problems",
+        "--json",
+        "--markdown",
+        "--plots",
+        "--repeats",
+        "--quiet",
+    ):
         assert option in done.stdout
     assert "--smoke" not in done.stdout
