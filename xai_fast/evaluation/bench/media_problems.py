@@ -170,15 +170,16 @@ def build_superpixel(name: str, s: dict, seed: int) -> SuperpixelProblem:
     test, train = idx[:n], idx[n:]
     gen = torch.Generator().manual_seed(seed)
     flat = 8 * (size // 4) ** 2
-    net = torch.nn.Sequential(
-        torch.nn.Conv2d(3, 8, 3, padding=1),
-        torch.nn.ReLU(),
-        torch.nn.MaxPool2d(4),
-        torch.nn.Flatten(),
-        torch.nn.Linear(flat, 32),
-        torch.nn.ReLU(),
-        torch.nn.Linear(32, 10),
-    )
+    with torch.random.fork_rng(devices=[]):  # the layers' default init: torch's state restored
+        net = torch.nn.Sequential(
+            torch.nn.Conv2d(3, 8, 3, padding=1),
+            torch.nn.ReLU(),
+            torch.nn.MaxPool2d(4),
+            torch.nn.Flatten(),
+            torch.nn.Linear(flat, 32),
+            torch.nn.ReLU(),
+            torch.nn.Linear(32, 10),
+        )
     init_uniform_(net, gen)
     Xt = torch.tensor(X[train], dtype=torch.float32).permute(0, 3, 1, 2).contiguous()
     yt = torch.tensor(y[train])
