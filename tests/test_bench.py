@@ -91,6 +91,51 @@ def test_scores_and_speedups(smoke):
                 assert rec["speedup"] == pytest.approx(ref["seconds"] / rec["seconds"])
 
 
+def test_superpixel_and_text_records_agree_with_the_references(smoke):
+    _, result = smoke
+    by = {(r["problem"], _key(r)): r for r in result["records"]}
+    pairs = (("digits-rgb-16", "LimeImageExplainer"), ("text-tfidf", "LimeTextExplainer"))
+    for problem, lime in pairs:
+        for name, ref in ((lime, "lime"), ("PartitionExplainer", "shap")):
+            rec = by[(problem, f"xai_fast {name}")]
+            assert rec["seconds"] is not None and rec["evaluations"] > 0
+            assert rec["rel_error"] is None and rec["rank_corr"] == pytest.approx(1.0), rec
+            assert rec["speedup"] is not None and "max abs. difference" in rec["note"]
+            assert rec["note"].startswith(f"rank corr. with {ref} ")
+
+
+@pytest.fixture(scope="module")
+def media_works():
+    """The smoke superpixel and text problems, one image and one text each."""
+    from xai_fast.evaluation.bench.prepare import setup_problem
+    from xai_fast.evaluation.bench.problems import build, specs
+
+    chosen = [s for s in specs("smoke") if s.kind in ("superpixel", "text")]
+    return {s.kind: setup_problem(build(s, seed=0), 0).work.head(1) for s in chosen}
+
+
+@pytest.mark.parametrize(
+    "kind, ours, theirs, reference",
+    [
+        ("superpixel", "xai_fast_lime_superpixels", "lime_image_superpixels", "lime.lime_image"),
+        ("superpixel", "xai_fast_partition_image", "shap_partition_image", "shap"),
+        ("text", "xai_fast_lime_text", "lime_text", "lime.lime_text"),
+        ("text", "xai_fast_partition_text", "shap_partition_text", "shap"),
+    ],
+)
+def test_superpixel_and_text_runners_match_the_references(media_works, kind, ours, theirs,
+                                                          reference):  # fmt: skip
+    pytest.importorskip(reference)
+    from xai_fast.evaluation.bench import superpixel_runners, text_runners
+
+    module = superpixel_runners if kind == "superpixel" else text_runners
+    work = media_works[kind]
+    mine, ref = getattr(module, ours)(work), getattr(module, theirs)(work)
+    assert mine.shape == ref.shape and mine.shape[0] == 1 and np.abs(ref).max() > 0
+    # the same samples (LIME, same random_state) or the same walk (Partition, same masker)
+    np.testing.assert_allclose(mine, ref, rtol=1e-6, atol=1e-9 * np.abs(ref).max())
+
+
 def test_markdown_has_a_row_per_record(smoke):
     out, result = smoke
     lines = (out / "r.md").read_text().splitlines()
@@ -154,6 +199,14 @@ def test_help_from_the_command_line(module):
     args = [sys.executable, "-m", module] + (["bench"] if module == "xai_fast" else [])
     done = subprocess.run(args + ["--help"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    for option in ("--quick", "--json", "--markdown", "--plots", "--repeats", "--quiet"):
+    for option in (
+        "--quick",
+        "--problems",
+        "--json",
+        "--markdown",
+        "--plots",
+        "--repeats",
+        "--quiet",
+    ):
         assert option in done.stdout
     assert "--smoke" not in done.stdout

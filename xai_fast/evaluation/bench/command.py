@@ -23,6 +23,10 @@ def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument(
         "--repeats", type=int, default=3, metavar="N", help="timed runs per method (median)"
     )
+    p.add_argument(
+        "--problems", nargs="+", metavar="GLOB",
+        help="only the problems whose names match one of these patterns (e.g. 'text-*')",
+    )  # fmt: skip
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)  # tests: tiny
     return p
@@ -40,7 +44,10 @@ def run_from_args(args, *, command: str | None = None) -> dict:
     def say(line):
         print(line, file=sys.stderr, flush=True)
 
-    result = run_suite(mode=mode, repeats=args.repeats, progress=None if args.quiet else say)
+    result = run_suite(
+        mode=mode, problems=getattr(args, "problems", None), repeats=args.repeats,
+        progress=None if args.quiet else say,
+    )  # fmt: skip
     result["meta"]["command"] = command or "xai-fast bench"
     table = to_markdown(result)
     if args.json:

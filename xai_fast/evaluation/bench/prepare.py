@@ -1,5 +1,6 @@
 """A problem made ready to time: a model that counts the rows it is given, the work of every
-run, and the exact values to score against (every coalition, up to 16 features or patches)."""
+run, and the exact values to score against (every coalition, up to 16 features or patches;
+none for the superpixel and text problems, scored by agreement with their references)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from .runners import ImageWork, TabularWork
+from .work import SuperpixelWork, TextWork
 
 __all__ = ["MAX_EXACT_FEATURES", "Setup", "setup_problem"]
 
@@ -71,12 +73,16 @@ class Setup:
 def setup_problem(problem, seed: int) -> Setup:
     """Wrap the model of a built problem to count its rows, build the work of its runs and
     compute its exact values (``None`` above :data:`MAX_EXACT_FEATURES` tabular features)."""
+    given = {f.name: getattr(problem, f.name) for f in fields(problem) if f.init}
     if problem.kind == "image":
         counter = _counting_module(problem.model)
-        given = {f.name: getattr(problem, f.name) for f in fields(problem) if f.init}
         work = ImageWork(**{**given, "model": counter}, seed=seed)
         note = f"exact: all 2^{problem.n_features} sets of patches"
         return Setup(problem, counter, work, _image_exact(problem), note)
+    if problem.kind in ("superpixel", "text"):  # images or strings: counted one per item
+        counter = _CountingCallable(problem.model)
+        cls = SuperpixelWork if problem.kind == "superpixel" else TextWork
+        return Setup(problem, counter, cls(**{**given, "model": counter}, seed=seed), None, "")
     if problem.is_module:
         counter = _counting_module(problem.model)
         fn = _numpy_fn(counter)

@@ -10,20 +10,31 @@ torch initialisation and shuffling draw from a ``torch.Generator``, data splits 
   (10 features), handed to the explainers as the plain callable ``predict``.
 * ``cnn-digits``: a small CNN trained on the 8x8 ``load_digits`` images; the features are the
   16 patches of 2x2 pixels, the baseline is a blank image and the target the predicted class.
+* ``digits-rgb-<S>`` and ``text-tfidf``: raw RGB images and strings, for the superpixel and
+  text explainers (see :mod:`.media_problems`).
 """
 
 from __future__ import annotations
 
 import fnmatch
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from .media_problems import (
+    SuperpixelProblem,
+    TextProblem,
+    build_superpixel,
+    build_text,
+    init_uniform_,
+)
+
 __all__ = [
     "ImageProblem",
     "Spec",
+    "SuperpixelProblem",
     "TabularProblem",
+    "TextProblem",
     "build",
     "kernel_budget",
     "specs",
@@ -149,6 +160,18 @@ def _mlp_spec(d, N, n_rows, **extra) -> Spec:
     return Spec(f"mlp-{d}f-{N}bg", "mlp", settings)
 
 
+def _superpixel_spec(size, n_images, **settings) -> Spec:
+    s = dict(size=size, n_images=n_images, epochs=3, n_segments=25, lime=1000, max_evals=500)
+    s.update(settings)
+    return Spec(f"digits-rgb-{size}", "superpixel", s)
+
+
+def _text_spec(n_texts, **settings) -> Spec:
+    s = dict(n_train=400, n_texts=n_texts, lime=LIME_SAMPLES, max_evals=500)
+    s.update(settings)
+    return Spec("text-tfidf", "text", s)
+
+
 def specs(mode: str = "full") -> list[Spec]:
     """The problems of a mode: ``"full"``, ``"quick"`` or ``"smoke"``."""
     if mode not in MODES:
@@ -158,21 +181,25 @@ def specs(mode: str = "full") -> list[Spec]:
             _mlp_spec(6, 2, 2, nsamples=32, lime=64, steps=20),
             _mlp_spec(20, 2, 2, nsamples=64, lime=64, steps=20),
             Spec("cnn-digits", "cnn", dict(n_images=2, patch=4, n_samples=32, epochs=1)),
+            _superpixel_spec(16, 2, epochs=1, n_segments=8, lime=40, batch_size=20, max_evals=40),
+            _text_spec(2, n_train=200, lime=40, max_evals=40),
         ]
     if mode == "quick":
         out = [_mlp_spec(d, 10, 5) for d in (10, 16, 50)] + [_mlp_spec(50, 100, 3)]
         out.append(Spec("gbr-diabetes", "gbr", dict(N=10, n_rows=5, lime=LIME_SAMPLES)))
         out.append(Spec("cnn-digits", "cnn", dict(n_images=4, patch=2, n_samples=2080, epochs=10)))
+        out += [_superpixel_spec(32, 2), _text_spec(5)]
         return out
     out = [_mlp_spec(d, N, 10 if N < 100 else 4) for d in (10, 16, 50, 100) for N in (1, 10, 100)]
     out.append(Spec("gbr-diabetes", "gbr", dict(N=10, n_rows=10, lime=LIME_SAMPLES)))
     out.append(Spec("cnn-digits", "cnn", dict(n_images=8, patch=2, n_samples=2080, epochs=10)))
+    out += [_superpixel_spec(32, 8), _text_spec(20)]
     return out
 
 
 def build(spec: Spec, *, seed: int = 0):
-    """Train the model of ``spec`` and return its :class:`TabularProblem` or
-    :class:`ImageProblem`."""
+    """Train the model of ``spec`` and return its :class:`TabularProblem`,
+    :class:`ImageProblem`, :class:`SuperpixelProblem` or :class:`TextProblem`."""
     s = spec.settings
     if spec.kind == "mlp":
         return _build_mlp(spec.name, s, seed)
@@ -180,20 +207,14 @@ def build(spec: Spec, *, seed: int = 0):
         return _build_gbr(spec.name, s, seed)
     if spec.kind == "cnn":
         return _build_cnn(spec.name, s, seed)
+    if spec.kind == "superpixel":
+        return build_superpixel(spec.name, s, seed)
+    if spec.kind == "text":
+        return build_text(spec.name, s, seed)
     raise ValueError(f"unknown problem kind {spec.kind!r}")
 
 
 # ---------------------------------------------------------------------------- models
-def _init_(module, gen) -> None:
-    """Re-initialise every parameter uniformly in +-1/sqrt(fan_in), from ``gen``."""
-    import torch
-
-    with torch.no_grad():
-        for p in module.parameters():
-            fan_in = p[0].numel() if p.dim() > 1 else p.numel()
-            p.uniform_(-1.0, 1.0, generator=gen).mul_(1.0 / math.sqrt(fan_in))
-
-
 def _build_mlp(name, s, seed) -> TabularProblem:
     import torch
     from sklearn.datasets import make_classification
@@ -215,7 +236,7 @@ def _build_mlp(name, s, seed) -> TabularProblem:
         layers += [torch.nn.Linear(width, h), torch.nn.ReLU()]
         width = h
     net = torch.nn.Sequential(*layers, torch.nn.Linear(width, 1))
-    _init_(net, gen)
+    init_uniform_(net, gen)
     Xt = torch.tensor(X[train], dtype=torch.float32)
     yt = torch.tensor(y[train], dtype=torch.float32)[:, None]
     opt = torch.optim.Adam(net.parameters(), lr=1e-2)
@@ -282,7 +303,7 @@ def _build_cnn(name, s, seed) -> ImageProblem:
         torch.nn.ReLU(),
         torch.nn.Linear(32, 10),
     )
-    _init_(net, gen)
+    init_uniform_(net, gen)
     Xt = torch.tensor(X[train], dtype=torch.float32)
     yt = torch.tensor(y[train])
     opt = torch.optim.Adam(net.parameters(), lr=3e-3)

@@ -4,7 +4,9 @@ Every runner takes a :class:`TabularWork` or :class:`ImageWork` (what to explain
 which budget) and returns the values as a float64 array ``(n, M)``: one value per row and
 feature (per image and patch). Construction is part of the run, as for a user. Reference
 libraries are imported inside their runners, so that a missing one fails only its own runs.
-The tabular runners and the registry are here; the image runners are in :mod:`.image_runners`.
+The tabular runners and the registry are here; the image runners are in :mod:`.image_runners`,
+those on raw RGB images in :mod:`.superpixel_runners` and those on strings in
+:mod:`.text_runners`.
 """
 
 from __future__ import annotations
@@ -34,6 +36,18 @@ from .image_runners import (
     xai_fast_lime_image,
     xai_fast_shapley_sampling,
 )
+from .superpixel_runners import (
+    lime_image_superpixels,
+    shap_partition_image,
+    xai_fast_lime_superpixels,
+    xai_fast_partition_image,
+)
+from .text_runners import (
+    lime_text,
+    shap_partition_text,
+    xai_fast_lime_text,
+    xai_fast_partition_text,
+)
 from .work import ImageWork, TabularWork
 
 __all__ = [
@@ -57,14 +71,14 @@ class Method:
     Attributes
     ----------
     name, library : str
-    kind : {"tabular", "image"}
+    kind : {"tabular", "image", "superpixel", "text"}
         Problems it runs on.
     run : callable
         ``run(work) -> ndarray (n, M)``.
-    values : {"shapley", "lime", "gradient", "ablation"}
+    values : {"shapley", "lime", "gradient", "ablation", "owen"}
         What the values are: estimates of Shapley values (scored against the exact ones),
-        LIME weights, integrated gradients or ablation drops (scored by agreement with the
-        reference).
+        LIME weights, integrated gradients, ablation drops or Owen values of a hierarchy
+        (scored by agreement with the reference).
     reference : str, optional
         ``"<library> <name>"`` of the reference method it is compared with.
     max_features : int, optional
@@ -232,6 +246,14 @@ def methods() -> list[Method]:
                reference="captum DeepLift", gradient=True),
         Method("DeepExplainer", "xai_fast", "image", xai_fast_deep_explainer, values="gradient",
                reference="shap DeepExplainer", gradient=True),
+        Method("LimeImageExplainer", "xai_fast", "superpixel", xai_fast_lime_superpixels,
+               values="lime", reference="lime LimeImageExplainer"),
+        Method("PartitionExplainer", "xai_fast", "superpixel", xai_fast_partition_image,
+               values="owen", reference="shap Partition"),
+        Method("LimeTextExplainer", "xai_fast", "text", xai_fast_lime_text, values="lime",
+               reference="lime LimeTextExplainer"),
+        Method("PartitionExplainer", "xai_fast", "text", xai_fast_partition_text,
+               values="owen", reference="shap Partition"),
         Method("KernelExplainer", "shap", "tabular", shap_kernel),
         Method("Exact", "shap", "tabular", shap_exact, max_features=16),
         Method("Permutation", "shap", "tabular", shap_permutation),
@@ -248,5 +270,10 @@ def methods() -> list[Method]:
                gradient=True),
         Method("DeepExplainer", "shap", "image", shap_deep_explainer, values="gradient",
                gradient=True),
+        Method("LimeImageExplainer", "lime", "superpixel", lime_image_superpixels,
+               values="lime"),
+        Method("Partition", "shap", "superpixel", shap_partition_image, values="owen"),
+        Method("LimeTextExplainer", "lime", "text", lime_text, values="lime"),
+        Method("Partition", "shap", "text", shap_partition_text, values="owen"),
     ]  # fmt: skip
     return out

@@ -19,13 +19,16 @@ MODEL_CHUNK = 4096
 
 class ModelAlone:
     """Times the model on pre-built rows of the problem's shape, 4096 rows a call: random
-    rows of the training data (tabular; a tree's speed depends on where rows fall) or random
-    images."""
+    rows of the training data (tabular; a tree's speed depends on where rows fall), random
+    images, or what the problem's ``alone_inputs`` gives (RGB images, training texts)."""
 
     def __init__(self, problem, seed: int):
         import torch
 
         self.problem = problem
+        if hasattr(problem, "alone_inputs"):
+            self.buf = problem.alone_inputs(MODEL_CHUNK, seed)
+            return
         if problem.kind == "image":
             gen = torch.Generator().manual_seed(seed)
             self.buf = torch.rand((MODEL_CHUNK, *problem.inputs.shape[1:]), generator=gen)

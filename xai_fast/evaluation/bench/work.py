@@ -1,4 +1,5 @@
-"""What one run of the suite explains: :class:`TabularWork` and :class:`ImageWork`."""
+"""What one run of the suite explains: :class:`TabularWork`, :class:`ImageWork`,
+:class:`SuperpixelWork` and :class:`TextWork`."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from .media_problems import SuperpixelProblem, TextProblem
 from .problems import ImageProblem
 
-__all__ = ["ImageWork", "TabularWork"]
+__all__ = ["ImageWork", "SuperpixelWork", "TabularWork", "TextWork"]
 
 
 @dataclass
@@ -50,3 +52,25 @@ class ImageWork(ImageProblem):
 
     def head(self, n: int = 1) -> ImageWork:
         return replace(self, inputs=self.inputs[:n], target=self.target[:n])
+
+
+@dataclass
+class SuperpixelWork(SuperpixelProblem):
+    """A :class:`SuperpixelProblem` as one run explains it: its model (wrapped to count
+    images) and the run's seed."""
+
+    seed: int = 0
+
+    def head(self, n: int = 1) -> SuperpixelWork:
+        return replace(self, images=self.images[:n], target=self.target[:n])
+
+
+@dataclass
+class TextWork(TextProblem):
+    """A :class:`TextProblem` as one run explains it: its model (wrapped to count strings) and
+    the run's seed."""
+
+    seed: int = 0
+
+    def head(self, n: int = 1) -> TextWork:
+        return replace(self, texts=self.texts[:n])
