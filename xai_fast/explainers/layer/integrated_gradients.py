@@ -145,9 +145,7 @@ class LayerIntegratedGradients(_LayerAttribution):
             r = torch.arange(start, min(start + step, R), device=device)
             s, i = r // N, r % N  # step and example of each row
             points = [
-                (b.index_select(0, i) + _column(alphas[s], d) * d.index_select(0, i))
-                .detach()
-                .requires_grad_()
+                _path_points(b, d, alphas, s, i, start, N).detach().requires_grad_()
                 for b, d in zip(starts, diffs, strict=True)
             ]
             grouped, at = [], 0
@@ -178,3 +176,14 @@ class LayerIntegratedGradients(_LayerAttribution):
             out.append(tuple(attrs[at : at + n]))
             at += n
         return out, d
+
+
+def _path_points(b, d, alphas, s, i, start: int, N: int) -> torch.Tensor:
+    """``b + alpha * d`` at rows of steps ``s`` and examples ``i``: whole steps in one
+    broadcast ``addcmul`` (one allocation), any other chunk by gathering rows."""
+    R = s.shape[0]
+    if start % N == 0 and R % N == 0:
+        a = alphas[start // N : start // N + R // N].to(d.dtype)
+        a = a.reshape((-1, 1) + (1,) * (d.dim() - 1))  # (steps, 1, 1, ...)
+        return torch.addcmul(b.unsqueeze(0), a, d.unsqueeze(0)).reshape((R,) + d.shape[1:])
+    return b.index_select(0, i) + _column(alphas[s], d) * d.index_select(0, i)
