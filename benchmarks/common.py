@@ -102,3 +102,78 @@ def print_results(result: dict, width: int = 18) -> None:
         print(name)
         for k, v in r.items():
             print(f"  {k:{width}s} {v:.4g}" if isinstance(v, float) else f"  {k:{width}s} {v:,}")
+
+
+def seeded_net(build, seed):
+    """``build()`` (a torch module) with torch's global generator restored afterwards, its
+    parameters drawn uniformly in +-1/sqrt(fan_in) from ``torch.Generator().manual_seed(seed)``."""
+    from xai_fast.evaluation.bench.media_problems import init_uniform_
+
+    with torch.random.fork_rng(devices=[]):
+        net = build()
+    init_uniform_(net, torch.Generator().manual_seed(seed))
+    return net
+
+
+def fit_full_batch(net, X, y, loss_fn, epochs=300, lr=1e-2):
+    """``net`` fitted by full-batch Adam on tensors ``X, y``; in eval mode, with its final loss."""
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    for _ in range(epochs):
+        opt.zero_grad()
+        loss = loss_fn(net(X), y)
+        loss.backward()
+        opt.step()
+    return net.eval(), loss.item()
+
+
+def train_mlp(X, y, hidden, seed=0, epochs=300, lr=1e-2):
+    """A ReLU MLP ``d -> hidden... -> 1`` (float32) trained as a binary classifier (logit out)
+    by full-batch Adam; returns the net (eval mode) and its final training loss."""
+
+    def build():
+        layers, width = [], X.shape[1]
+        for h in hidden:
+            layers += [torch.nn.Linear(width, h), torch.nn.ReLU()]
+            width = h
+        return torch.nn.Sequential(*layers, torch.nn.Linear(width, 1))
+
+    net = seeded_net(build, seed)
+    Xt = torch.tensor(X, dtype=torch.float32)
+    yt = torch.tensor(y, dtype=torch.float32)[:, None]
+    loss_fn = torch.nn.functional.binary_cross_entropy_with_logits
+    return fit_full_batch(net, Xt, yt, loss_fn, epochs, lr)
+
+
+class _SeededNumpy:
+    """numpy, except that ``.random`` is a private ``RandomState``: handed to shap's kernel
+    module so that its draws are seeded without touching numpy's global generator."""
+
+    def __init__(self, seed):
+        self.random = np.random.RandomState(seed)
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+
+def shap_kernel_values(f, B, X, nsamples, seed):
+    """``shap.KernelExplainer(f, B).shap_values(X, nsamples=..., l1_reg=False)`` with its
+    coalitions drawn from ``RandomState(seed)`` (what ``np.random.seed(seed)`` would give),
+    numpy's global state untouched. Returns ``(n, d)`` for a one-output ``f``."""
+    import logging
+    import warnings
+
+    import shap
+    from shap.explainers import _kernel
+
+    logging.getLogger("shap").setLevel(logging.ERROR)
+    saved = _kernel.np
+    _kernel.np = _SeededNumpy(seed)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            v = shap.KernelExplainer(f, B).shap_values(
+                X, nsamples=nsamples, l1_reg=False, silent=True
+            )
+    finally:
+        _kernel.np = saved
+    return np.asarray(v).reshape(X.shape)
