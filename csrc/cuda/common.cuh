@@ -6,7 +6,7 @@
 #include <cstdint>
 
 namespace xai_fast {
-namespace cuda {
+namespace cuda_util {
 
 constexpr int kThreads = 256;
 
@@ -21,5 +21,5 @@ __device__ inline int64_t first_index() {
 
 __device__ inline int64_t grid_stride() { return static_cast<int64_t>(blockDim.x) * gridDim.x; }
 
-}  // namespace cuda
+}  // namespace cuda_util
 }  // namespace xai_fast

@@ -14,10 +14,10 @@
 namespace xai_fast {
 namespace {
 
-using cuda::blocks_for;
-using cuda::first_index;
-using cuda::grid_stride;
-using cuda::kThreads;
+using cuda_util::blocks_for;
+using cuda_util::first_index;
+using cuda_util::grid_stride;
+using cuda_util::kThreads;
 
 // present[q * d + c] = 1 where column c of pair start + q takes the explained row's value.
 __global__ void present_columns_kernel(const bool* __restrict__ Z, const int64_t* __restrict__ var_idx,

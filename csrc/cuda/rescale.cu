@@ -17,10 +17,10 @@
 namespace xai_fast {
 namespace {
 
-using cuda::blocks_for;
-using cuda::first_index;
-using cuda::grid_stride;
-using cuda::kThreads;
+using cuda_util::blocks_for;
+using cuda_util::first_index;
+using cuda_util::grid_stride;
+using cuda_util::kThreads;
 
 __device__ inline float sub_rn(float a, float b) { return __fsub_rn(a, b); }
 __device__ inline double sub_rn(double a, double b) { return __dsub_rn(a, b); }
