@@ -183,7 +183,8 @@ def main(argv=None):
         with_captum = False
         print("captum is not installed: its column stays empty")
     print(f"torch {torch.__version__}, CUDA build {torch.version.cuda}, "
-          f"xai_fast backends {xf.backends.available()}")  # fmt: skip
+          f"xai_fast backends {xf.backends.available()}, "
+          f"torch CPU threads {torch.get_num_threads()}")  # fmt: skip
     devices = []
     if torch.cuda.is_available():
         kernels = all(has_cuda_kernel(op) for op in ("fill_masked_rows", "background_mean"))

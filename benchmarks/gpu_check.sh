@@ -9,13 +9,13 @@
 # Environment:
 #   PYTHON                   the interpreter (default: python)
 #   GPU_CHECK_SKIP_INSTALL=1 use the package as it is installed / on PYTHONPATH (no build)
-#   GPU_CHECK_TEST_LIMIT     seconds for the whole test suite (default 240)
+#   GPU_CHECK_TEST_LIMIT     seconds for the whole test suite (default 180)
 #   GPU_CHECK_TESTS          what pytest runs first (default: tests, the whole suite)
 #   GPU_CHECK_BENCH_ARGS     arguments of benchmarks/bench_gpu.py (default: none)
 set -u
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python}
-TEST_LIMIT=${GPU_CHECK_TEST_LIMIT:-240}
+TEST_LIMIT=${GPU_CHECK_TEST_LIMIT:-180}
 status=0
 say() { printf '\n== %s\n' "$*"; }
 
@@ -79,14 +79,14 @@ rc=$?
 [ $rc -eq 124 ] && echo "the test suite hit the ${TEST_LIMIT}s limit"
 [ $rc -ne 0 ] && status=1
 say "tests marked cuda, verbose"
-timeout 120 "$PY" -m pytest -v -s -m cuda -p no:cacheprovider tests
+timeout 60 "$PY" -m pytest -v -s -m cuda -p no:cacheprovider tests
 rc=$?
 [ $rc -ne 0 ] && [ $rc -ne 5 ] && status=1   # 5: nothing collected
 [ "$have_cuda" = "1" ] || echo "(no CUDA device: the cuda-marked tests above are skipped)"
 
 # (d) benchmark
 say "benchmark: benchmarks/bench_gpu.py ${GPU_CHECK_BENCH_ARGS:-}"
-(cd benchmarks && timeout 180 "$PY" bench_gpu.py ${GPU_CHECK_BENCH_ARGS:-}) || status=1
+(cd benchmarks && timeout 150 "$PY" bench_gpu.py ${GPU_CHECK_BENCH_ARGS:-}) || status=1
 
 [ "$have_cuda" = "1" ] || echo "CUDA: not available; only the CPU parts ran"
 say "gpu_check done (status $status)"
