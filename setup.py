@@ -33,7 +33,7 @@ def extension_modules():
         ext = CUDAExtension(
             "xai_fast._C",
             sources + sorted(glob.glob("csrc/cuda/*.cu")),
-            extra_compile_args={"cxx": cxx, "nvcc": ["-O3"]},
+            extra_compile_args={"cxx": cxx, "nvcc": ["-O3", "--fmad=false"]},
             py_limited_api=True,
             optional=True,
         )

@@ -1,4 +1,8 @@
-"""Shared fixtures: a fresh random seed per session, reported in the header."""
+"""Shared fixtures: a fresh random seed per session, reported in the header, and the devices.
+
+Tests marked ``cuda`` (or taking the ``device`` fixture, whose ``"cuda"`` case is marked) run
+when torch sees a CUDA device and are skipped otherwise; ``pytest -m cuda`` runs them alone.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +25,36 @@ def rng(request):
     """A generator seeded from the session seed and the test's name: fresh inputs every run."""
     salt = sum(ord(c) * (i + 1) for i, c in enumerate(request.node.nodeid))
     return np.random.default_rng([SESSION_SEED, salt])
+
+
+def cuda_available() -> bool:
+    try:
+        import torch
+    except ImportError:
+        return False
+    return torch.cuda.is_available()
+
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("cuda") is not None and not cuda_available():
+        pytest.skip("no CUDA device")
+
+
+@pytest.fixture(params=["cpu", pytest.param("cuda", marks=pytest.mark.cuda)])
+def device(request):
+    """Each test using it runs on the CPU, and on ``cuda`` when there is a CUDA device."""
+    return request.param
+
+
+@pytest.fixture
+def cuda_kernels(device):
+    """Skips the ``cuda`` case when the extension was built without its CUDA kernels."""
+    if device == "cuda":
+        from xai_fast.backends.extension import has_cuda_kernel
+
+        if not has_cuda_kernel("fill_masked_rows"):
+            pytest.skip("xai_fast._C was built without its CUDA kernels (csrc/cuda)")
+    return device
 
 
 @pytest.fixture(autouse=True)

@@ -199,3 +199,31 @@ def test_every_backend_exports_every_kernel_with_the_reference_results(rng, name
             np.testing.assert_allclose(g, w, rtol=1e-9, atol=1e-11)
     impl = backend.implementations[kernel]
     assert impl == (name if name != "torch" or kernel in TORCH_OPS else "numba")
+
+
+# ---------------------------------------------------------------------------- on a device
+DEVICE_KERNELS = ("fill_masked_rows", "background_mean", "fill_rows_at", "constrained_wls")
+
+
+@pytest.mark.parametrize("kernel", DEVICE_KERNELS)
+def test_torch_backend_takes_tensors_on_the_device(rng, device, kernel):
+    """The kernels the tabular masker and the solve run on the module's device: tensors in,
+    the reference's results (bit for bit for the row builders)."""
+    if "torch" not in available():
+        pytest.skip("xai_fast._C not built")
+    import torch
+
+    fn, ref = getattr(get_backend("torch"), kernel), _reference(kernel)
+    args, outputs = INPUTS[kernel](rng)
+    want = _results(ref, args, outputs)
+    t_args = [torch.from_numpy(np.array(a)).to(device) if isinstance(a, np.ndarray) else a
+              for a in args]  # fmt: skip
+    got = fn(*t_args)
+    got = [t_args[i] for i in outputs] if outputs else [got]
+    for g, w in zip(got, want, strict=True):
+        assert isinstance(g, torch.Tensor) and g.device.type == device
+        g = g.cpu().numpy()
+        if kernel.startswith("fill"):
+            np.testing.assert_array_equal(g.view(np.int64), w.view(np.int64))
+        else:
+            np.testing.assert_allclose(g, w, rtol=1e-9, atol=1e-11)

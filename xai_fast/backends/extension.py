@@ -31,3 +31,14 @@ def extension_status() -> tuple[bool, str]:
         log.warning("xai_fast: C++ extension not loaded (%s); using Numba", reason)
         return False, reason
     return True, "loaded"
+
+
+@functools.cache
+def has_cuda_kernel(op: str) -> bool:
+    """Whether ``torch.ops.xai_fast.<op>`` has a CUDA kernel: the extension is loaded and was
+    built with ``csrc/cuda`` (see ``csrc/README.md``)."""
+    if not extension_status()[0]:
+        return False
+    import torch
+
+    return torch._C._dispatch_has_kernel_for_dispatch_key(f"xai_fast::{op}", "CUDA")

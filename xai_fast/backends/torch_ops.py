@@ -2,7 +2,8 @@
 
 Each function takes numpy arrays (zero-copy views are handed to the op) or tensors, with the
 same signature as the numpy reference, so the same tests cover every backend. ``fill_masked_rows``
-and ``background_mean`` fall back to plain torch ops on devices without a compiled kernel.
+and ``background_mean`` run the compiled op on CPU tensors and on CUDA tensors when the extension
+was built with its CUDA kernels, and fall back to plain torch ops elsewhere.
 """
 
 from __future__ import annotations
@@ -10,8 +11,18 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .extension import has_cuda_kernel
+
 _ops = torch.ops.xai_fast
 _OP_DTYPES = (torch.float32, torch.float64)  # others (half, bfloat16) use plain torch ops
+
+
+def _compiled(op: str, t: torch.Tensor) -> bool:
+    """Whether the compiled ``op`` takes tensor ``t``: a 32- or 64-bit float on the CPU, or on
+    a CUDA device when the CUDA kernels are registered."""
+    if t.dtype not in _OP_DTYPES:
+        return False
+    return t.device.type == "cpu" or (t.device.type == "cuda" and has_cuda_kernel(op))
 
 
 def _t(a):
@@ -38,7 +49,7 @@ def kernel_design(M, nsamples, seed, weight_vector, num_full, num_paired, binoms
 def fill_masked_rows(X, B, Z, var_idx, start, out):
     """See :func:`xai_fast.masking.fill_ref.fill_masked_rows` (writes into ``out``)."""
     out_t = _t(out) if isinstance(out, torch.Tensor) else torch.from_numpy(out)
-    if out_t.device.type == "cpu" and out_t.dtype in _OP_DTYPES:
+    if _compiled("fill_masked_rows", out_t):
         _ops.fill_masked_rows(_t(X), _t(B), _t(Z), _t(var_idx), int(start), out_t)
     else:
         fill_masked_rows_torch(_t(X), _t(B), _t(Z), _t(var_idx), int(start), out_t)
@@ -77,7 +88,7 @@ def background_mean(out, weights, ey):
     """See :func:`xai_fast.masking.fill_ref.background_mean` (writes into ``ey``)."""
     out_t, w_t = _t(out), _t(weights)
     ey_t = ey if isinstance(ey, torch.Tensor) else torch.from_numpy(ey)
-    if ey_t.device.type == "cpu" and ey_t.is_contiguous() and out_t.dtype in _OP_DTYPES:
+    if ey_t.is_contiguous() and ey_t.device == out_t.device and _compiled("background_mean", out_t):
         _ops.background_mean(out_t, w_t, ey_t)
     else:
         N = w_t.shape[0]

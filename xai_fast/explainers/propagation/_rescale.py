@@ -2,8 +2,9 @@
 
 :func:`rescale_multiplier_ref` is the reference from torch ops (any device, any float dtype);
 :func:`rescale_multiplier` runs the C++ op ``xai_fast::rescale_multiplier`` (one pass over the
-four tensors instead of six) on CPU float32 / float64 tensors when the extension is loaded,
-else the reference. The two are bit-identical: the same IEEE subtractions and division.
+four tensors instead of six) on float32 / float64 tensors on the CPU when the extension is
+loaded (and on a CUDA device when it was built with its CUDA kernels), else the reference. The
+two are bit-identical: the same IEEE subtractions and division.
 """
 
 from __future__ import annotations
@@ -41,13 +42,14 @@ def rescale_multiplier_ref(x, x_b, y, y_b, eps: float):
 
 
 def _use_op(x, x_b, y, y_b) -> bool:
-    if x.device.type != "cpu" or x.dtype not in (torch.float32, torch.float64):
+    dev = x.device
+    if dev.type not in ("cpu", "cuda") or x.dtype not in (torch.float32, torch.float64):
         return False
-    if not all(t.dtype == x.dtype and t.device.type == "cpu" for t in (x_b, y, y_b)):
+    if not all(t.dtype == x.dtype and t.device == dev for t in (x_b, y, y_b)):
         return False
-    from ...backends.extension import extension_status
+    from ...backends.extension import extension_status, has_cuda_kernel
 
-    return extension_status()[0]
+    return extension_status()[0] and (dev.type == "cpu" or has_cuda_kernel("rescale_multiplier"))
 
 
 def rescale_multiplier(x, x_b, y, y_b, eps: float):
