@@ -1,6 +1,7 @@
-"""Kernel SHAP on a GPU: end to end against the model's own time, and against captum.
+"""Kernel SHAP, tensor Lime, IG and DeepLiftShap on a GPU: against the model's own time and
+against captum.
 
-Two cases per device (CUDA when torch sees one, then the CPU for comparison):
+The cases, per device (CUDA when torch sees one, then the CPU for comparison):
 
 - ``mlp``: :class:`xai_fast.KernelExplainer` on a torch MLP (50 features, 100-row background,
   ``2 * 50 + 2048`` samples) against the model alone on the same number of perturbed rows, in
@@ -8,6 +9,9 @@ Two cases per device (CUDA when torch sees one, then the CPU for comparison):
 - ``cnn``: :class:`xai_fast.KernelShap` on a small CNN (3 x 32 x 32 images, 64 patches of 4 x 4,
   2048 samples) against the model alone on the same rows, and ``captum.attr.KernelShap`` with the
   same mask, samples and device (when captum is installed).
+- ``lime``, ``ig``, ``deeplift_shap``: tensor ``Lime`` (the same mask, 512 samples),
+  ``IntegratedGradients`` (50 steps) and ``DeepLiftShap`` (20 background images) on the same CNN,
+  each next to captum's.
 
 On CUDA the table also gives the host synchronisations of one xai_fast call (torch's sync debug
 mode). Prints a markdown table; nothing is fetched.
@@ -163,6 +167,45 @@ def cnn_case(device, n_images, repeats, with_captum):
                 captum=theirs, syncs=syncs)  # fmt: skip
 
 
+def captum_pair_cases(device, n_images, repeats, with_captum) -> list:
+    """Tensor Lime, IntegratedGradients and DeepLiftShap on the CNN, each next to captum's
+    (same device, inputs, mask or baselines, samples or steps)."""
+    import xai_fast as xf_
+
+    torch.manual_seed(2)
+    net = small_cnn(device)
+    x = torch.randn((n_images, *IMAGE), device=device)
+    bg = torch.randn((20, *IMAGE), device=device)
+    mask = grid_feature_mask((1, *IMAGE), PATCH).to(device)
+    ours = {
+        "lime": lambda: xf_.Lime(net).attribute(x, target=0, feature_mask=mask, n_samples=512),
+        "ig": lambda: xf_.IntegratedGradients(net).attribute(x, target=0, n_steps=50),
+        "deeplift_shap": lambda: xf_.DeepLiftShap(net).attribute(x, bg, target=0),
+    }
+    theirs = {}
+    if with_captum:
+        import captum.attr as ca
+
+        theirs = {
+            "lime": lambda: ca.Lime(net).attribute(
+                x, target=0, feature_mask=mask, n_samples=512, perturbations_per_eval=256
+            ),
+            "ig": lambda: ca.IntegratedGradients(net).attribute(x, target=0, n_steps=50),
+            "deeplift_shap": lambda: ca.DeepLiftShap(net).attribute(x, bg, target=0),
+        }
+    out = []
+    for case, fn in ours.items():
+        fn()  # warm-up
+        t_ours, _ = timed(fn, device, repeats)
+        t_ref = None
+        if case in theirs:
+            theirs[case]()
+            t_ref, _ = timed(theirs[case], device, 1)
+        out.append(dict(case=case, rows=n_images, model_rows="-", ours=t_ours, model=None,
+                        captum=t_ref, syncs=None))  # fmt: skip
+    return out
+
+
 def fmt(x, digits=3):
     return "-" if x is None else f"{x:.{digits}f}"
 
@@ -199,8 +242,10 @@ def main(argv=None):
         devices[0] = (devices[0][0], 10, 4)
     results = []
     for device, n_rows, n_images in devices:
-        for r in (mlp_case(device, n_rows, repeats),
-                  cnn_case(device, n_images, repeats, with_captum)):  # fmt: skip
+        cases = [mlp_case(device, n_rows, repeats),
+                 cnn_case(device, n_images, repeats, with_captum),
+                 *captum_pair_cases(device, n_images, repeats, with_captum)]  # fmt: skip
+        for r in cases:
             r["device"] = device.type
             results.append(r)
             print(f"  done: {r['case']} on {device.type}", flush=True)
@@ -211,15 +256,16 @@ def main(argv=None):
     )
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in results:
-        ratio = r["ours"] / r["model"] if r["model"] > 0 else None
+        ratio = r["ours"] / r["model"] if r["model"] else None
         vs = r["captum"] / r["ours"] if r["captum"] is not None else None
         print(f"| {r['case']} | {r['device']} | {r['rows']} | {r['model_rows']} | "
               f"{fmt(r['ours'])} | {fmt(r['model'])} | {fmt(ratio, 2)} | {fmt(r['captum'])} | "
               f"{fmt(vs, 1)} | {'-' if r['syncs'] is None else r['syncs']} |")  # fmt: skip
     print(f"\nmlp: KernelExplainer, {D} features, {BG}-row background, nsamples "
           f"{NSAMPLES_MLP}; cnn: KernelShap, {IMAGE} images, 64 patches, {NSAMPLES_CNN} "
-          f"samples; median of {repeats} call(s) after a warm-up (captum: one call, "
-          "perturbations_per_eval=256).")  # fmt: skip
+          f"samples; lime: tensor Lime, the same mask, 512 samples; ig: IntegratedGradients, "
+          f"50 steps; deeplift_shap: DeepLiftShap, 20 background images; median of {repeats} "
+          "call(s) after a warm-up (captum: one call, perturbations_per_eval=256).")  # fmt: skip
 
 
 if __name__ == "__main__":
