@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 __all__ = ["KERNELS", "Backend", "available", "get_backend"]
 
 _KNOWN = ("numpy", "numba", "torch")
+#: Backends already built, by name.
+_LOADED: dict = {}
 
 #: Kernel name -> module (under ``xai_fast``) of its numpy reference; the Numba kernel lives in
 #: the sibling module ``..._numba`` under the same name and signature.
@@ -125,7 +127,11 @@ def get_backend(name: str = "auto", *, model_is_module: bool = False) -> Backend
 
         why = f" ({extension_status()[1]})" if name == "torch" else ""
         raise ValueError(f"backend {name!r} is not available here{why}; available: {available()}.")
-    impls = {k: name if name != "torch" or k in TORCH_OPS else "numba" for k in KERNELS}
-    return Backend(
-        name, **{k: _kernel(k, impl) for k, impl in impls.items()}, implementations=impls
-    )
+    backend = _LOADED.get(name)
+    if backend is None:  # built once per process: every explainer asks at construction
+        impls = {k: name if name != "torch" or k in TORCH_OPS else "numba" for k in KERNELS}
+        backend = Backend(
+            name, **{k: _kernel(k, impl) for k, impl in impls.items()}, implementations=impls
+        )
+        _LOADED[name] = backend
+    return backend
