@@ -8,6 +8,7 @@ rows, and returns a float64 ``(n, k)`` numpy array.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
 import sys
 
@@ -104,15 +105,18 @@ class ModelAdapter:
         if self.is_module:
             import torch
 
-            tensors = list(model.parameters()) + list(model.buffers())
-            floating = [t for t in tensors if t.is_floating_point()]
-            self.param_device = tensors[0].device if tensors else None
-            self.param_dtype = floating[0].dtype if floating else None
-            tdtype = floating[0].dtype if floating else torch.get_default_dtype()
+            tensors = itertools.chain(model.parameters(), model.buffers())
+            first = next(tensors, None)
+            fl = first
+            if first is not None and not first.is_floating_point():
+                fl = next((t for t in tensors if t.is_floating_point()), None)
+            self.param_device = first.device if first is not None else None
+            self.param_dtype = fl.dtype if fl is not None else None
+            tdtype = fl.dtype if fl is not None else torch.get_default_dtype()
             self.device = (
                 torch.device(device)
                 if device is not None
-                else (tensors[0].device if tensors else torch.device("cpu"))
+                else (first.device if first is not None else torch.device("cpu"))
             )
             self.torch_dtype = tdtype
             try:
@@ -137,8 +141,8 @@ class ModelAdapter:
     @contextlib.contextmanager
     def evaluating(self):
         """Put a module in eval mode for the duration, restoring its previous mode."""
-        if not self.is_module:
-            yield
+        if not self.is_module or not any(m.training for m in self.model.modules()):
+            yield  # already in eval mode throughout: toggling every submodule costs more
             return
         was_training = self.model.training
         self.model.eval()

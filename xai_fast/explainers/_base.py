@@ -54,9 +54,10 @@ class CoalitionExplainer(SavableExplainer):
         self.backend = get_backend(backend, model_is_module=self.model.is_module)
         B = self.background.data
         dtype = self.model.input_dtype or B.dtype
-        with self.model.evaluating():
-            raw = self.model.raw_call(np.ascontiguousarray(B[:1], dtype=dtype))
-            out = self.model(np.ascontiguousarray(B, dtype=dtype))
+        Bc = np.ascontiguousarray(B, dtype=dtype)
+        with self.model.evaluating():  # one call when the background fits one
+            raw = self.model.raw_call(Bc if len(Bc) <= self.model.batch_rows(d) else Bc[:1])
+            out = raw.reshape(len(Bc), -1) if len(raw) == len(Bc) else self.model(Bc)
         self.vector_out = raw.ndim == 2
         self.fnull = self.background.weights @ out  # (k,)
         returned = getattr(self.model, "output_columns", None)
