@@ -15,6 +15,7 @@ import numpy as np
 from .._validation import check_flag, check_no_kwargs, check_positive_int
 from ..links import apply_link
 from ..sampling.permutations import chain_coalitions, shap_orders
+from ..solvers.permutation_walks import walk_values
 from ._base import CoalitionExplainer
 from ._shap_compat import SHAP_MAX_SAMPLES, masker_background
 
@@ -193,16 +194,7 @@ class PermutationExplainer(CoalitionExplainer):
         ey = game.evaluate(chain_coalitions(M), X[inst], perm.reshape(-1, M), progress=not silent)
         ey = ey if isinstance(ey, np.ndarray) else ey.cpu().numpy()
         v = apply_link(self.link, ey, what="model output averaged over the background") - link_null
-        k = v.shape[-1]
-        full = np.broadcast_to(total[inst][:, None, :], (n_g * P, 1, k))
-        empty = np.zeros((n_g * P, 1, k))
-        fwd = np.concatenate([empty, v[:, : M - 1], full], axis=1)  # first k in order kept
-        bwd = np.concatenate([full, v[:, M - 1 :], empty], axis=1)  # first k in order dropped
-        walks = np.stack([np.diff(fwd, axis=1), -np.diff(bwd, axis=1)], axis=1)  # (nP, 2, M, k)
-        # back from order positions to the features' ascending order
-        back = np.argsort(perm.reshape(-1, M), axis=1)[:, None, :, None]
-        walks = np.take_along_axis(walks, back, axis=2).reshape(n_g, 2 * P, M, k)
-        return walks.mean(axis=1), walks.std(axis=1)
+        return walk_values(v, total[inst], perm.reshape(-1, M), n_g)
 
     def _main_effects(self, game, X, groups, link_null, d, k, silent):
         """Each varying feature alone against the background, minus the background mean."""
