@@ -82,7 +82,7 @@ class MaskedModel:
         return np.asarray(Xc, dtype=np.float64), was_1d
 
     def bind(self, X):
-        """The rows ``X`` bound to the masker (see :func:`~xai_fast.masking.partition_rows.bind`)."""
+        """The rows ``X`` bound to the masker (:func:`~xai_fast.masking.partition_rows.bind`)."""
         return bind(self.masker, self.model, X)
 
     def linked(self, raw: np.ndarray) -> np.ndarray:
