@@ -346,3 +346,13 @@ def test_misuse_is_explained(rng):
         xf.Explainer(f, X, link="logit")
     with pytest.raises(TypeError, match="call the explainer"):
         xf.PermutationExplainer(g, xf.maskers.Text()).shap_values(["the good plot"])
+
+
+def test_partition_masker_without_hierarchy_is_background_rows(rng):
+    X, f = _table(rng, n=12)
+    flat = xf.maskers.Partition(X[:8], clustering=None)
+    got = xf.ExactExplainer(f, flat)(X[8:])
+    want = xf.ExactExplainer(f, X[:8])(X[8:])
+    np.testing.assert_allclose(got.values, want.values, rtol=0, atol=0)
+    e = xf.PermutationExplainer(f, flat, seed=1)(X[8:], max_evals=39)
+    np.testing.assert_allclose(e.values.sum(1) + e.base_values, f(X[8:]), rtol=0, atol=1e-10)
