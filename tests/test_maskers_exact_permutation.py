@@ -356,3 +356,21 @@ def test_partition_masker_without_hierarchy_is_background_rows(rng):
     np.testing.assert_allclose(got.values, want.values, rtol=0, atol=0)
     e = xf.PermutationExplainer(f, flat, seed=1)(X[8:], max_evals=39)
     np.testing.assert_allclose(e.values.sum(1) + e.base_values, f(X[8:]), rtol=0, atol=1e-10)
+
+
+def test_permutation_error_bounds_and_main_effects_through_a_masker(rng):
+    texts, f = _sentences(rng, 3, low=3), _text_model(rng)
+    masker = xf.maskers.Text()
+    exp = xf.PermutationExplainer(f, masker, seed=2)(
+        texts, max_evals=60, error_bounds=True, main_effects=True
+    )
+    for i, s in enumerate(texts):
+        T = len(exp.values[i])
+        alone = np.eye(T, dtype=bool)
+        want = f(np.array([masker(m, s)[0][0] for m in alone])) - exp.base_values[i]
+        np.testing.assert_allclose(exp.main_effects[i], want, rtol=0, atol=1e-12)
+        assert exp.error_std[i].shape == exp.values[i].shape
+        assert np.all(exp.error_std[i] >= 0) and np.any(exp.error_std[i] > 0)
+    one = xf.PermutationExplainer(f, masker, seed=2)(texts[0], max_evals=60, error_bounds=True)
+    np.testing.assert_array_equal(one.values, exp.values[0])
+    np.testing.assert_array_equal(one.error_std, exp.error_std[0])
