@@ -11,6 +11,7 @@ from .compare import Comparison, compare  # through the module: see xai_fast/com
 from .compat.lime_explanation import LimeExplanation
 from .explainers import (
     ExactExplainer,
+    Explainer,
     KernelExplainer,
     LimeTabularExplainer,
     PartitionExplainer,
@@ -103,6 +104,7 @@ __all__ = [
     "DeepLiftShap",
     "EntropyDiscretizer",
     "ExactExplainer",
+    "Explainer",
     "Explanation",
     "FeatureAblation",
     "FeaturePermutation",

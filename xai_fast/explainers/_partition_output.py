@@ -8,7 +8,7 @@ from ..masking.image_masker import Image
 from ..masking.partition_masker import Partition
 from ..masking.text_masker import Text
 
-__all__ = ["ArrayExplanation", "as_hierarchical_masker"]
+__all__ = ["ArrayExplanation", "as_hierarchical_masker", "is_hierarchical_masker"]
 
 _FIELDS = ("values", "base_values", "data", "feature_names", "hierarchical_values", "clustering")
 
@@ -71,7 +71,20 @@ class ArrayExplanation:
         )  # fmt: skip
 
 
-def as_hierarchical_masker(masker):
+def is_hierarchical_masker(masker) -> bool:
+    """Whether ``masker`` is a Partition (with a hierarchy), Image or Text masker, ours or
+    shap's: what an explainer explains through the masker rather than background rows."""
+    if isinstance(masker, Partition):
+        return masker.clustering is not None
+    if isinstance(masker, (Image, Text)):
+        return True
+    kind = type(masker).__name__
+    return type(masker).__module__.startswith("shap.maskers") and kind in (
+        "Partition", "Image", "Text",
+    )  # fmt: skip
+
+
+def as_hierarchical_masker(masker, explainer: str = "PartitionExplainer"):
     """Our :class:`Partition`, :class:`Image` or :class:`Text` for ours or shap's maskers;
     ValueError for a masker (or data) without a hierarchy."""
     if isinstance(masker, Partition) and masker.clustering is None:
@@ -94,7 +107,7 @@ def as_hierarchical_masker(masker):
                 data = pd.DataFrame(data, columns=[str(c) for c in masker.feature_names])
             return Partition(data, max_samples=len(masker.data), clustering=clustering)
     raise ValueError(
-        f"PartitionExplainer needs a masker with a feature hierarchy; got {kind}. Pass "
+        f"{explainer} needs a masker with a feature hierarchy here; got {kind}. Pass "
         "xai_fast.maskers.Partition(data) for tables (or shap.maskers.Partition), "
         "xai_fast.maskers.Image(mask_value, shape) for images, xai_fast.maskers.Text() for text."
     )

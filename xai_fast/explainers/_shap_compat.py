@@ -135,6 +135,13 @@ def masker_background(data, max_samples: int | None = SHAP_MAX_SAMPLES):
     -------
     array-like, DataFrame or Background
     """
+    if type(data).__name__ == "Partition" and getattr(data, "clustering", 0) is None:
+        rows, names = data.data, getattr(data, "feature_names", None)  # no hierarchy: the rows
+        if names is None:
+            return rows
+        import pandas as pd
+
+        return pd.DataFrame(rows, columns=names)
     if type(data).__module__.startswith("xai_fast.masking"):
         from ..masking.partition_masker import refuse_hierarchical_masker
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_no_kwargs, check_positive_int
+from .._validation import check_link, check_no_kwargs, check_positive_int
 from ..links import apply_link
 from ..sampling.enumeration import all_coalitions
 from ..solvers.exact_shapley import interactions_from_values, shapley_from_values
 from ._base import CoalitionExplainer
+from ._masker_exact import MaskerExact
+from ._partition_output import is_hierarchical_masker
 from ._shap_compat import SHAP_MAX_SAMPLES, masker_background
 
 __all__ = ["ExactExplainer"]
@@ -28,9 +30,13 @@ class ExactExplainer(CoalitionExplainer):
     ----------
     model : torch.nn.Module or callable
         Maps ``(n, d)`` to ``(n,)`` or ``(n, k)``.
-    data : array-like, DataFrame, Background, shap DenseData or shap.maskers.Independent
+    data : array-like, DataFrame, Background, shap DenseData or shap.maskers.Independent, or a
+        Partition, Image or Text masker (``xai_fast.maskers`` or shap's)
         Background rows ``(N, d)`` standing for "feature absent". Arrays and DataFrames of
-        more than ``max_samples`` rows are summarised as shap's default masker does.
+        more than ``max_samples`` rows are summarised as shap's default masker does. A masker
+        with a hierarchy gives shap's exact values on it: Owen values, each split of the
+        hierarchy averaging its two contexts (``2 + 2 * sum(2**depth)`` coalitions over the
+        internal nodes, about ``M**2`` for a balanced tree).
     link : {"identity", "logit"}, keyword-only
     feature_names : list of str, optional, keyword-only
     batch_size : int, optional, keyword-only
@@ -54,6 +60,8 @@ class ExactExplainer(CoalitionExplainer):
     ----------
     expected_value : float or ndarray of shape (k,)
     """
+
+    _masked = None  # the masker path (MaskerExact) when data is a masker with a hierarchy
 
     def __init__(
         self,
@@ -93,6 +101,10 @@ class ExactExplainer(CoalitionExplainer):
                            "batch_size": batch_size, "backend": backend, "max_evals": max_evals,
                            "max_memory": max_memory, "max_samples": max_samples,
                            "output_names": output_names})  # fmt: skip
+        if is_hierarchical_masker(data):  # Owen values on the masker's hierarchy, as shap's
+            self._masked = MaskerExact(model, data, check_link(link), feature_names,
+                                       output_names, self.max_evals)  # fmt: skip
+            return
         data = masker_background(data, max_samples)
         super().__init__(
             model, data, link, feature_names, batch_size, backend, output_names=output_names
@@ -107,6 +119,8 @@ class ExactExplainer(CoalitionExplainer):
             ``(n, d)`` for a single-output model, ``(n, d, k)`` otherwise; ``(d,)`` /
             ``(d, k)`` for a single row.
         """
+        if self._masked is not None:
+            return self._masked(X, silent=silent).values
         X, _, was_1d = self._check_rows(X)
         return self._shap_shape(self._explain(X, False, silent), was_1d)
 
@@ -122,12 +136,17 @@ class ExactExplainer(CoalitionExplainer):
         ndarray
             ``(n, d, d)`` or ``(n, d, d, k)``; without the row axis for a single row.
         """
+        if self._masked is not None:
+            return self._masked(X, True, silent)  # raises: interactions need background rows
         X, _, was_1d = self._check_rows(X)
         return self._shap_shape(self._explain(X, True, silent), was_1d)
 
     def __call__(self, X, *, interactions=False, silent=False):
         """Explain ``X``; an :class:`~xai_fast.Explanation` of values, or of interaction values
-        ``(n, d, d[, k])`` when ``interactions=True``."""
+        ``(n, d, d[, k])`` when ``interactions=True``. With a Partition, Image or Text masker,
+        what :class:`~xai_fast.PartitionExplainer` returns."""
+        if self._masked is not None:
+            return self._masked(X, interactions, silent)
         Xc, columns, was_1d = self._check_rows(X)
         values = self._shap_shape(self._explain(Xc, bool(interactions), silent), was_1d)
         return self._explanation(values, Xc, columns, was_1d, interactions=bool(interactions))

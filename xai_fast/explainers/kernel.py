@@ -25,6 +25,8 @@ from ..solvers.feature_selection import (
 )
 from ..solvers.poly_wls import n_terms, poly_wls
 from ._base import CoalitionExplainer, keep_index_option
+from ._masker_kernel import MaskerKernel
+from ._partition_output import is_hierarchical_masker
 from ._shap_compat import KernelLegacyAPI
 
 __all__ = ["KernelExplainer"]
@@ -56,8 +58,11 @@ class KernelExplainer(CoalitionExplainer, KernelLegacyAPI):
     model : torch.nn.Module or callable
         Maps an ``(n, d)`` array to ``(n,)`` or ``(n, k)`` outputs. A module runs in eval mode
         on its own device and dtype.
-    data : array-like, DataFrame, Background or shap DenseData, shape (N, d)
-        Background rows that stand for "feature absent" (see :func:`xai_fast.kmeans`).
+    data : array-like, DataFrame, Background or shap DenseData, shape (N, d); or an Image or
+        Text masker (``xai_fast.maskers`` or shap's)
+        Background rows that stand for "feature absent" (see :func:`xai_fast.kmeans`). With a
+        masker the players are the image's elements or the text's tokens (shap's design, with
+        ``nsamples`` and ``seed``; no ``l1_reg``).
     feature_names : list of str, optional
         Defaults to the DataFrame's columns.
     link : {"identity", "logit"}, default "identity"
@@ -112,6 +117,7 @@ class KernelExplainer(CoalitionExplainer, KernelLegacyAPI):
     """
 
     _CALL_OPTIONS = ("nsamples", "l1_reg", "silent", "tol")
+    _masked = None  # the masker path (MaskerKernel) for an Image or Text masker
 
     def __init__(
         self,
@@ -152,6 +158,9 @@ class KernelExplainer(CoalitionExplainer, KernelLegacyAPI):
             raise ValueError(f"sampler must be one of {list(SAMPLERS)}; got {sampler!r}.")
         self.seed = seed
         self.sampler = sampler
+        if is_hierarchical_masker(data):  # pixels or tokens are the players
+            self._masked = MaskerKernel(model, data, link, output_names, seed, backend)
+            return
         frames = keep_index_option(keep_index, keep_index_ordered)
         super().__init__(
             model, data, link, feature_names, batch_size, backend, frames, output_names
@@ -185,6 +194,8 @@ class KernelExplainer(CoalitionExplainer, KernelLegacyAPI):
             ``(d,)`` or ``(d, k)`` when ``X`` is one row.
         """
         check_no_kwargs(kwargs, "shap_values()", self._CALL_OPTIONS)
+        if self._masked is not None:
+            return self._masked(X, nsamples, silent).values
         index = self._row_index(X)
         X, _, was_1d = self._check_rows(X)
         phi, _ = self._explain(
@@ -209,6 +220,8 @@ class KernelExplainer(CoalitionExplainer, KernelLegacyAPI):
         ``Explanation.error_std`` with jackknife standard errors of the values.
         """
         check_no_kwargs(kwargs, "KernelExplainer.__call__()", self._CALL_OPTIONS + ("error_bars",))
+        if self._masked is not None:  # an Image or Text masker; what PartitionExplainer returns
+            return self._masked(X, nsamples, silent)
         index = self._row_index(X)
         Xc, columns, was_1d = self._check_rows(X)
         if error_bars and self.sampler == "shap":

@@ -15,7 +15,10 @@ import numpy as np
 from .._validation import check_flag, check_no_kwargs, check_positive_int
 from ..links import apply_link
 from ..sampling.permutations import chain_coalitions, shap_orders
+from ..solvers.permutation_walks import walk_values
 from ._base import CoalitionExplainer
+from ._masker_permutation import MaskerPermutation
+from ._partition_output import is_hierarchical_masker
 from ._shap_compat import SHAP_MAX_SAMPLES, masker_background
 
 __all__ = ["PermutationExplainer"]
@@ -30,9 +33,13 @@ class PermutationExplainer(CoalitionExplainer):
     ----------
     model : torch.nn.Module or callable
         Maps ``(n, d)`` to ``(n,)`` or ``(n, k)``.
-    masker : array-like, DataFrame, Background or shap.maskers.Independent
+    masker : array-like, DataFrame, Background, shap.maskers.Independent, or a Partition, Image
+        or Text masker (``xai_fast.maskers`` or shap's)
         Background rows standing for "feature absent" (more than 100 rows of an array are
-        summarised as shap's default masker does).
+        summarised as shap's default masker does). With a masker of a hierarchy each order
+        keeps every group of the hierarchy together (shap's partition-tree shuffle), the model
+        gets the masker's inputs (images, strings or DataFrame rows) and the result is what
+        :class:`~xai_fast.PartitionExplainer` returns.
     link : "identity", "logit" or shap's ``shap.links.identity`` / ``shap.links.logit``
     feature_names : list of str, optional
     linearize_link : bool, default True
@@ -47,6 +54,8 @@ class PermutationExplainer(CoalitionExplainer):
     **call_args
         Defaults for :meth:`__call__` (``max_evals``, ``main_effects``, ...), as shap's.
     """
+
+    _masked = None  # the masker path (MaskerPermutation) when the masker has a hierarchy
 
     def __init__(self, model, masker, link="identity", feature_names=None,
                  linearize_link=True, seed=None, *, backend="auto", output_names=None,
@@ -75,6 +84,10 @@ class PermutationExplainer(CoalitionExplainer):
         self._init_args = (model, masker, {"link": link, "feature_names": feature_names,
                            "linearize_link": linearize_link, "seed": seed, "backend": backend,
                            "output_names": output_names, **self.call_args})  # fmt: skip
+        if is_hierarchical_masker(masker):  # tokens, pixels or a table's tree: shap's tree orders
+            self._masked = MaskerPermutation(model, masker, link, feature_names, output_names,
+                                             self._rs)  # fmt: skip
+            return
         data = masker_background(masker, SHAP_MAX_SAMPLES)
         super().__init__(model, data, link, feature_names, None, backend, output_names=output_names)
 
@@ -112,6 +125,8 @@ class PermutationExplainer(CoalitionExplainer):
         options = dict(max_evals=max_evals, main_effects=main_effects, error_bounds=error_bounds,
                        batch_size=batch_size, outputs=outputs, silent=silent)  # fmt: skip
         options.update({k: v for k, v in self.call_args.items() if _is_default(k, options[k])})
+        if self._masked is not None:
+            return self._masked(args[0], options)
         Xc, columns, was_1d = self._check_rows(args[0])
         phi, std, main = self._explain(Xc, options)
         cols = _outputs(options["outputs"], phi.shape[-1])
@@ -127,6 +142,8 @@ class PermutationExplainer(CoalitionExplainer):
                     batch_evals=True, silent=False):  # fmt: skip
         """shap's legacy form: the values of ``npermutations`` orders per row, an array
         ``(n, d)`` or ``(n, d, k)``."""
+        if self._masked is not None:
+            raise TypeError("with a Partition, Image or Text masker, call the explainer: e(X).")
         d = np.shape(X)[-1]
         exp = self(X, max_evals=npermutations * (2 * d + 1), main_effects=main_effects,
                    error_bounds=error_bounds, silent=silent)  # fmt: skip
@@ -193,16 +210,7 @@ class PermutationExplainer(CoalitionExplainer):
         ey = game.evaluate(chain_coalitions(M), X[inst], perm.reshape(-1, M), progress=not silent)
         ey = ey if isinstance(ey, np.ndarray) else ey.cpu().numpy()
         v = apply_link(self.link, ey, what="model output averaged over the background") - link_null
-        k = v.shape[-1]
-        full = np.broadcast_to(total[inst][:, None, :], (n_g * P, 1, k))
-        empty = np.zeros((n_g * P, 1, k))
-        fwd = np.concatenate([empty, v[:, : M - 1], full], axis=1)  # first k in order kept
-        bwd = np.concatenate([full, v[:, M - 1 :], empty], axis=1)  # first k in order dropped
-        walks = np.stack([np.diff(fwd, axis=1), -np.diff(bwd, axis=1)], axis=1)  # (nP, 2, M, k)
-        # back from order positions to the features' ascending order
-        back = np.argsort(perm.reshape(-1, M), axis=1)[:, None, :, None]
-        walks = np.take_along_axis(walks, back, axis=2).reshape(n_g, 2 * P, M, k)
-        return walks.mean(axis=1), walks.std(axis=1)
+        return walk_values(v, total[inst], perm.reshape(-1, M), n_g)
 
     def _main_effects(self, game, X, groups, link_null, d, k, silent):
         """Each varying feature alone against the background, minus the background mean."""

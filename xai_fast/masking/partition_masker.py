@@ -138,5 +138,5 @@ def refuse_hierarchical_masker(data, explainer: str) -> None:
         raise TypeError(
             f"{explainer} takes background rows (an array, DataFrame, Background or "
             f"shap.maskers.Independent); {article} {kind} masker (a feature hierarchy) is for "
-            f"xai_fast.PartitionExplainer{hint}."
+            f"xai_fast.PartitionExplainer, ExactExplainer or PermutationExplainer{hint}."
         )
