@@ -157,3 +157,51 @@ def test_explainer_pickles_after_a_call_and_reuses_its_buffers(rng):
     np.testing.assert_array_equal(np.asarray(first), np.asarray(second))
     again = pickle.loads(pickle.dumps(ex))
     np.testing.assert_array_equal(np.asarray(again.shap_values(X, silent=True)), np.asarray(first))
+
+
+class _ModeRecorder(torch.nn.Module):
+    """A dropout net that records, per forward, whether each module was in training mode."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin = torch.nn.Linear(3, 1)
+        self.drop = torch.nn.Dropout(0.5)
+        self.seen = []
+
+    def forward(self, x):
+        self.seen.append((self.training, self.drop.training))
+        return self.drop(self.lin(x))
+
+
+@pytest.mark.parametrize("parent,child", [(True, True), (False, True), (False, False)])
+def test_evaluating_runs_every_module_in_eval_mode_and_restores(rng, parent, child):
+    net = _ModeRecorder()
+    net.train(parent)
+    net.drop.train(child)
+    adapter = ModelAdapter(net)
+    X = rng.normal(size=(6, 3))
+    with adapter.evaluating():
+        out = adapter(X)
+    assert net.seen == [(False, False)]  # dropout off: the same rows give the same outputs
+    with adapter.evaluating():
+        np.testing.assert_array_equal(adapter(X), out)
+    if parent == child:  # a uniform mode comes back as it was
+        assert (net.training, net.drop.training) == (parent, child)
+
+
+def test_kernel_explainer_calls_a_small_background_once_at_construction(rng):
+    import xai_fast as xf
+
+    calls = []
+
+    def f(X):
+        calls.append(len(X))
+        return X.sum(axis=1)
+
+    B = rng.normal(size=(20, 4))
+    ex = xf.KernelExplainer(f, B)
+    assert calls == [20]
+    np.testing.assert_allclose(ex.expected_value, B.sum(axis=1).mean(), rtol=1e-12)
+    big = xf.KernelExplainer(f, B, batch_size=8)  # a background over one call: chunks
+    assert calls[1:] == [1, 8, 8, 4]
+    assert not big.vector_out
