@@ -71,6 +71,7 @@ class CaptumPerturbation(TensorPerturbationExplainer):
     )
     multiplies_by_inputs = True  # differences of outputs, in the inputs' units
     _ALL_OUTPUTS = True  # captum's: an output not per example gets each element attributed
+    _SCALAR_EXAMPLES = True  # captum's: inputs (N,) are N examples of one number
 
     def __init__(self, forward_func, *, batch_size=None, workers=None, **kwargs):
         super().__init__(forward_func, 0, batch_size, workers, kwargs)

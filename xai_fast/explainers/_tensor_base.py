@@ -110,6 +110,7 @@ class TensorPerturbationExplainer(CaptumSurface):
     # every output element attributed, as captum's perturbation methods do
     _ALL_OUTPUTS = False
     _KEEP_OUTPUT_SHAPE = False  # those attributions shaped (*output, *example), else (k, *example)
+    _SCALAR_EXAMPLES = False  # whether inputs (N,) are N examples of one number (else refused)
 
     def __init__(self, model, seed, batch_size, workers, kwargs):
         check_no_kwargs(kwargs, f"{type(self).__name__}()", self._INIT_OPTIONS)
@@ -218,7 +219,13 @@ class TensorPerturbationExplainer(CaptumSurface):
         self._check_call_kwargs(kwargs, {"additional_forward_args": additional_forward_args})
         n_samples = self._check_n_samples(n_samples)
         masker = TensorMasker.from_inputs(
-            self.adapter, inputs, baselines, target, o["feature_mask"], o["patch_size"]
+            self.adapter,
+            inputs,
+            baselines,
+            target,
+            o["feature_mask"],
+            o["patch_size"],
+            self._SCALAR_EXAMPLES,
         )
         N = masker.X.shape[0]
         args, per_example = forward_args(additional_forward_args, N)
