@@ -237,3 +237,11 @@ def test_examples_of_one_number_each(rng):
         torch.testing.assert_close(o.double(), r.double(), rtol=0, atol=1e-6)
     with pytest.raises(ValueError, match="one entry per axis"):
         Occlusion(f).attribute(x, sliding_window_shapes=(1,))
+
+
+def test_inputs_without_examples_are_refused_clearly():
+    x = torch.ones(2, 3)
+    with pytest.raises(ValueError, match=r"N >= 1 examples.*got shape \(0,\)"):
+        FeatureAblation(lambda a, b: a.sum()).attribute((x, torch.tensor([])))
+    with pytest.raises(ValueError, match=r"N >= 1 examples.*got shape \(0, 3\)"):
+        FeatureAblation(lambda a: a.sum(1)).attribute(torch.ones(0, 3))

@@ -18,11 +18,15 @@ __all__ = ["CaptumPerturbation", "elementwise_mask"]
 def elementwise_mask(inputs):
     """captum's default mask: every scalar of an example is its own feature (ids continuing
     from one input tensor to the next)."""
+    if isinstance(inputs, torch.Tensor) and (inputs.dim() == 0 or inputs.shape[0] == 0):
+        return None  # the input checks say what is wrong with it
     if not isinstance(inputs, tuple):
         return torch.arange(inputs[0].numel(), device=inputs.device).reshape(inputs.shape[1:])
     masks, offset = [], 0
     for x in inputs:
-        n = x[0].numel() if x.shape[0] else 0
+        if not isinstance(x, torch.Tensor) or x.dim() == 0 or x.shape[0] == 0:
+            return None  # the input checks say what is wrong with it
+        n = x[0].numel()
         masks.append(torch.arange(offset, offset + n, device=x.device).reshape(x.shape[1:]))
         offset += n
     return tuple(masks)
