@@ -153,8 +153,12 @@ def test_attribute_future_waits_for_the_forward(rng):
     assert isinstance(fut, torch.Future)
     plain = _seeded(lambda: FeaturePermutation(net).attribute(x, target=0, feature_mask=mask), seed)
     torch.testing.assert_close(fut.wait(), plain, rtol=0, atol=1e-6)
-    with pytest.raises(TypeError, match="returns torch.futures.Future"):
+    with pytest.raises(TypeError, match="returns torch.futures.Future") as err:
         FeaturePermutation(net).attribute_future(x, target=0, feature_mask=mask)
+    assert isinstance(err.value, AssertionError)  # captum's error type too
+    with pytest.raises(TypeError, match=r"Call attribute_future\(") as err:
+        FeaturePermutation(future_forward).attribute(x, target=0, feature_mask=mask)
+    assert isinstance(err.value, AssertionError)
 
 
 def test_min_examples_per_batch_grouped_skips_or_permutes(rng, caplog):

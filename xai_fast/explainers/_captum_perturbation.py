@@ -8,7 +8,7 @@ import copy
 
 import torch
 
-from .._validation import check_int
+from .._validation import CaptumTypeError, check_int
 from ..models import ModelAdapter
 from ._tensor_base import TensorPerturbationExplainer
 
@@ -41,7 +41,7 @@ class _WaitingForward:
     def __call__(self, *args, **kwargs):
         out = self.forward(*args, **kwargs)
         if not isinstance(out, torch.futures.Future):
-            raise TypeError(
+            raise CaptumTypeError(
                 f"attribute_future needs a forward that returns torch.futures.Future; this one "
                 f"returned {type(out).__name__}. Call attribute(...) instead."
             )

@@ -17,6 +17,7 @@ from .._rng import normalize_seed, torch_global_seed
 from .._runtime.chunk_workers import default_workers
 from .._runtime.progress import Progress
 from .._validation import (
+    CaptumTypeError,
     check_batch_size,
     check_flag,
     check_int,
@@ -314,6 +315,11 @@ class TensorPerturbationExplainer(CaptumSurface):
         N = masker.X.shape[0]
         with torch.no_grad():
             out = self._row_forward(masker, args)(masker.X)
+        if isinstance(out, torch.futures.Future):
+            raise CaptumTypeError(
+                "forward_func returned a torch.futures.Future; attribute() needs tensors (or "
+                "numbers). Call attribute_future(...) for a forward that returns futures."
+            )
         if is_scalar(out, N):
             if N == 1:
                 return None  # one example: its own number (ScalarForward)
