@@ -396,6 +396,9 @@ def test_bad_arguments():
         DeepLift(model).attribute(x)
     with pytest.raises(TypeError, match="floating"):
         DeepLift(model).attribute(torch.ones(3, 6, dtype=torch.long), target=0)
+    with pytest.raises(TypeError, match="number or a tensor") as err:  # captum: an assert
+        DeepLiftShap(model).attribute(x, [[0.0] * 6, [1.0] * 6], target=0)
+    assert isinstance(err.value, AssertionError)
 
 
 ELEMENTWISE = {

@@ -206,3 +206,42 @@ def test_captums_noise_tunnel_wraps_our_methods(rng):
     assert list(inspect.signature(FeatureAblation.attribute).parameters)[:3] == [
         "self", "inputs", "baselines",
     ]  # fmt: skip
+
+
+def test_examples_of_one_number_each(rng):
+    """Inputs ``(N,)``: each example is one number, its own feature (captum's 0-d examples)."""
+    x, b = torch.as_tensor(rng.normal(size=5)), torch.as_tensor(rng.normal(size=5))
+
+    def f(t):
+        return torch.tanh(t) * t
+
+    gap = f(x) - f(b)  # one feature: the whole change of the output
+    for out in (
+        FeatureAblation(f).attribute(x, baselines=b),
+        Occlusion(f).attribute(x, sliding_window_shapes=(), baselines=b),
+    ):
+        torch.testing.assert_close(out.double(), gap, rtol=0, atol=1e-6)
+    captum_attr = pytest.importorskip("captum.attr")
+    u = torch.as_tensor(rng.normal(size=(5, 3)))
+
+    def g(s, t):
+        return s * t.sum(1) + s.exp()
+
+    kw = dict(sliding_window_shapes=((), (2,)), baselines=(0.5, 0.0))
+    for o, r in zip(
+        Occlusion(g).attribute((x, u), **kw),
+        captum_attr.Occlusion(g).attribute((x, u), **kw),
+        strict=True,
+    ):
+        assert o.shape == r.shape
+        torch.testing.assert_close(o.double(), r.double(), rtol=0, atol=1e-6)
+    with pytest.raises(ValueError, match="one entry per axis"):
+        Occlusion(f).attribute(x, sliding_window_shapes=(1,))
+
+
+def test_inputs_without_examples_are_refused_clearly():
+    x = torch.ones(2, 3)
+    with pytest.raises(ValueError, match=r"N >= 1 examples.*got shape \(0,\)"):
+        FeatureAblation(lambda a, b: a.sum()).attribute((x, torch.tensor([])))
+    with pytest.raises(ValueError, match=r"N >= 1 examples.*got shape \(0, 3\)"):
+        FeatureAblation(lambda a: a.sum(1)).attribute(torch.ones(0, 3))

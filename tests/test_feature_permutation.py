@@ -124,7 +124,7 @@ def test_fewer_than_two_examples_give_zeros_and_bad_masks_are_refused(caplog):
     assert "fewer than 2 examples" in caplog.text
     x = torch.randn(3, 4)
     with pytest.raises(ValueError, match="first dimension must be 1"):
-        fp.attribute(x, feature_mask=torch.zeros(3, 4, dtype=torch.long))
+        fp.attribute(x, feature_mask=torch.arange(12).reshape(3, 4))  # rows that differ
     with pytest.raises(ValueError, match="does not broadcast"):
         fp.attribute(x, feature_mask=torch.zeros(1, 3, dtype=torch.long))
     with pytest.raises(TypeError, match="integer ids"):
@@ -153,5 +153,51 @@ def test_attribute_future_waits_for_the_forward(rng):
     assert isinstance(fut, torch.Future)
     plain = _seeded(lambda: FeaturePermutation(net).attribute(x, target=0, feature_mask=mask), seed)
     torch.testing.assert_close(fut.wait(), plain, rtol=0, atol=1e-6)
-    with pytest.raises(TypeError, match="returns torch.futures.Future"):
+    with pytest.raises(TypeError, match="returns torch.futures.Future") as err:
         FeaturePermutation(net).attribute_future(x, target=0, feature_mask=mask)
+    assert isinstance(err.value, AssertionError)  # captum's error type too
+    with pytest.raises(TypeError, match=r"Call attribute_future\(") as err:
+        FeaturePermutation(future_forward).attribute(x, target=0, feature_mask=mask)
+    assert isinstance(err.value, AssertionError)
+
+
+def test_min_examples_per_batch_grouped_skips_or_permutes(rng, caplog):
+    x = torch.as_tensor(rng.normal(size=(3, 4)), dtype=torch.float32)
+    w = torch.as_tensor(rng.normal(size=4), dtype=torch.float32)
+    fp = FeaturePermutation(lambda t: t @ w)
+    ref = _seeded(lambda: fp.attribute(x), 5)
+    assert (ref != 0).any()
+    fp._min_examples_per_batch_grouped = 3  # 3 examples: still permuted, the same draws
+    assert torch.equal(_seeded(lambda: fp.attribute(x), 5), ref)
+    fp._min_examples_per_batch_grouped = 4
+    assert torch.equal(fp.attribute(x), torch.zeros_like(x))
+    assert "fewer than 4 examples" in caplog.text
+    for low in (1, None):  # a batch of one is then permuted, and refused (captum: an assert)
+        fp._min_examples_per_batch_grouped = low
+        with pytest.raises(ValueError, match="at least 2 examples") as err:
+            fp.attribute(x[:1])
+        assert isinstance(err.value, AssertionError)
+    fp._min_examples_per_batch_grouped = 0
+    with pytest.raises(ValueError, match="_min_examples_per_batch_grouped"):
+        fp.attribute(x)
+
+
+def test_an_empty_batch_gives_zeros_shaped_by_the_output():
+    empty = torch.zeros(0, 3)
+    assert FeaturePermutation(lambda t: t.sum(1)).attribute(empty).shape == (0, 3)
+    total = FeaturePermutation(lambda t: t.sum()).attribute(empty)  # one number per batch
+    assert torch.equal(total, torch.zeros(1, 3))
+
+
+def test_a_mask_with_one_equal_row_per_example_is_the_examples_mask(rng):
+    x = torch.as_tensor(rng.normal(size=(4, 2, 3)), dtype=torch.float32)
+    net = lambda t: t.flatten(1).tanh().sum(1)  # noqa: E731
+    mask = torch.as_tensor(rng.integers(0, 3, size=(1, 2, 3)))
+    ref = _seeded(lambda: FeaturePermutation(net).attribute(x, feature_mask=mask), 7)
+    rows = mask.expand(4, 2, 3)
+    ours = _seeded(lambda: FeaturePermutation(net).attribute(x, feature_mask=rows), 7)
+    assert torch.equal(ours, ref)
+    other = rows.clone()
+    other[2] = (other[2] + 1) % 3
+    with pytest.raises(ValueError, match="same ids in every row"):
+        FeaturePermutation(net).attribute(x, feature_mask=other)

@@ -335,6 +335,13 @@ class CaptumArgumentError(ValueError, AssertionError):
     """
 
 
+class CaptumTypeError(TypeError, AssertionError):
+    """An argument of a captum-style method of the wrong type.
+
+    A ``TypeError``; also an ``AssertionError``, as :class:`CaptumArgumentError` is.
+    """
+
+
 class DimensionError(ValueError, AssertionError):
     """Arrays whose shapes do not fit together (shap's ``DimensionError``).
 

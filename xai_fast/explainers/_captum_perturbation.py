@@ -8,7 +8,7 @@ import copy
 
 import torch
 
-from .._validation import check_int
+from .._validation import CaptumTypeError, check_int
 from ..models import ModelAdapter
 from ._tensor_base import TensorPerturbationExplainer
 
@@ -18,11 +18,15 @@ __all__ = ["CaptumPerturbation", "elementwise_mask"]
 def elementwise_mask(inputs):
     """captum's default mask: every scalar of an example is its own feature (ids continuing
     from one input tensor to the next)."""
+    if isinstance(inputs, torch.Tensor) and (inputs.dim() == 0 or inputs.shape[0] == 0):
+        return None  # the input checks say what is wrong with it
     if not isinstance(inputs, tuple):
         return torch.arange(inputs[0].numel(), device=inputs.device).reshape(inputs.shape[1:])
     masks, offset = [], 0
     for x in inputs:
-        n = x[0].numel() if x.shape[0] else 0
+        if not isinstance(x, torch.Tensor) or x.dim() == 0 or x.shape[0] == 0:
+            return None  # the input checks say what is wrong with it
+        n = x[0].numel()
         masks.append(torch.arange(offset, offset + n, device=x.device).reshape(x.shape[1:]))
         offset += n
     return tuple(masks)
@@ -37,7 +41,7 @@ class _WaitingForward:
     def __call__(self, *args, **kwargs):
         out = self.forward(*args, **kwargs)
         if not isinstance(out, torch.futures.Future):
-            raise TypeError(
+            raise CaptumTypeError(
                 f"attribute_future needs a forward that returns torch.futures.Future; this one "
                 f"returned {type(out).__name__}. Call attribute(...) instead."
             )
@@ -71,6 +75,7 @@ class CaptumPerturbation(TensorPerturbationExplainer):
     )
     multiplies_by_inputs = True  # differences of outputs, in the inputs' units
     _ALL_OUTPUTS = True  # captum's: an output not per example gets each element attributed
+    _SCALAR_EXAMPLES = True  # captum's: inputs (N,) are N examples of one number
 
     def __init__(self, forward_func, *, batch_size=None, workers=None, **kwargs):
         super().__init__(forward_func, 0, batch_size, workers, kwargs)

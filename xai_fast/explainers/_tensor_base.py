@@ -17,6 +17,7 @@ from .._rng import normalize_seed, torch_global_seed
 from .._runtime.chunk_workers import default_workers
 from .._runtime.progress import Progress
 from .._validation import (
+    CaptumTypeError,
     check_batch_size,
     check_flag,
     check_int,
@@ -110,6 +111,7 @@ class TensorPerturbationExplainer(CaptumSurface):
     # every output element attributed, as captum's perturbation methods do
     _ALL_OUTPUTS = False
     _KEEP_OUTPUT_SHAPE = False  # those attributions shaped (*output, *example), else (k, *example)
+    _SCALAR_EXAMPLES = False  # whether inputs (N,) are N examples of one number (else refused)
 
     def __init__(self, model, seed, batch_size, workers, kwargs):
         check_no_kwargs(kwargs, f"{type(self).__name__}()", self._INIT_OPTIONS)
@@ -218,7 +220,13 @@ class TensorPerturbationExplainer(CaptumSurface):
         self._check_call_kwargs(kwargs, {"additional_forward_args": additional_forward_args})
         n_samples = self._check_n_samples(n_samples)
         masker = TensorMasker.from_inputs(
-            self.adapter, inputs, baselines, target, o["feature_mask"], o["patch_size"]
+            self.adapter,
+            inputs,
+            baselines,
+            target,
+            o["feature_mask"],
+            o["patch_size"],
+            self._SCALAR_EXAMPLES,
         )
         N = masker.X.shape[0]
         args, per_example = forward_args(additional_forward_args, N)
@@ -307,6 +315,11 @@ class TensorPerturbationExplainer(CaptumSurface):
         N = masker.X.shape[0]
         with torch.no_grad():
             out = self._row_forward(masker, args)(masker.X)
+        if isinstance(out, torch.futures.Future):
+            raise CaptumTypeError(
+                "forward_func returned a torch.futures.Future; attribute() needs tensors (or "
+                "numbers). Call attribute_future(...) for a forward that returns futures."
+            )
         if is_scalar(out, N):
             if N == 1:
                 return None  # one example: its own number (ScalarForward)

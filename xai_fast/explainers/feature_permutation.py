@@ -14,7 +14,7 @@ import logging
 
 import torch
 
-from .._validation import check_int
+from .._validation import CaptumArgumentError, check_int
 from ._captum_perturbation import elementwise_mask
 from .feature_ablation import FeatureAblation
 
@@ -29,11 +29,20 @@ def permute_feature(x: torch.Tensor, feature_mask: torch.Tensor) -> torch.Tensor
     example) taken from a random other order of the examples, as captum's default ``perm_func``:
     one ``torch.randperm(N)`` from the global generator, drawn again while it is the identity."""
     n = x.shape[0]
-    if n < MIN_EXAMPLES:
-        raise ValueError(f"permuting a feature needs at least 2 examples; got a batch of {n}.")
+    _check_permutable(n)
     perm = _randperm(n, x.device)
     mask = feature_mask.to(x.device, torch.bool)
     return torch.where(mask, x[perm], x)
+
+
+def _check_permutable(n: int) -> None:
+    """A ``ValueError`` (also an ``AssertionError``, as captum's) for fewer than 2 examples."""
+    if n < MIN_EXAMPLES:
+        raise CaptumArgumentError(
+            f"permuting a feature needs at least 2 examples; got a batch of {n}. Pass more "
+            "examples, or keep _min_examples_per_batch_grouped at 2 or more (then such a batch "
+            "gives attributions of 0)."
+        )
 
 
 def _randperm(n: int, device) -> torch.Tensor:
@@ -62,6 +71,13 @@ class FeaturePermutation(FeatureAblation):
         captum's order.
     batch_size, workers : keyword-only
         As :class:`~xai_fast.FeatureAblation`.
+
+    Attributes
+    ----------
+    _min_examples_per_batch_grouped : int or None, default 2
+        captum's attribute: an input tensor with fewer examples is not permuted, and its
+        features get attributions of 0 (a permutation of one example moves nothing). ``None``
+        or 1 permutes any batch; ``perm_func`` then refuses a batch of one.
     """
 
     _INIT_OPTIONS = ("forward_func", "perm_func", "batch_size", "workers")
@@ -77,6 +93,7 @@ class FeaturePermutation(FeatureAblation):
                 f"{type(perm_func).__name__}."
             )
         self.perm_func = perm_func
+        self._min_examples_per_batch_grouped = MIN_EXAMPLES
 
     def attribute(
         self,
@@ -93,12 +110,15 @@ class FeaturePermutation(FeatureAblation):
         Parameters
         ----------
         inputs : torch.Tensor (N, ...) or tuple of them
-            At least 2 examples (with fewer, every attribution is 0, as captum's).
+            At least ``_min_examples_per_batch_grouped`` (2) examples; with fewer, or none,
+            every attribution is 0, as captum's (shape ``(1, ...)`` where the forward returns
+            one number for an empty batch).
         target, additional_forward_args, show_progress
             As :meth:`FeatureAblation.attribute`.
         feature_mask : integer tensor or tuple of them, optional
-            Broadcastable to one example (first dimension 1 or absent); elements with the
-            same id are shuffled together. Default: every scalar alone.
+            Broadcastable to one example (first dimension 1 or absent, or one row per example
+            with the same ids in every row); elements with the same id are shuffled together.
+            Default: every scalar alone.
         perturbations_per_eval : int >= 1
             Changes only the order in which the permutations are drawn, as in captum (so the
             same torch seed gives captum's numbers); batching is ``batch_size``'s.
@@ -116,12 +136,8 @@ class FeaturePermutation(FeatureAblation):
         xs = inputs if isinstance(inputs, tuple) else (inputs,)
         if not all(isinstance(x, torch.Tensor) for x in xs):
             raise TypeError("inputs must be tensors (N, ...) or a tuple of tensors.")
-        if any(x.shape[0] < MIN_EXAMPLES for x in xs) if xs[0].dim() else True:
-            logger.warning(
-                "FeaturePermutation: every feature skipped, since an input tensor has fewer "
-                "than 2 examples (a permutation needs two); the attributions are 0."
-            )
-            zeros = tuple(torch.zeros_like(x) for x in xs)
+        if self._skipped(xs):
+            zeros = self._zeros(xs, additional_forward_args)
             return zeros if isinstance(inputs, tuple) else zeros[0]
         if feature_mask is None:
             feature_mask = elementwise_mask(inputs)
@@ -137,6 +153,36 @@ class FeaturePermutation(FeatureAblation):
         mask = masks if isinstance(inputs, tuple) else masks[0]
         return self._run(inputs, baselines, target, additional_forward_args, mask, "auto", ppe,
                          show_progress, kwargs)  # fmt: skip
+
+    def _skipped(self, xs: tuple) -> bool:
+        """Whether every feature is skipped: 0-d or empty inputs, or an input tensor with fewer
+        than ``_min_examples_per_batch_grouped`` examples (logged, as captum logs it)."""
+        low = self._min_examples_per_batch_grouped
+        if low is not None:
+            low = check_int(low, "_min_examples_per_batch_grouped", 1)
+        if any(x.dim() == 0 for x in xs) or all(x.numel() == 0 for x in xs):
+            logger.info("FeaturePermutation: every feature skipped, the inputs are empty.")
+            return True
+        if low is not None and any(x.shape[0] < low for x in xs):
+            logger.warning(
+                f"FeaturePermutation: every feature skipped, since an input tensor has fewer "
+                f"than {low} examples (_min_examples_per_batch_grouped; a permutation needs "
+                "two); the attributions are 0."
+            )
+            return True
+        return False
+
+    def _zeros(self, xs: tuple, additional_forward_args) -> tuple:
+        """The attributions of skipped features: zeros of the inputs' shapes, or ``(1, ...)``
+        when the forward returns one number for a batch that is not one example (captum's
+        form for a loss)."""
+        a = additional_forward_args
+        args = () if a is None else a if isinstance(a, tuple) else (a,)
+        with torch.no_grad():
+            out = self.model(*xs, *args)
+        if isinstance(out, torch.Tensor) and out.dim() == 0 and xs[0].dim() and len(xs[0]) != 1:
+            return tuple(x.new_zeros((1,) + tuple(x.shape[1:])) for x in xs)
+        return tuple(torch.zeros_like(x) for x in xs)
 
     def _permuted(self, xs: tuple, masks: tuple, ppe: int) -> tuple:
         """Each input with every feature taken from its permutation: ``perm_func`` called in
@@ -156,6 +202,7 @@ class FeaturePermutation(FeatureAblation):
                 for k in sorted({t for f in group for t in order[f]}):
                     for f in group:
                         if default:  # only the draws here; one gather per tensor below
+                            _check_permutable(xs[k].shape[0])
                             perms[k][f] = _randperm(xs[k].shape[0], xs[k].device)
                             continue
                         where = masks[k] == f
@@ -184,11 +231,13 @@ def _example_mask(mask, x: torch.Tensor, k: int) -> torch.Tensor:
         )
     m = m.long()
     if m.dim() == x.dim():
-        if m.shape[0] != 1:
+        # one row per example is accepted when the rows agree: the same features in each
+        if m.shape[0] != 1 and not (m.shape[0] == x.shape[0] and bool((m == m[:1]).all())):
             raise ValueError(
                 f"feature_mask[{k}] has shape {tuple(m.shape)}; FeaturePermutation shuffles "
                 "the same features in every example, so its first dimension must be 1 (or "
-                f"absent), e.g. shape {(1,) + tuple(x.shape[1:])}."
+                f"absent), e.g. shape {(1,) + tuple(x.shape[1:])}, or the examples' with the "
+                "same ids in every row."
             )
         m = m[0]
     try:

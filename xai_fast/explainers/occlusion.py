@@ -47,6 +47,8 @@ def _axis_members(size: int, window: int, stride: int) -> np.ndarray:
 def window_masks(shape: tuple, window: tuple, stride: tuple) -> np.ndarray:
     """``(W, prod(shape))`` bool: the elements of each window, windows in C order."""
     members = [_axis_members(s, w, st) for s, w, st in zip(shape, window, stride, strict=True)]
+    if not members:  # examples of one number, shape (): one window over it
+        return np.ones((1, 1), dtype=bool)
     out = members[0]
     for m in members[1:]:  # outer product over the axes
         out = (out[:, None, :, None] & m[None, :, None, :]).reshape(

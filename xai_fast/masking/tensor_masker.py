@@ -139,14 +139,15 @@ class TensorMasker:
 
     @classmethod
     def from_inputs(
-        cls, model: ModelAdapter, inputs, baselines, target, feature_mask, patch_size
+        cls, model: ModelAdapter, inputs, baselines, target, feature_mask, patch_size, scalars=False
     ) -> TensorMasker:
         """Check captum-style arguments (see :meth:`xai_fast.KernelShap.attribute`).
 
         Floating inputs are cast to a module's floating dtype and everything is moved to its
         device (a callable's: the inputs' device). A tuple of tensors becomes one flat row per
         example (see :func:`~xai_fast.masking.tensor_tuple.flatten_tuple`); ``split`` then cuts
-        the perturbed rows back into the tuple.
+        the perturbed rows back into the tuple. With ``scalars``, inputs ``(N,)`` are ``N``
+        examples of one number each (captum's ablation methods take them so).
         """
         split = None
         if isinstance(inputs, tuple):
@@ -154,12 +155,12 @@ class TensorMasker:
                 inputs,
                 baselines,
                 feature_mask,
-                lambda t: _check_inputs(t, empty=True),
+                lambda t: _check_inputs(t, empty=True, scalars=scalars),
                 _baselines,
                 lambda m, t: _feature_mask(m, patch_size, t),
             )
         else:
-            x = _check_inputs(inputs)
+            x = _check_inputs(inputs, scalars=scalars)
             baselines, feature_mask = (  # captum's one-tensor tuples of a single input
                 v[0] if isinstance(v, tuple) and len(v) == 1 else v
                 for v in (baselines, feature_mask)
@@ -323,9 +324,9 @@ class _TensorPairs:
 
 
 # ---------------------------------------------------------------------------- input checks
-def _check_inputs(inputs, empty: bool = False) -> torch.Tensor:
+def _check_inputs(inputs, empty: bool = False, scalars: bool = False) -> torch.Tensor:
     """``inputs`` detached; ``empty`` allows examples without elements (one tensor of a
-    tuple)."""
+    tuple), ``scalars`` inputs ``(N,)`` (examples of one number)."""
     if isinstance(inputs, list):
         raise TypeError(
             "inputs must be a tensor (N, ...) or a tuple of them; got a list. Pass "
@@ -336,7 +337,11 @@ def _check_inputs(inputs, empty: bool = False) -> torch.Tensor:
             f"inputs must be a torch.Tensor of shape (N, ...); got {type(inputs).__name__}. "
             "Convert with torch.as_tensor(inputs)."
         )
-    if inputs.dim() < 2 or inputs.shape[0] == 0 or (inputs[0].numel() == 0 and not empty):
+    if (
+        inputs.dim() < (1 if scalars else 2)
+        or inputs.shape[0] == 0
+        or (inputs[0].numel() == 0 and not empty)
+    ):
         raise ValueError(
             f"inputs must have shape (N, ...) with N >= 1 examples of at least one element; "
             f"got shape {tuple(inputs.shape)}. Add a batch axis with inputs.unsqueeze(0)."

@@ -12,7 +12,7 @@ import inspect
 import numpy as np
 import torch
 
-from ..._validation import is_real
+from ..._validation import CaptumTypeError, is_real
 
 
 def _check_inputs(inputs, *, floating: bool = True) -> tuple[tuple[torch.Tensor, ...], bool]:
@@ -75,7 +75,10 @@ def _baseline_tensor(b, x: torch.Tensor, name: str) -> torch.Tensor:
     if is_real(b):
         return torch.full((1,) * x.dim(), float(b), dtype=x.dtype, device=x.device)
     if not isinstance(b, (torch.Tensor, np.ndarray)):
-        raise TypeError(f"{name} must be a number or a tensor; got {type(b).__name__}.")
+        raise CaptumTypeError(
+            f"{name} must be a number or a tensor; got {type(b).__name__}. Convert it with "
+            "torch.tensor(...)."
+        )
     t = torch.as_tensor(b, device=x.device).detach()
     if t.is_complex() or t.dtype == torch.bool:
         raise TypeError(f"{name} must be real numbers; got dtype {t.dtype}.")

@@ -77,12 +77,13 @@ class _Rules(_Tracking):
     ``tape``: the list filled (``replay=False``) or read (``replay=True``); ``eps``: below this
     ``|x - x_b|`` an elementwise rule falls back to the derivative."""
 
-    def __init__(self, rows, tape: list, replay: bool, eps: float, gather=None, shap=False):
+    def __init__(self, rows, tape: list, replay: bool, eps: float, gather=None):
         super().__init__(rows)
-        # shap's rule for a softmax that is the model's output: elementwise rescale (each
-        # probability through its own logit); ``final`` holds the last softmax's (output,
-        # switch), the switch turned on when that output is the model's
-        self.shap, self.final = shap, None
+        # a softmax that is the model's output passes multipliers elementwise (each probability
+        # through its own logit: exact for the explained output, as shap's and captum's rule);
+        # ``final`` holds the last softmax's (output, switch), the switch turned on when that
+        # output is the model's
+        self.final = None
         self.tape, self.replay, self.eps, self.at = tape, replay, eps, 0
         # (M, rows (R,), tiled): the tape holds M distinct baseline rows; tiled when row r
         # pairs with row r % M
@@ -252,7 +253,7 @@ class _Rules(_Tracking):
         else:
             (nodes, weights), dims = path
             bs, y_b = self._taped(name, xs, None)
-            switch = _Switch() if self.shap and name in ("softmax", "softmax_") else None
+            switch = _Switch() if name in ("softmax", "softmax_") else None
             out = _Path.apply(fn, nodes, weights, dims, self.eps, y_b, switch, len(xs), *xs, *bs)
             if switch is not None:
                 self.final = (out, switch)
@@ -283,7 +284,8 @@ class _Rules(_Tracking):
 
 
 class _Switch:
-    """Whether a softmax's rule is shap's elementwise one (set once the forward is done)."""
+    """Whether a softmax's rule is the elementwise one of a final softmax (set once the
+    forward is done)."""
 
     on = False
 

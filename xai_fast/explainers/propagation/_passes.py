@@ -63,7 +63,6 @@ def _multipliers(
     chunk: int | None,
     shared=None,
     layer=None,
-    shap_softmax=False,
     to_layer_input=True,
 ):
     """DeepLIFT multipliers of every pair of rows, for one or several targets.
@@ -85,9 +84,6 @@ def _multipliers(
     layer : torch.nn.Module, optional
         Attribute to this submodule's positional inputs (or, without ``to_layer_input``, its
         output tensors) instead of the model's inputs; it must run once per forward.
-    shap_softmax : bool, default False
-        A softmax whose output is the model's output passes multipliers elementwise, as shap's
-        DeepExplainer does (each probability through its own logit), instead of the path rule.
     to_layer_input : bool, default True
         With ``layer``: its positional inputs, or its output.
 
@@ -114,12 +110,12 @@ def _multipliers(
         while R % chunk == M:  # a last chunk of M rows could not tell rows from other axes
             chunk += M
         try:
-            out = _passes(calls, xs, bs, eps, chunk, shared, layer, shap_softmax, to_layer_input)
+            out = _passes(calls, xs, bs, eps, chunk, shared, layer, to_layer_input)
         except (_Ungatherable, *USER_ERRORS):
             pass  # a layout the tape cannot be gathered along, or a model that wants the
             # paired rows: one baseline row per pair (which raises again if the model does)
     if out is None:
-        out = _passes(calls, xs, bs, eps, chunk, None, layer, shap_softmax, to_layer_input)
+        out = _passes(calls, xs, bs, eps, chunk, None, layer, to_layer_input)
     mults, y, y_b, acts = out
     if one:
         mults, y, y_b = mults[0], y[0], y_b[0]
@@ -159,7 +155,7 @@ def _retarget(calls, sub: _Call) -> list:
     return out
 
 
-def _passes(calls, xs, bs, eps: float, chunk: int, shared, layer, shap_softmax, to_input=True):
+def _passes(calls, xs, bs, eps: float, chunk: int, shared, layer, to_input=True):
     R, device = xs[0].shape[0], xs[0].device
     call, T = calls[0], len(calls)
     mults = None if layer is not None else [_empty(xs) for _ in calls]
@@ -207,7 +203,7 @@ def _passes(calls, xs, bs, eps: float, chunk: int, shared, layer, shap_softmax, 
         rows = tuple(
             t[a:b].detach().requires_grad_() if t.is_floating_point() else t[a:b] for t in xs
         )
-        replay = _Rules(rows, tape, True, eps, gather, shap_softmax)
+        replay = _Rules(rows, tape, True, eps, gather)
         with _layer_hook(layer, to_input, call.forward_func) as hook:
             run = _retarget(calls, _memoised(_in_mode(sub, replay)))
             y = [s(rows) for s in run]

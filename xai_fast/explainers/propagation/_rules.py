@@ -15,7 +15,10 @@ the chain rule.
 - :class:`_Path`: any other differentiable op, the vector-Jacobian product averaged over
   Gauss-Legendre points between baseline and input, corrected along ``x - x_b`` per slice so that
   the conservation is exact (softmax, log-softmax, layer norm; products of two varying operands,
-  where two points are exact already).
+  where two points are exact already). A softmax that is the model's output (``switch`` on)
+  passes ``g * (y - y_b) / (x - x_b)`` elementwise instead: it conserves as exactly, and each
+  explained probability then only goes through its own logit, which float32 rounding of large
+  logits cannot upset (the path rule spreads it over logits whose differences are rounding).
 """
 
 from __future__ import annotations
@@ -167,8 +170,8 @@ class _Path(torch.autograd.Function):
         n = ctx.n
         xs, bs, y, y_b = saved[:n], saved[n : 2 * n], saved[-2], saved[-1]
         ds = tuple(x - b for x, b in zip(xs, bs, strict=True))
-        shap_rule = ctx.switch is not None and ctx.switch.on
-        if shap_rule:
+        elementwise = ctx.switch is not None and ctx.switch.on
+        if elementwise:
             m, broken = _elementwise(ds[0], y - y_b, g, ctx.eps, ctx.dims)
             if not bool(broken.any()):
                 return (None,) * 8 + (m, None)
@@ -187,14 +190,15 @@ class _Path(torch.autograd.Function):
             q = (d * d).sum(dims, keepdim=True)
             big = q > ctx.eps**2
             grads[0] = grads[0] + torch.where(big, miss / torch.where(big, q, 1.0), 0.0) * d
-        if shap_rule:
+        if elementwise:
             grads[0] = torch.where(broken, grads[0], m)
         return (None,) * 8 + tuple(grads) + (None,) * n
 
 
 def _elementwise(dx, dy, g, eps, dims):
-    """shap's rule for a final softmax: ``g * dy / dx`` per element, and the slices over
-    ``dims`` where some ``|dx| < eps`` (there the ratio cannot conserve: the path rule is used)."""
+    """The rule of a final softmax (shap's, and captum's before its mean shift): ``g * dy / dx``
+    per element, and the slices over ``dims`` where some ``|dx| < eps`` (there the ratio cannot
+    conserve: the path rule is used)."""
     small = dx.abs() < eps
     broken = small.any(dims[0], keepdim=True).expand_as(dx)
     return g * dy / _safe(dx, small), broken

@@ -139,13 +139,11 @@ class DeepExplainer:
             calls.append(_Call(model, None, target, n, device).expand(i))
         shared = (tuple(self.data), j)
         if self.layer is None:
-            mults, _, _ = _multipliers(
-                calls, x_rows, b_rows, self.eps, None, shared, shap_softmax=True
-            )
+            mults, _, _ = _multipliers(calls, x_rows, b_rows, self.eps, None, shared)
             diffs = tuple(x - b for x, b in zip(x_rows, b_rows, strict=True))
         else:
             mults, _, _, (a_x, a_b) = _multipliers(
-                calls, x_rows, b_rows, self.eps, None, shared, self.layer, shap_softmax=True
+                calls, x_rows, b_rows, self.eps, None, shared, self.layer
             )
             diffs = tuple(u - v for u, v in zip(a_x, a_b, strict=True))
         out = []
