@@ -399,6 +399,10 @@ def test_bad_arguments():
     with pytest.raises(TypeError, match="number or a tensor") as err:  # captum: an assert
         DeepLiftShap(model).attribute(x, [[0.0] * 6, [1.0] * 6], target=0)
     assert isinstance(err.value, AssertionError)
+    for scalar in (0.0, lambda: 0.5, (0.0,)):  # a constant is no distribution (captum: assert)
+        with pytest.raises(ValueError, match="use DeepLift") as err:
+            DeepLiftShap(model).attribute(x, scalar, target=0)
+        assert isinstance(err.value, AssertionError)
 
 
 ELEMENTWISE = {

@@ -84,11 +84,12 @@ def test_float32_with_large_logits_adds_up(rng):
     x = torch.rand(3, d, generator=g) * 100
     t = int(rng.integers(k))
     _, delta = DeepLift(model).attribute(x, 0.0, target=t, return_convergence_delta=True)
-    assert float(delta.abs().max()) < 1e-7
+    # float32 sums of 40 attributions round to a few 1e-7; the path rule misses by ~1e-3
+    assert float(delta.abs().max()) < 2e-6
     bg = torch.randn(5, d, generator=g)
     _, delta = DeepLiftShap(model).attribute(x, bg, target=t, return_convergence_delta=True)
     assert delta.shape == (3 * 5,)
-    assert float(delta.abs().max()) < 1e-7
+    assert float(delta.abs().max()) < 2e-6
 
 
 def test_a_logit_that_does_not_move_falls_back_to_the_exact_path_rule(rng):

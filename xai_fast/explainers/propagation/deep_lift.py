@@ -12,7 +12,7 @@ import inspect
 
 import torch
 
-from ..._validation import check_flag, check_int, is_real
+from ..._validation import CaptumArgumentError, check_flag, check_int, is_real
 from ..gradient._base import _BaselineAttribution
 from ..gradient._call import _delta_apart
 from ._passes import _check_completeness, _multipliers
@@ -177,6 +177,21 @@ class DeepLiftShap(DeepLift):
     """
 
     _BASELINES = "distribution"
+
+    def _checked_baselines(self, baselines, inputs, xs, is_tuple: bool, draw: bool = False):
+        """Background rows, as every distribution method takes them, but no scalars: a
+        constant is one baseline, not a distribution (captum refuses it too)."""
+        if callable(baselines) and not isinstance(baselines, torch.Tensor):
+            takes_inputs = len(inspect.signature(baselines).parameters) > 0
+            baselines = baselines(inputs) if takes_inputs else baselines()
+        given = baselines if isinstance(baselines, tuple) else (baselines,)
+        if any(is_real(b) for b in given):
+            raise CaptumArgumentError(
+                "DeepLiftShap averages over a distribution of baselines: pass background "
+                "examples, a tensor (M, ...) of the inputs' shape (or a tuple of them, or a "
+                "callable returning them); got a scalar. For one constant baseline use DeepLift."
+            )
+        return super()._checked_baselines(baselines, inputs, xs, is_tuple, draw)
 
     def __init__(self, model, multiply_by_inputs=True, *, eps=1e-10):
         super().__init__(model, multiply_by_inputs, eps)
