@@ -213,9 +213,9 @@ class DeepLiftShap(DeepLift):
         ----------
         inputs : torch.Tensor or tuple of torch.Tensor, each (N, ...)
         baselines : torch.Tensor, tuple of them, or callable
-            Background examples ``(M, ...)`` (the same ``M`` for every input tensor; a scalar is
-            a constant baseline), or a callable returning them (called with ``inputs`` if it
-            takes an argument).
+            Background examples ``(M, ...)`` (the same ``M`` for every input tensor), or a
+            callable returning them (called with ``inputs`` if it takes an argument). A scalar
+            is refused, as captum refuses it: for one constant baseline use :class:`DeepLift`.
         target, additional_forward_args, custom_attribution_func
             As in :meth:`DeepLift.attribute`; ``custom_attribution_func`` gets the pairs'
             tuples ``(N * M, ...)`` before the average.
