@@ -77,8 +77,11 @@ def poly_wls(Z, w, Y, total, order=1, block=None, n_blocks=16):
         Full coalition's value minus the empty one's.
     order : int, default 1
         Largest interaction in the fit.
-    block : ndarray of int64, shape (S,), optional
-        Jackknife block of each sampled row (-1: enumerated). ``None`` skips error bars.
+    block : ndarray of int64, shape (S,), or of float64, shape (S, n_blocks), optional
+        Jackknife block of each sampled row (-1: enumerated), or each row's draws per block
+        (a design drawn with replacement; all 0: enumerated). Without a block its sampled rows
+        are reweighted by ``K / (K - 1)`` (by the sampled weight over what is left, for draw
+        counts). ``None`` skips error bars.
     n_blocks : int, default 16
 
     Returns
@@ -98,24 +101,35 @@ def poly_wls(Z, w, Y, total, order=1, block=None, n_blocks=16):
         beta = np.vstack([sol, total[None, :] - sol.sum(axis=0, keepdims=True)])
         return T @ beta
 
-    def normal(rows):
-        WX = X[rows] * w[rows, None]
+    def normal(rows, wt=w):
+        WX = X[rows] * wt[rows, None]
         return X[rows].T @ WX, WX.T @ Yadj[rows]
 
     if block is None:
         G, c = normal(slice(None))
         return shapley(_solve(G, c)), None
-    fixed = block < 0
+    if block.ndim == 2:  # draws per block: a row's weight is shared by its blocks
+        drawn = block.sum(axis=1)
+        fixed = drawn == 0
+        share = block / np.where(fixed, 1.0, drawn)[:, None]  # (S, K)
+        parts = [normal(np.flatnonzero(share[:, b]), w * share[:, b]) for b in range(n_blocks)]
+        w_r = w[~fixed].sum()
+        scales = [w_r / (w_r - (w * share[:, b]).sum()) for b in range(n_blocks)]
+    else:
+        fixed = block < 0
+        parts = [normal(block == b) for b in range(n_blocks)]
+        scales = [n_blocks / (n_blocks - 1.0)] * n_blocks
     G_e, c_e = normal(fixed)
-    parts = [normal(block == b) for b in range(n_blocks)]
     G_r = sum(p[0] for p in parts)
     c_r = sum(p[1] for p in parts)
     phi = shapley(_solve(G_e + G_r, c_e + c_r))
     if fixed.all():
         return phi, np.zeros_like(phi)
-    scale = n_blocks / (n_blocks - 1.0)
     reps = np.stack(
-        [shapley(_solve(G_e + scale * (G_r - Gb), c_e + scale * (c_r - cb))) for Gb, cb in parts]
+        [
+            shapley(_solve(G_e + a * (G_r - Gb), c_e + a * (c_r - cb)))
+            for (Gb, cb), a in zip(parts, scales, strict=True)
+        ]
     )  # (K, M, R)
     std = np.sqrt((n_blocks - 1.0) / n_blocks * ((reps - reps.mean(axis=0)) ** 2).sum(axis=0))
     return phi, std
