@@ -10,6 +10,8 @@ over the row (a union bound), must be at most ``TOL_MISS``.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .._rng import round_seed
@@ -126,4 +128,15 @@ def shap_group_with_errors(explainer, game, X, var_idx, total, M, nsamples, seed
 
 
 def _done(enumerated, budget, phi, std, tol) -> bool:
-    return tol is None or enumerated or budget >= MAX_TOL_BUDGET or _converged(phi, std, tol)
+    if tol is None or enumerated or _converged(phi, std, tol):
+        return True
+    if budget >= MAX_TOL_BUDGET:
+        warnings.warn(
+            f"tol={tol} was not reached with {budget:,} coalitions (the most tol grows to); "
+            "the values are returned as they are (error_bars=True shows their standard "
+            "errors). Raise tol, or group features to have fewer players.",
+            RuntimeWarning,
+            stacklevel=5,
+        )
+        return True
+    return False
