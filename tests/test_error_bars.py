@@ -192,3 +192,61 @@ def test_jackknife_against_explicit_refits(rng, kind):
     phi, std = poly_wls(Z, w, Y, tot, 1, block, K)
     np.testing.assert_allclose(phi, constrained_wls(Z.astype(float), w, Y, tot), rtol=1e-10)
     np.testing.assert_allclose(std, want, rtol=1e-9)
+
+
+def _ridge_oracle(Z, w, Y, tot, block, K, lams):
+    """Cubic fit with a ridge on the interaction terms chosen by leave-one-block-out error,
+    from scratch: explicit features, weights and solves per candidate and block."""
+    import itertools
+
+    S, M = Z.shape
+    terms = [t for k in (1, 2, 3) for t in itertools.combinations(range(M), k)]
+    A = np.stack([Z[:, list(t)].all(axis=1) for t in terms], axis=1).astype(float)
+    X, Ya = A[:, :-1] - A[:, -1:], Y - A[:, -1:] * tot  # sum of coefficients == tot
+    pen = np.array([len(t) > 1 for t in terms[:-1]], dtype=float)
+    scale = np.mean(np.diag(X.T @ (w[:, None] * X)))
+
+    def fit(wt, lam):
+        return np.linalg.solve(
+            X.T @ (wt[:, None] * X) + np.diag(lam * scale * pen), X.T @ (wt[:, None] * Ya)
+        )
+
+    cv = []
+    for lam in lams:
+        err = 0.0
+        for b in range(K):
+            wt = np.where(block == b, 0.0, np.where(block >= 0, w * K / (K - 1), w))
+            r = (block == b)[:, None] * w[:, None] * (Ya - X @ fit(wt, lam)) ** 2
+            err += (r.sum(axis=0) / ((block >= 0)[:, None] * w[:, None] * Ya**2).sum(axis=0)).sum()
+        cv.append(err)
+    lam = lams[int(np.argmin(cv))]
+    sol = fit(w, lam)
+    beta = np.vstack([sol, tot - sol.sum(axis=0)])
+    share = np.array([[i in t for t in terms] for i in range(M)]) / np.array(
+        [len(t) for t in terms]
+    )
+    return share @ beta, lam
+
+
+def test_cubic_ridge_against_explicit_cross_validation(rng):
+    from xai_fast.solvers.poly_wls import poly_wls
+
+    S, M, R, K = 300, 7, 2, 8
+    Z = rng.random((S, M)) < 0.5
+    w = rng.uniform(0.5, 2.0, S)
+    # values: mains, a 4- and a 5-player product (beyond the cubic fit) and noise
+    Y = Z @ rng.normal(size=(M, R)) + 3 * Z[:, :4].all(axis=1)[:, None] * rng.normal(size=R)
+    Y += 2 * Z[:, 2:].all(axis=1)[:, None] + 0.3 * rng.normal(size=(S, R))
+    tot = rng.normal(size=R)
+    block = np.where(np.arange(S) >= 30, rng.integers(0, K, S), -1)
+    lams = (0.0, 1e-3, 1e-2, 1e-1, 1.0)
+    want, lam = _ridge_oracle(Z, w, Y, tot, block, K, lams)
+    phi, _ = poly_wls(Z, w, Y, tot, 3, block, K, lams)
+    np.testing.assert_allclose(phi, want, rtol=1e-8, atol=1e-10)
+    assert not np.allclose(phi, poly_wls(Z, w, Y, tot, 3, block, K)[0]) or lam == 0.0
+    # a game of at most three-player terms is fitted exactly: no penalty is chosen
+    a, c = rng.normal(size=(M, R)), rng.normal(size=R)
+    Y3 = Z @ a + Z[:, :3].all(axis=1)[:, None] * c
+    exact = a + np.isin(np.arange(M), [0, 1, 2])[:, None] * c / 3
+    got = poly_wls(Z, w, Y3, a.sum(axis=0) + c, 3, block, K, lams)[0]
+    np.testing.assert_allclose(got, exact, rtol=1e-9, atol=1e-10)
