@@ -178,6 +178,7 @@ def test_jackknife_against_explicit_refits(rng, kind):
         share = (block[:, None] == np.arange(K)).astype(float)
     else:
         block = rng.integers(0, 3, (S, K)).astype(float) * sampled[:, None]
+        block[sampled & (block.sum(axis=1) == 0), 0] = 1.0  # every sampled row drawn
         share = block / np.maximum(block.sum(axis=1, keepdims=True), 1)
     reps = []
     for b in range(K):
