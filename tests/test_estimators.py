@@ -180,10 +180,10 @@ def test_sampler_option_errors(mlp_game):
     with pytest.raises(ValueError, match="sampler must be one of"):
         xf.KernelExplainer(net, B, sampler="fast")
     shap_like = xf.KernelExplainer(net, B, seed=0)
-    with pytest.raises(ValueError, match="error_bars=True needs"):
-        shap_like(X, error_bars=True)
-    with pytest.raises(ValueError, match="tol needs"):
-        shap_like.shap_values(X, tol=0.1)
+    with pytest.raises(ValueError, match="cannot be combined with error_bars"):
+        shap_like(X, l1_reg="aic", error_bars=True)
+    with pytest.raises(ValueError, match="cannot be combined with error_bars"):
+        shap_like.shap_values(X, l1_reg="num_features(3)", tol=0.1)
     lev = xf.KernelExplainer(net, B, seed=0, sampler="leverage")
     with pytest.raises(ValueError, match="l1_reg"):
         lev.shap_values(X, l1_reg="aic")

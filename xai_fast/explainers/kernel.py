@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._rng import normalize_seed, round_seed, shap_seed
-from .._runtime.blas import single_threaded_blas
+from .._rng import normalize_seed, shap_seed
 from .._validation import check_no_kwargs, check_nsamples, is_int, is_real, warn_ignored_kwargs
 from ..links import apply_link
 from ..sampling import shap_design
-from ..sampling.leverage_plan import plan_leverage
 from ..sampling.plan import plan_design
 from ..solvers.constrained_wls import solve_constrained_wls
 from ..solvers.feature_selection import (
@@ -23,8 +21,9 @@ from ..solvers.feature_selection import (
     selection_active,
     solve_selected,
 )
-from ..solvers.poly_wls import n_terms, poly_wls
+from ..solvers.poly_wls import n_terms
 from ._base import CoalitionExplainer, keep_index_option
+from ._kernel_rounds import MAX_CUBIC_TERMS, N_BLOCKS, leverage_group, shap_group_with_errors
 from ._masker_kernel import MaskerKernel
 from ._partition_output import is_hierarchical_masker
 from ._shap_compat import KernelLegacyAPI
@@ -39,15 +38,6 @@ SAMPLERS = ("shap", "leverage", "auto")
 #: Keywords shap's constructor accepts and ignores.
 SHAP_IGNORED = ("nsamples", "l1_reg", "silent", "random_state")
 _CALL_HINT = "pass nsamples, l1_reg and silent to shap_values() or the call, and seed= here"
-#: Jackknife blocks of the leverage designs (error bars).
-N_BLOCKS = 16
-#: Largest budget the ``tol`` stopping rule grows to.
-MAX_TOL_BUDGET = 2**17
-#: ``sampler="auto"`` fits third-order interactions when they number at most this many and the
-#: budget gives each term at least ``CUBIC_SAMPLES_PER_TERM`` coalitions (below about 2.5 the
-#: extra variance outweighed the bias removed, on a strongly nonlinear 12-feature MLP).
-MAX_CUBIC_TERMS = 3000
-CUBIC_SAMPLES_PER_TERM = 2.5
 
 
 class KernelExplainer(CoalitionExplainer, KernelLegacyAPI):
@@ -90,8 +80,9 @@ class KernelExplainer(CoalitionExplainer, KernelLegacyAPI):
         is leverage-score sampling (every subset size gets the same share, subsets drawn
         without replacement and paired with their complements, weights over inclusion
         probabilities). ``"auto"`` adds third-order interaction terms to the regression when
-        the budget affords them (small ``M``), else is ``"leverage"``. Both give error bars
-        (``error_bars=True``) and the ``tol`` stopping rule; see ``docs/estimators.md``.
+        the budget affords them (small ``M``), else is ``"leverage"``. Every sampler gives
+        error bars (``error_bars=True``) and the ``tol`` stopping rule; see
+        ``docs/estimators.md``.
 
     keep_index : bool, default False, keyword-only
         shap's option: the model gets ``pandas.DataFrame`` chunks with the background's
@@ -179,13 +170,16 @@ class KernelExplainer(CoalitionExplainer, KernelLegacyAPI):
             Coalitions per row: ``"auto"`` is ``2 * M + 2048``, capped at ``2**M - 2``.
         l1_reg : False, "num_features(k)", "aic", "bic", "auto" or float
             Feature selection before the regression (shap's options and default; only with
-            ``sampler="shap"``, the other samplers keep every feature).
+            ``sampler="shap"`` and without error bars or ``tol``: those keep every feature, and
+            then ignore the default).
         silent : bool, default False
             Hide the progress bar.
         tol : float, optional, keyword-only
-            Stopping rule of the ``"leverage"`` and ``"auto"`` samplers: the budget starts at
-            ``nsamples`` and doubles (up to ``2**17`` coalitions) until every row's largest
-            standard error is at most ``tol`` times the spread (max - min) of its values.
+            Stopping rule: the budget starts at ``nsamples`` and doubles, with a fresh design,
+            (up to ``2**17`` coalitions) until every value of a row is within ``tol`` times
+            the spread (max - min) of the row's values at about 95% confidence (each error
+            taken as normal with its standard error; the chances of a miss, summed over the
+            row, at most 5%). Use ``error_bars=True`` to see the standard errors.
 
         Returns
         -------
@@ -198,9 +192,8 @@ class KernelExplainer(CoalitionExplainer, KernelLegacyAPI):
             return self._masked(X, nsamples, silent).values
         index = self._row_index(X)
         X, _, was_1d = self._check_rows(X)
-        phi, _ = self._explain(
-            X, check_nsamples(nsamples), self._l1(l1_reg), silent, False, tol, index
-        )
+        l1_reg = self._l1(l1_reg, tol is not None)
+        phi, _ = self._explain(X, check_nsamples(nsamples), l1_reg, silent, False, tol, index)
         return self._shap_shape(phi, was_1d)
 
     def __call__(
@@ -216,22 +209,17 @@ class KernelExplainer(CoalitionExplainer, KernelLegacyAPI):
     ):
         """Explain ``X`` and return an :class:`~xai_fast.Explanation` (see :meth:`shap_values`).
 
-        ``error_bars=True`` (samplers ``"leverage"`` and ``"auto"``) also fills
-        ``Explanation.error_std`` with jackknife standard errors of the values.
+        ``error_bars=True`` also fills ``Explanation.error_std`` with jackknife standard errors
+        of the values (every sampler; with ``"shap"`` the draws are the jackknife's units).
         """
         check_no_kwargs(kwargs, "KernelExplainer.__call__()", self._CALL_OPTIONS + ("error_bars",))
         if self._masked is not None:  # an Image or Text masker; what PartitionExplainer returns
             return self._masked(X, nsamples, silent)
         index = self._row_index(X)
         Xc, columns, was_1d = self._check_rows(X)
-        if error_bars and self.sampler == "shap":
-            raise ValueError(
-                "error_bars=True needs sampler='leverage' or sampler='auto' (shap's design "
-                "samples with replacement and has no error estimate); create the explainer with "
-                "KernelExplainer(..., sampler='auto')."
-            )
+        l1_reg = self._l1(l1_reg, bool(error_bars) or tol is not None)
         phi, std = self._explain(
-            Xc, check_nsamples(nsamples), self._l1(l1_reg), silent, bool(error_bars), tol, index
+            Xc, check_nsamples(nsamples), l1_reg, silent, bool(error_bars), tol, index
         )
         exp = self._explanation(self._shap_shape(phi, was_1d), Xc, columns, was_1d)
         exp.error_std = None if std is None else self._shap_shape(std, was_1d)
@@ -251,21 +239,27 @@ class KernelExplainer(CoalitionExplainer, KernelLegacyAPI):
         return out
 
     # ------------------------------------------------------------------ internals
-    def _l1(self, l1_reg):
+    def _l1(self, l1_reg, errors: bool = False):
+        """``l1_reg`` to apply: the default is dropped where every feature is estimated (other
+        samplers, error bars, ``tol``); another selection there is an error."""
         l1_reg = check_l1_reg(l1_reg)
-        if self.sampler == "shap" or l1_reg is False or l1_reg == DEFAULT_L1_REG:
-            return l1_reg if self.sampler == "shap" else False
+        keeps_all = self.sampler != "shap" or errors
+        if not keeps_all or l1_reg is False or l1_reg == DEFAULT_L1_REG:
+            return False if keeps_all else l1_reg
+        if self.sampler != "shap":
+            raise ValueError(
+                f"l1_reg={l1_reg!r} works with sampler='shap' only; the {self.sampler!r} sampler "
+                "estimates every feature. Pass l1_reg=False or use sampler='shap'."
+            )
         raise ValueError(
-            f"l1_reg={l1_reg!r} works with sampler='shap' only; the {self.sampler!r} sampler "
-            "estimates every feature. Pass l1_reg=False or use sampler='shap'."
+            f"l1_reg={l1_reg!r} cannot be combined with error_bars=True or tol: error bars are "
+            "those of the regression on every feature. Pass l1_reg=False."
         )
 
     def _explain(self, X, nsamples, l1_reg, silent, error_bars, tol, index=None):
         """SHAP values of ``X`` ``(n, d)`` as ``(n, d, k)``, and their standard errors (or
         ``None``). ``index`` labels the rows for a ``keep_index`` model."""
         if tol is not None:
-            if self.sampler == "shap":
-                raise ValueError("tol needs sampler='leverage' or sampler='auto'.")
             if not is_real(tol) or not tol > 0:
                 raise ValueError(f"tol must be a positive number; got {tol!r}.")
         groups = self._varying_groups(X)
@@ -286,10 +280,13 @@ class KernelExplainer(CoalitionExplainer, KernelLegacyAPI):
                     for c in range(0, len(rows), step):
                         r, vi = rows[c : c + step], var_idx[c : c + step]
                         args = (game, X[r], vi, total[r], M, nsamples, seed, link_null, silent)
-                        if self.sampler == "shap":
+                        if self.sampler == "shap" and std is None:
                             phi[r[:, None], vi, :] = self._explain_group(*args, l1_reg)
                         else:
-                            p, e = self._explain_group_leverage(*args, error_bars, tol)
+                            if self.sampler == "shap":
+                                p, e = shap_group_with_errors(self, *args, tol)
+                            else:
+                                p, e = leverage_group(self, *args, error_bars, tol)
                             phi[r[:, None], vi, :] = p
                             if std is not None:
                                 std[r[:, None], vi, :] = e
@@ -325,52 +322,6 @@ class KernelExplainer(CoalitionExplainer, KernelLegacyAPI):
                 )
             left[M] = self.max_memory - 2 * design
         return left
-
-    def _explain_group_leverage(
-        self, game, X, var_idx, total, M, nsamples, seed, link_null, silent, error_bars, tol
-    ):
-        """Rows sharing ``M`` varying features, with a leverage design (see ``sampler``).
-
-        Returns
-        -------
-        phi, std : ndarray, shape (n_g, M, k); ``std`` is ``None`` without error bars or tol
-        """
-        design = self.backend.leverage_design
-        budget = plan_leverage(M, nsamples).nsamples
-        tot = total.reshape(-1)
-        for round_ in range(64):
-            plan = plan_leverage(M, budget)
-            key = round_seed(seed, round_)  # a fresh design per round
-            Z, w, block = design(M, key, plan.sizes, plan.pairs, plan.enumerated, N_BLOCKS)
-            ey = game.evaluate(Z, X, var_idx, progress=not silent)  # (n_g, S, k)
-            n_g, S, k = ey.shape
-            Y = apply_link(self.link, ey, what="model output averaged over the background")
-            Y = Y.cpu().numpy() if hasattr(Y, "cpu") else Y
-            Y = (Y - link_null).transpose(1, 0, 2).reshape(S, -1)
-            terms3 = n_terms(M, 3)
-            cubic = (
-                self.sampler == "auto"
-                and not plan.fully_enumerated
-                and terms3 <= MAX_CUBIC_TERMS
-                and S >= CUBIC_SAMPLES_PER_TERM * terms3
-            )
-            want_std = error_bars or tol is not None
-            with single_threaded_blas():
-                phi, std = poly_wls(
-                    Z, w, Y, tot, 3 if cubic else 1, block if want_std else None, N_BLOCKS
-                )
-            done = (
-                tol is None
-                or plan.fully_enumerated
-                or budget >= MAX_TOL_BUDGET
-                or _converged(phi, std, tol)
-            )
-            if done:
-                break
-            budget *= 2
-        phi = phi.reshape(M, n_g, k).transpose(1, 0, 2)
-        std = None if std is None else std.reshape(M, n_g, k).transpose(1, 0, 2)
-        return phi, std
 
     def _explain_group(
         self, game, X, var_idx, total, M, nsamples, seed, link_null, silent, l1_reg
@@ -411,9 +362,3 @@ class KernelExplainer(CoalitionExplainer, KernelLegacyAPI):
             self.backend.constrained_wls, Zf, w, Y, tot,
             hint="Raise nsamples, use l1_reg='num_features(k)', or group features.",
         )  # fmt: skip
-
-
-def _converged(phi, std, tol) -> bool:
-    """Every column's largest standard error is at most ``tol`` times its values' spread."""
-    spread = phi.max(axis=0) - phi.min(axis=0)  # (R,)
-    return bool(np.all(std.max(axis=0) <= tol * spread))

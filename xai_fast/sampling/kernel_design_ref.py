@@ -63,6 +63,49 @@ def kernel_design(M, nsamples, seed, weight_vector, num_full, num_paired, binoms
 
 
 def _random_part(M, samples_left, seed, weight_vector, num_full, num_paired, cdf):
+    masks, inv, is_new, paired, prev, processed = draws(
+        M, samples_left, seed, num_full, num_paired, cdf
+    )
+    rows = np.arange(len(inv))
+
+    # weight = how often the coalition was drawn (duplicates add up), as in shap
+    mult = np.bincount(inv[processed], minlength=int(inv.max()) + 1).astype(np.float64)
+    t_new = rows[processed & is_new]
+    keep_comp = paired[t_new] & (prev[t_new] + 1 < samples_left)
+    w_new = mult[inv[t_new]]
+    n_out = len(t_new) + int(keep_comp.sum())
+    pos = np.arange(len(t_new)) + np.cumsum(keep_comp) - keep_comp  # row of each original
+    Z = np.zeros((n_out, M), dtype=bool)
+    w = np.zeros(n_out)
+    Z[pos] = masks[t_new]
+    w[pos] = w_new
+    Z[pos[keep_comp] + 1] = ~masks[t_new[keep_comp]]
+    w[pos[keep_comp] + 1] = w_new[keep_comp]
+    # sequential sums (cumsum) so every backend rounds identically
+    w *= np.cumsum(weight_vector[num_full:])[-1] / np.cumsum(w)[-1]
+    return Z, w
+
+
+def draws(M, samples_left, seed, num_full, num_paired, cdf):
+    """The proposals of the sampled part, and which of them the design keeps.
+
+    Returns
+    -------
+    masks : ndarray of bool, shape (P, M)
+        Proposal ``p``'s coalition (``P = 4 * samples_left``).
+    inv : ndarray of int64, shape (P,)
+        Index of the proposal's distinct coalition (numbered by first occurrence order of
+        ``numpy.unique``, not by row).
+    is_new : ndarray of bool, shape (P,)
+        First proposal of its coalition.
+    paired : ndarray of bool, shape (P,)
+        Size at most ``num_paired`` (the complement comes along).
+    prev : ndarray of int64, shape (P,)
+        Design slots taken before the proposal.
+    processed : ndarray of bool, shape (P,)
+        Proposals drawn before the budget ran out (a prefix); each adds one to the weight of
+        its coalition and of the complement row.
+    """
     P = 4 * samples_left  # proposals, each a size draw and a partial shuffle
     L = len(cdf)
     smax = num_full + L
@@ -91,20 +134,4 @@ def _random_part(M, samples_left, seed, weight_vector, num_full, num_paired, cdf
     slots = is_new * (1 + paired)
     prev = np.cumsum(slots) - slots
     processed = prev < samples_left  # a prefix: the loop stops once the budget is spent
-
-    # weight = how often the coalition was drawn (duplicates add up), as in shap
-    mult = np.bincount(inv[processed], minlength=len(first)).astype(np.float64)
-    t_new = rows[processed & is_new]
-    keep_comp = paired[t_new] & (prev[t_new] + 1 < samples_left)
-    w_new = mult[inv[t_new]]
-    n_out = len(t_new) + int(keep_comp.sum())
-    pos = np.arange(len(t_new)) + np.cumsum(keep_comp) - keep_comp  # row of each original
-    Z = np.zeros((n_out, M), dtype=bool)
-    w = np.zeros(n_out)
-    Z[pos] = masks[t_new]
-    w[pos] = w_new
-    Z[pos[keep_comp] + 1] = ~masks[t_new[keep_comp]]
-    w[pos[keep_comp] + 1] = w_new[keep_comp]
-    # sequential sums (cumsum) so every backend rounds identically
-    w *= np.cumsum(weight_vector[num_full:])[-1] / np.cumsum(w)[-1]
-    return Z, w
+    return masks, inv, is_new, paired, prev, processed

@@ -24,7 +24,7 @@ import math
 import numpy as np
 import scipy.linalg
 
-__all__ = ["n_terms", "poly_wls"]
+__all__ = ["choose_ridge", "n_terms", "poly_wls"]
 
 
 def n_terms(M: int, order: int) -> int:
@@ -63,7 +63,7 @@ def _solve(G, c):
         return np.linalg.lstsq(G, c, rcond=None)[0]
 
 
-def poly_wls(Z, w, Y, total, order=1, block=None, n_blocks=16):
+def poly_wls(Z, w, Y, total, order=1, block=None, n_blocks=16, ridge=(0.0,)):
     """Shapley values from a constrained polynomial fit, with optional jackknife errors.
 
     Parameters
@@ -77,9 +77,17 @@ def poly_wls(Z, w, Y, total, order=1, block=None, n_blocks=16):
         Full coalition's value minus the empty one's.
     order : int, default 1
         Largest interaction in the fit.
-    block : ndarray of int64, shape (S,), optional
-        Jackknife block of each sampled row (-1: enumerated). ``None`` skips error bars.
+    block : ndarray of int64, shape (S,), or of float64, shape (S, n_blocks), optional
+        Jackknife block of each sampled row (-1: enumerated), or each row's draws per block
+        (a design drawn with replacement; all 0: enumerated). Without a block its sampled rows
+        are reweighted by ``K / (K - 1)`` (by the sampled weight over what is left, for draw
+        counts). ``None`` skips error bars.
     n_blocks : int, default 16
+    ridge : sequence of float, default (0.0,)
+        Candidate ridge penalties on the interaction terms (not the main effects), relative to
+        the mean diagonal of the normal equations. With more than one and ``block`` of
+        int64, the one with the least leave-one-block-out error in predicting the held-out
+        coalitions' values is used (see :func:`choose_ridge`).
 
     Returns
     -------
@@ -93,29 +101,85 @@ def poly_wls(Z, w, Y, total, order=1, block=None, n_blocks=16):
     X = A[:, :-1] - A[:, -1:]  # eliminate the last term: coefficients sum to ``total``
     Yadj = Y - A[:, -1:] * total[None, :]
     T = _share(M, terms)
+    interaction = np.array([len(t) > 1 for t in terms[:-1]])  # (P-1,)
 
     def shapley(sol):  # (P-1, R) -> (M, R)
         beta = np.vstack([sol, total[None, :] - sol.sum(axis=0, keepdims=True)])
         return T @ beta
 
-    def normal(rows):
-        WX = X[rows] * w[rows, None]
+    def normal(rows, wt=w):
+        WX = X[rows] * wt[rows, None]
         return X[rows].T @ WX, WX.T @ Yadj[rows]
+
+    def penalty(G, lam):  # (P-1, P-1): lam * mean diagonal on the interaction terms
+        return np.diag(np.where(interaction, lam * np.mean(np.diag(G)), 0.0))
 
     if block is None:
         G, c = normal(slice(None))
-        return shapley(_solve(G, c)), None
-    fixed = block < 0
+        return shapley(_solve(G + penalty(G, ridge[0]), c)), None
+    if block.ndim == 2:  # draws per block: a row's weight is shared by its blocks
+        drawn = block.sum(axis=1)
+        fixed = drawn == 0
+        share = block / np.where(fixed, 1.0, drawn)[:, None]  # (S, K)
+        parts = [normal(np.flatnonzero(share[:, b]), w * share[:, b]) for b in range(n_blocks)]
+        w_r = w[~fixed].sum()
+        scales = [w_r / (w_r - (w * share[:, b]).sum()) for b in range(n_blocks)]
+    else:
+        fixed = block < 0
+        parts = [normal(block == b) for b in range(n_blocks)]
+        scales = [n_blocks / (n_blocks - 1.0)] * n_blocks
     G_e, c_e = normal(fixed)
-    parts = [normal(block == b) for b in range(n_blocks)]
     G_r = sum(p[0] for p in parts)
     c_r = sum(p[1] for p in parts)
-    phi = shapley(_solve(G_e + G_r, c_e + c_r))
+    lam = ridge[0]
+    if len(ridge) > 1 and block.ndim == 1 and not fixed.all():
+        held = [(X[block == b], Yadj[block == b], w[block == b]) for b in range(n_blocks)]
+        lam = choose_ridge(G_e, c_e, parts, held, scales[0], ridge, penalty(G_e + G_r, 1.0))
+    D = penalty(G_e + G_r, lam)
+    phi = shapley(_solve(G_e + G_r + D, c_e + c_r))
     if fixed.all():
         return phi, np.zeros_like(phi)
-    scale = n_blocks / (n_blocks - 1.0)
     reps = np.stack(
-        [shapley(_solve(G_e + scale * (G_r - Gb), c_e + scale * (c_r - cb))) for Gb, cb in parts]
+        [
+            shapley(_solve(G_e + a * (G_r - Gb) + D, c_e + a * (c_r - cb)))
+            for (Gb, cb), a in zip(parts, scales, strict=True)
+        ]
     )  # (K, M, R)
     std = np.sqrt((n_blocks - 1.0) / n_blocks * ((reps - reps.mean(axis=0)) ** 2).sum(axis=0))
     return phi, std
+
+
+def choose_ridge(G_e, c_e, parts, held, scale, ridge, D1):
+    """The candidate penalty with the least leave-one-block-out prediction error.
+
+    Parameters
+    ----------
+    G_e, c_e : ndarray, shape (P, P) and (P, R)
+        Normal equations of the enumerated rows.
+    parts : list of (G_b, c_b)
+        Normal equations of each block's rows.
+    held : list of (X_b, Y_b, w_b)
+        Each block's rows ``(S_b, P)``, targets ``(S_b, R)`` and weights ``(S_b,)``.
+    scale : float
+        Reweighting of the kept sampled rows, ``K / (K - 1)``.
+    ridge : sequence of float
+        Candidates; ``D1`` ``(P, P)`` is the penalty matrix of 1.
+
+    Returns
+    -------
+    float
+        Each column's squared errors are summed relative to its weighted sum of squares, so
+        every row and output has the same say; ties go to the first candidate.
+    """
+    G_r = sum(p[0] for p in parts)
+    c_r = sum(p[1] for p in parts)
+    norm = sum((wb[:, None] * Yb**2).sum(axis=0) for _, Yb, wb in held)  # (R,)
+    norm = np.where(norm > 0, norm, 1.0)
+    cv = []
+    for lam in ridge:
+        err = 0.0
+        for (Gb, cb), (Xb, Yb, wb) in zip(parts, held, strict=True):
+            sol = _solve(G_e + scale * (G_r - Gb) + lam * D1, c_e + scale * (c_r - cb))
+            err += float(((wb[:, None] * (Yb - Xb @ sol) ** 2).sum(axis=0) / norm).sum())
+        cv.append(err)
+    return float(ridge[int(np.argmin(cv))])
