@@ -30,22 +30,12 @@ from datetime import date
 import numpy as np
 import torch
 from bench_estimator_zoo import build_problems
+from common import Counting
 
 import xai_fast as xf
 
 EXACT = 1e-9  # relative error below which an estimate is exact to rounding
 TOL_START = 512
-
-
-class Counted:
-    """A model that counts the rows it is asked for."""
-
-    def __init__(self, f):
-        self.f, self.rows = f, 0
-
-    def __call__(self, X):
-        self.rows += len(X)
-        return self.f(X)
 
 
 def calibration(prob, sampler, budget, seeds):
@@ -74,7 +64,7 @@ def tol_check(prob, sampler, tol, seeds):
     worst, met, used = [], [], []
     for seed in seeds:
         for f, B, rows, exact in prob.parts:
-            g = Counted(f)
+            g = Counting(f)
             e = xf.KernelExplainer(g, B, seed=seed, sampler=sampler)
             base = g.rows
             v = np.asarray(e.shap_values(rows, nsamples=TOL_START, tol=tol, silent=True))
