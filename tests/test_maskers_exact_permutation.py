@@ -338,7 +338,7 @@ def test_misuse_is_explained(rng):
         xf.PermutationExplainer(g, xf.maskers.Text())([1, 2])
     with pytest.raises(ValueError, match="algorithm must be one of"):
         xf.Explainer(f, X, algorithm="tree")
-    with pytest.raises(TypeError, match="needs a masker"):
+    with pytest.raises(ValueError, match="masker cannot be None"):
         xf.Explainer(f)
     with pytest.raises(TypeError, match="callable"):
         xf.Explainer(3, X)

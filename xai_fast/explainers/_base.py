@@ -13,11 +13,11 @@ from ..background import Background, as_background
 from ..explanation import Explanation
 from ..links import apply_link
 from ..masking import BackgroundMasker, Game, varying_features
-from ..masking.partition_masker import refuse_hierarchical_masker
+from ..masking.partition_masker import Partition, refuse_hierarchical_masker
 from ..masking.value_codes import DecodedModel, ValueCodes, is_non_numeric
 from ..model_inputs import AsFittedFrame, fitted_on_frame, frame_columns, output_names_of
 from ..models import FrameModelAdapter, ModelAdapter, is_torch_module
-from ._shap_compat import SavableExplainer
+from ._shap_compat import SavableExplainer, masker_background
 
 
 class CoalitionExplainer(SavableExplainer):
@@ -32,6 +32,8 @@ class CoalitionExplainer(SavableExplainer):
         self, model, data, link, feature_names, batch_size, backend, keep_index=None,
         output_names=None,
     ):  # fmt: skip
+        if isinstance(data, Partition) and data.clustering is None:  # rows, as explainer.masker
+            data = masker_background(data, None)
         refuse_hierarchical_masker(data, type(self).__name__)
         self.link = check_link(link)
         user_model = model
@@ -77,6 +79,35 @@ class CoalitionExplainer(SavableExplainer):
         self.codes = ValueCodes()
         coded = Background(self.codes.encode(arr), np.full(len(arr), 1.0 / len(arr)), columns)
         return coded, DecodedModel(model, self.codes)
+
+    @property
+    def masker(self):
+        """shap's ``explainer.masker``: what "feature absent" means, as a masker.
+
+        Returns
+        -------
+        Partition, Image or Text
+            The masker given, for one with a hierarchy; else the background rows as a
+            :class:`~xai_fast.maskers.Partition` with ``clustering=None`` (shap's
+            ``Independent``): ``masker(mask, x)`` gives the ``(N, d)`` rows with ``mask``'s
+            features set to ``x``'s, ``masker.shape`` is ``(N, d)``. Weights of a weighted
+            background are not part of it.
+        """
+        masked = getattr(self, "_masked", None)
+        if masked is not None:
+            return masked.bound.masker
+        if self.codes is not None:  # AttributeError keeps hasattr(explainer, "masker") False
+            raise AttributeError(
+                "masker is the numeric background rows as shap's Independent masker; this "
+                "background holds non-numeric values (coded internally), so it has none. Use "
+                "explainer.background instead."
+            )
+        rows = self.background.data
+        if self.feature_names is not None:
+            import pandas as pd
+
+            rows = pd.DataFrame(rows, columns=self.feature_names)
+        return Partition(rows, max_samples=len(rows), clustering=None)
 
     def with_seed(self):
         """A shallow copy whose random draws are fixed, so that every copy draws the same.

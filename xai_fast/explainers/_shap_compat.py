@@ -112,7 +112,10 @@ class SavableExplainer:
             else:
                 raise ValueError(f"the {what} was not saved; pass {what}_loader= to load().")
         kwargs = dict(header["kwargs"], model=parts[0], data=parts[1])
-        return cls(**kwargs) if instantiate else kwargs
+        if not instantiate:
+            return kwargs
+        # model and background positionally: PermutationExplainer names the second "masker"
+        return cls(kwargs.pop("model"), kwargs.pop("data"), **kwargs)
 
 
 #: Background rows kept by shap's default masker (``shap.maskers.Independent(data, 100)``).

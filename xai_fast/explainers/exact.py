@@ -104,6 +104,7 @@ class ExactExplainer(CoalitionExplainer):
         if is_hierarchical_masker(data):  # Owen values on the masker's hierarchy, as shap's
             self._masked = MaskerExact(model, data, check_link(link), feature_names,
                                        output_names, self.max_evals)  # fmt: skip
+            self.model = self._masked.bound.model  # shap's explainer.model
             return
         data = masker_background(data, max_samples)
         super().__init__(

@@ -59,10 +59,11 @@ class Explainer:
 
     def __new__(cls, model, masker=None, link="identity", algorithm="auto", output_names=None,
                 feature_names=None, linearize_link=True, seed=None, **kwargs):  # fmt: skip
-        if masker is None:
-            raise TypeError(
-                "Explainer needs a masker: background rows (an array or DataFrame), or "
-                "xai_fast.maskers.Partition, Image or Text."
+        if masker is None:  # a ValueError with shap's words, as shap raises
+            raise ValueError(
+                "masker cannot be None: Explainer needs a masker, background rows (an array or "
+                "DataFrame) or xai_fast.maskers.Partition, Image or Text. shap's masker-free "
+                "models (trees, linear models) have no model-agnostic explainer here."
             )
         if not callable(model):
             raise TypeError(f"model must be callable (a function or a module); got {model!r}.")

@@ -151,6 +151,7 @@ class KernelExplainer(CoalitionExplainer, KernelLegacyAPI):
         self.sampler = sampler
         if is_hierarchical_masker(data):  # pixels or tokens are the players
             self._masked = MaskerKernel(model, data, link, output_names, seed, backend)
+            self.model = self._masked.bound.model  # shap's explainer.model
             return
         frames = keep_index_option(keep_index, keep_index_ordered)
         super().__init__(

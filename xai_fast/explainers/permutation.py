@@ -87,6 +87,7 @@ class PermutationExplainer(CoalitionExplainer):
         if is_hierarchical_masker(masker):  # tokens, pixels or a table's tree: shap's tree orders
             self._masked = MaskerPermutation(model, masker, link, feature_names, output_names,
                                              self._rs)  # fmt: skip
+            self.model = self._masked.bound.model  # shap's explainer.model
             return
         data = masker_background(masker, SHAP_MAX_SAMPLES)
         super().__init__(model, data, link, feature_names, None, backend, output_names=output_names)
