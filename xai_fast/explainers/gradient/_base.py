@@ -92,20 +92,28 @@ class _GradientAttribution(CaptumSurface):
         raise NotImplementedError
 
 
-class _BaselineAttribution(_GradientAttribution):
+class _InputMultiplier:
+    """captum's ``multiply_by_inputs`` flag, checked once, and the ``multiplies_by_inputs``
+    property captum reads; listed first among a method's bases."""
+
+    def _set_multiply_by_inputs(self, multiply_by_inputs) -> None:
+        self._multiply_by_inputs = check_flag(multiply_by_inputs, "multiply_by_inputs")
+
+    @property
+    def multiplies_by_inputs(self) -> bool:
+        return self._multiply_by_inputs
+
+
+class _BaselineAttribution(_InputMultiplier, _GradientAttribution):
     """A method that compares inputs with baselines: it can multiply by ``x - b`` and report
     convergence deltas (IntegratedGradients, GradientShap)."""
 
     def __init__(self, forward_func, multiply_by_inputs=True):
         super().__init__(forward_func)
-        self._multiply_by_inputs = check_flag(multiply_by_inputs, "multiply_by_inputs")
+        self._set_multiply_by_inputs(multiply_by_inputs)
 
     def has_convergence_delta(self) -> bool:
         return True
-
-    @property
-    def multiplies_by_inputs(self) -> bool:
-        return self._multiply_by_inputs
 
     def compute_convergence_delta(
         self, attributions, start_point, end_point, target=None, additional_forward_args=None

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from ..._validation import check_flag
+from ..gradient._base import _InputMultiplier
 from ._base import (
     _check_grad_kwargs,
     _layer_gradients,
@@ -59,7 +60,7 @@ class LayerActivation(_LayerAttribution):
         return _layer_values(self, call, xs, to_input), None
 
 
-class LayerGradientXActivation(_LayerAttribution):
+class LayerGradientXActivation(_InputMultiplier, _LayerAttribution):
     """Gradient of the targeted output with respect to the layer, times the layer's values
     (captum's ``LayerGradientXActivation``); one forward and one backward of the inputs.
 
@@ -89,12 +90,8 @@ class LayerGradientXActivation(_LayerAttribution):
         memory_efficient=False,
     ):
         super().__init__(forward_func, layer, device_ids)
-        self._multiply_by_inputs = check_flag(multiply_by_inputs, "multiply_by_inputs")
+        self._set_multiply_by_inputs(multiply_by_inputs)
         self._memory_efficient = check_flag(memory_efficient, "memory_efficient")
-
-    @property
-    def multiplies_by_inputs(self) -> bool:
-        return self._multiply_by_inputs
 
     def attribute(
         self,

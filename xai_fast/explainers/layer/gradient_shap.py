@@ -11,6 +11,7 @@ from __future__ import annotations
 import torch
 
 from ..._validation import check_flag, check_seed
+from ..gradient._base import _InputMultiplier
 from ..gradient._call import _delta
 from ..gradient._inputs import _check_stdevs, _column
 from ..gradient._noisy_copies import _noise_tunnel
@@ -51,7 +52,7 @@ class _LayerInputBaselineXGradient(_LayerAttribution):
         return grads, (_delta(call, grads, xs, bs) if delta else None)
 
 
-class LayerGradientShap(_LayerAttribution):
+class LayerGradientShap(_InputMultiplier, _LayerAttribution):
     """GradientShap of a layer's neurons (captum's ``LayerGradientShap``).
 
     Each of ``n_samples`` copies of an example adds Gaussian noise (``stdevs``) to it, draws a
@@ -79,16 +80,12 @@ class LayerGradientShap(_LayerAttribution):
 
     def __init__(self, forward_func, layer, device_ids=None, multiply_by_inputs=True, *, seed=None):
         super().__init__(forward_func, layer, device_ids)
-        self._multiply_by_inputs = check_flag(multiply_by_inputs, "multiply_by_inputs")
+        self._set_multiply_by_inputs(multiply_by_inputs)
         self.seed = check_seed(seed, torch_generator=True)
         self._sample = _LayerInputBaselineXGradient(self)
 
     def has_convergence_delta(self) -> bool:
         return True
-
-    @property
-    def multiplies_by_inputs(self) -> bool:
-        return self._multiply_by_inputs
 
     def attribute(
         self,

@@ -14,6 +14,7 @@ import warnings
 import torch
 
 from ..._validation import check_flag
+from ..gradient._base import _InputMultiplier
 from ..gradient._call import _delta, _differentiable
 from ..gradient._inputs import _column
 from ..gradient.integrated_gradients import IntegratedGradients, _quadrature
@@ -24,7 +25,7 @@ from .conductance import _add_steps
 __all__ = ["LayerIntegratedGradients"]
 
 
-class LayerIntegratedGradients(_LayerAttribution):
+class LayerIntegratedGradients(_InputMultiplier, _LayerAttribution):
     """Integrated gradients of a layer's output (or inputs), as captum's
     ``LayerIntegratedGradients``: ``(l(x) - l(b)) * integral_0^1 dF/dl (l(b) + alpha (l(x) -
     l(b))) d alpha`` with ``l`` the layer's tensors, the rest of the model run on the inputs.
@@ -48,7 +49,7 @@ class LayerIntegratedGradients(_LayerAttribution):
 
     def __init__(self, forward_func, layer, device_ids=None, multiply_by_inputs=True):
         super().__init__(forward_func, layer, device_ids)
-        self._multiply_by_inputs = check_flag(multiply_by_inputs, "multiply_by_inputs")
+        self._set_multiply_by_inputs(multiply_by_inputs)
         if len(self._layers) > 1:
             warnings.warn(
                 "several layers: each is replaced by its own path point, so a layer whose "
@@ -58,10 +59,6 @@ class LayerIntegratedGradients(_LayerAttribution):
 
     def has_convergence_delta(self) -> bool:
         return True
-
-    @property
-    def multiplies_by_inputs(self) -> bool:
-        return self._multiply_by_inputs
 
     def attribute(
         self,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 
 from ..._validation import check_flag
-from ..gradient._base import _GradientAttribution
+from ..gradient._base import _GradientAttribution, _InputMultiplier
 from ..gradient._call import _differentiable
 from ..gradient.integrated_gradients import IntegratedGradients
 from ..layer._base import _check_grad_kwargs, _set_layer
@@ -23,7 +23,7 @@ from ._base import _check_selector, _select
 __all__ = ["NeuronConductance"]
 
 
-class NeuronConductance(_GradientAttribution):
+class NeuronConductance(_InputMultiplier, _GradientAttribution):
     """Conductance of each input feature through one neuron of a layer (captum's
     ``NeuronConductance``): ``(x - b) * integral_0^1 dF/dn * dn/dx (b + alpha (x - b)) d
     alpha`` for the neuron ``n`` and the targeted output ``F``, on ``n_steps`` points of the
@@ -46,11 +46,7 @@ class NeuronConductance(_GradientAttribution):
     def __init__(self, forward_func, layer, device_ids=None, multiply_by_inputs=True):
         super().__init__(forward_func)
         _set_layer(self, layer, device_ids)
-        self._multiply_by_inputs = check_flag(multiply_by_inputs, "multiply_by_inputs")
-
-    @property
-    def multiplies_by_inputs(self) -> bool:
-        return self._multiply_by_inputs
+        self._set_multiply_by_inputs(multiply_by_inputs)
 
     def attribute(
         self,

@@ -5,14 +5,14 @@ layer, the neuron selected), so the attributions add up to ``n(x) - n(baseline)`
 
 from __future__ import annotations
 
-from ..._validation import check_flag
+from ..gradient._base import _InputMultiplier
 from ..propagation.deep_lift import DeepLift, DeepLiftShap, _check_eps
 from ._base import _NeuronAttribution
 
 __all__ = ["NeuronDeepLift", "NeuronDeepLiftShap"]
 
 
-class NeuronDeepLift(_NeuronAttribution):
+class NeuronDeepLift(_InputMultiplier, _NeuronAttribution):
     """DeepLIFT (rescale rule) attributions of one neuron of a layer against one baseline per
     example (captum's ``NeuronDeepLift``).
 
@@ -33,12 +33,8 @@ class NeuronDeepLift(_NeuronAttribution):
     def __init__(self, model, layer, multiply_by_inputs=True, *, eps=1e-10):
         super().__init__(model, layer)
         self.model = model
-        self._multiply_by_inputs = check_flag(multiply_by_inputs, "multiply_by_inputs")
+        self._set_multiply_by_inputs(multiply_by_inputs)
         self.eps = _check_eps(eps)
-
-    @property
-    def multiplies_by_inputs(self) -> bool:
-        return self._multiply_by_inputs
 
     def attribute(
         self,

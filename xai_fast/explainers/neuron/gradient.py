@@ -7,7 +7,8 @@ batch, or in chunks of ``internal_batch_size`` rows; the model stops at the laye
 
 from __future__ import annotations
 
-from ..._validation import check_flag, check_seed
+from ..._validation import check_seed
+from ..gradient._base import _InputMultiplier
 from ..gradient.gradient_shap import GradientShap
 from ..gradient.integrated_gradients import IntegratedGradients
 from ..gradient.saliency import Saliency
@@ -65,7 +66,7 @@ class NeuronGradient(_NeuronAttribution):
         )
 
 
-class NeuronIntegratedGradients(_NeuronAttribution):
+class NeuronIntegratedGradients(_InputMultiplier, _NeuronAttribution):
     """Integrated gradients of one neuron of a layer (captum's ``NeuronIntegratedGradients``):
     ``(x - b) * integral_0^1 d n / dx (b + alpha (x - b)) d alpha`` for the neuron ``n``; the
     attributions add up to ``n(x) - n(b)``.
@@ -84,11 +85,7 @@ class NeuronIntegratedGradients(_NeuronAttribution):
 
     def __init__(self, forward_func, layer, device_ids=None, multiply_by_inputs=True):
         super().__init__(forward_func, layer, device_ids)
-        self._multiply_by_inputs = check_flag(multiply_by_inputs, "multiply_by_inputs")
-
-    @property
-    def multiplies_by_inputs(self) -> bool:
-        return self._multiply_by_inputs
+        self._set_multiply_by_inputs(multiply_by_inputs)
 
     def attribute(
         self,
@@ -137,7 +134,7 @@ class NeuronIntegratedGradients(_NeuronAttribution):
         )
 
 
-class NeuronGradientShap(_NeuronAttribution):
+class NeuronGradientShap(_InputMultiplier, _NeuronAttribution):
     """GradientShap of one neuron of a layer (captum's ``NeuronGradientShap``): each of
     ``n_samples`` copies of an example adds Gaussian noise (``stdevs``), draws a baseline row
     and a point ``u ~ U(0, 1)`` between them, and contributes ``(x_noisy - b) * dn/dx (b + u
@@ -160,12 +157,8 @@ class NeuronGradientShap(_NeuronAttribution):
 
     def __init__(self, forward_func, layer, device_ids=None, multiply_by_inputs=True, *, seed=None):
         super().__init__(forward_func, layer, device_ids)
-        self._multiply_by_inputs = check_flag(multiply_by_inputs, "multiply_by_inputs")
+        self._set_multiply_by_inputs(multiply_by_inputs)
         self.seed = check_seed(seed, torch_generator=True)
-
-    @property
-    def multiplies_by_inputs(self) -> bool:
-        return self._multiply_by_inputs
 
     def attribute(
         self,
