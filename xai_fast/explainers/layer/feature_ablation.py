@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from ..._validation import check_int
+from ..._validation import check_batch_size, check_int
 from .._captum_surface import CaptumSurface
 from ..feature_ablation import FeatureAblation
 from ..gradient._call import _autograd, _Call, _check_forward_func
@@ -42,9 +42,7 @@ class LayerFeatureAblation(CaptumSurface):
         _check_forward_func(forward_func)
         self.forward_func = forward_func
         _set_layer(self, layer, device_ids)
-        if batch_size is not None:
-            batch_size = check_int(batch_size, "batch_size", 1, hint=" (rows per model call)")
-        self.batch_size = batch_size
+        self.batch_size = check_batch_size(batch_size)  # rows per model call
 
     def attribute(
         self,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import torch
 
-from ..._validation import check_int
+from ..._validation import check_batch_size
 from ..feature_ablation import FeatureAblation
 from ._base import _NeuronAttribution
 
@@ -33,9 +33,7 @@ class NeuronFeatureAblation(_NeuronAttribution):
 
     def __init__(self, forward_func, layer, device_ids=None, *, batch_size=None):
         super().__init__(forward_func, layer, device_ids)
-        if batch_size is not None:
-            batch_size = check_int(batch_size, "batch_size", 1, hint=" (rows per model call)")
-        self.batch_size = batch_size
+        self.batch_size = check_batch_size(batch_size)  # rows per model call
 
     def attribute(
         self,
