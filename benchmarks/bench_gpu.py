@@ -35,6 +35,7 @@ from common import make_mlp
 import xai_fast as xf
 from xai_fast.backends.extension import has_cuda_kernel
 from xai_fast.masking.feature_masks import grid_feature_mask
+from xai_fast.testing import count_host_syncs
 
 warnings.filterwarnings("ignore")
 
@@ -58,19 +59,6 @@ def timed(fn, device, repeats):
         sync(device)
         times.append(time.perf_counter() - t)
     return statistics.median(times), out
-
-
-def host_syncs(fn) -> int:
-    """Host synchronisations during ``fn()`` (CUDA only)."""
-    torch.cuda.synchronize()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        torch.cuda.set_sync_debug_mode("warn")
-        try:
-            fn()
-        finally:
-            torch.cuda.set_sync_debug_mode("default")
-    return sum("synchroniz" in str(w.message) for w in caught)
 
 
 class RowCounter(torch.nn.Module):
@@ -127,7 +115,7 @@ def mlp_case(device, n_rows, repeats):
     rows, chunk = counter.rows, counter.chunk
     ours, _ = timed(run, device, repeats)
     alone = model_alone(net, (D,), rows, chunk, device, repeats)
-    syncs = host_syncs(run) if device.type == "cuda" else None
+    syncs = count_host_syncs(run) if device.type == "cuda" else None
     return dict(case="mlp", rows=n_rows, model_rows=rows, ours=ours, model=alone, captum=None,
                 syncs=syncs)  # fmt: skip
 
@@ -148,7 +136,7 @@ def cnn_case(device, n_images, repeats, with_captum):
     rows, chunk = counter.rows, counter.chunk
     ours, _ = timed(run, device, repeats)
     alone = model_alone(net, IMAGE, rows, chunk, device, repeats)
-    syncs = host_syncs(run) if device.type == "cuda" else None
+    syncs = count_host_syncs(run) if device.type == "cuda" else None
     theirs = None
     if with_captum:
         from captum.attr import KernelShap as CaptumKernelShap

@@ -6,12 +6,11 @@ Every test here is marked ``cuda`` and skipped without a CUDA device (tests/conf
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pytest
 
 from xai_fast.backends import available
+from xai_fast.testing import count_host_syncs
 
 torch = pytest.importorskip("torch")
 pytestmark = [
@@ -29,19 +28,6 @@ def test_the_cuda_kernels_are_registered():
     if len(missing) == len(CUDA_OPS):
         pytest.skip("xai_fast._C was built without its CUDA kernels (csrc/cuda)")
     assert not missing, f"CUDA kernels missing for {missing}"
-
-
-def count_syncs(fn) -> int:
-    """Host synchronisations during ``fn()``, as reported by torch's sync debug mode."""
-    torch.cuda.synchronize()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        torch.cuda.set_sync_debug_mode("warn")
-        try:
-            fn()
-        finally:
-            torch.cuda.set_sync_debug_mode("default")
-    return sum("synchroniz" in str(w.message) for w in caught)
 
 
 def small_cnn(seed=0):
@@ -63,7 +49,7 @@ def test_tensor_kernel_shap_syncs_do_not_grow_with_the_chunks():
         ks = KernelShap(net, seed=0, batch_size=batch_size)
         run = lambda ks=ks: ks.attribute(x, target=1, n_samples=200, patch_size=4)  # noqa: E731
         run()  # first call: lazy initialisation
-        counts[batch_size] = count_syncs(run)
+        counts[batch_size] = count_host_syncs(run)
         values[batch_size] = run()
     print(f"host syncs per tensor KernelShap call: {counts}")
     assert counts[64] == counts[4096], counts
@@ -83,7 +69,7 @@ def test_kernel_explainer_on_a_cuda_module_syncs_do_not_grow_with_the_chunks():
         ex = KernelExplainer(net, data, seed=0, batch_size=batch_size)
         run = lambda ex=ex: ex(X, nsamples=300, l1_reg=False, silent=True)  # noqa: E731
         run()
-        counts[batch_size] = count_syncs(run)
+        counts[batch_size] = count_host_syncs(run)
         values[batch_size] = run().values
     print(f"host syncs per KernelExplainer call: {counts}")
     assert counts[256] == counts[1 << 16], counts

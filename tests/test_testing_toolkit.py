@@ -10,6 +10,7 @@ from xai_fast.testing import (
     assert_efficiency,
     assert_linearity,
     assert_symmetry,
+    count_host_syncs,
     dummy_game,
     linear_game,
     pairwise_game,
@@ -113,3 +114,12 @@ def test_strategy_games_are_consistent(game):
     assert_efficiency(phi, game.model(game.background).mean(), game.model(X), atol=1e-9)
     assert_dummy(phi, game.dummy_features)
     assert_symmetry(phi, game.symmetric_pairs)
+
+
+def test_count_host_syncs_needs_cuda():
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        assert count_host_syncs(lambda: torch.ones(3, device="cuda").sum().item()) >= 1
+    else:
+        with pytest.raises(RuntimeError, match="needs a CUDA device"):
+            count_host_syncs(lambda: None)

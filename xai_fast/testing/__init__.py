@@ -5,6 +5,7 @@ strategies live in :mod:`xai_fast.testing.strategies`, imported on demand.
 """
 
 from .assertions import assert_dummy, assert_efficiency, assert_linearity, assert_symmetry
+from .device import count_host_syncs
 from .games import ClosedFormGame, dummy_game, linear_game, pairwise_game, symmetric_game
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "assert_efficiency",
     "assert_linearity",
     "assert_symmetry",
+    "count_host_syncs",
     "dummy_game",
     "linear_game",
     "pairwise_game",
