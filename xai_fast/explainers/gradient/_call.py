@@ -65,6 +65,14 @@ class _Call:
         new.index = ex if self.index is None else self.index.index_select(0, ex)
         return new
 
+    def chunks(self, R: int, step: int | None, device):
+        """``(a, b, call)`` for consecutive chunks ``a:b`` of this call's ``R`` rows, ``step``
+        rows each (all at once when ``None``), each with the call for its rows."""
+        step = max(1, R if step is None else step)
+        for a in range(0, R, step):
+            b = min(a + step, R)
+            yield a, b, (self if b - a == R else self.expand(torch.arange(a, b, device=device)))
+
     def _row_args(self) -> tuple:
         if self.index is None:
             return self.args
@@ -175,13 +183,9 @@ def _gradients(call: _Call, rows) -> tuple[tuple[torch.Tensor, ...], torch.Tenso
 
 def _values(call: _Call, rows, chunk: int | None = None) -> torch.Tensor:
     """Targeted outputs ``(R,)`` of ``rows``, without gradients, in chunks of ``chunk`` rows."""
-    R = rows[0].shape[0]
-    step = R if chunk is None else chunk
     parts = []
     with torch.no_grad():
-        for a in range(0, R, step):
-            b = min(a + step, R)
-            sub = call if b - a == R else call.expand(torch.arange(a, b, device=rows[0].device))
+        for a, b, sub in call.chunks(rows[0].shape[0], chunk, rows[0].device):
             parts.append(sub(tuple(r[a:b] for r in rows)))
     return torch.cat(parts)
 

@@ -53,13 +53,9 @@ def _layer_values(owner, call: _Call, rows, to_input: bool, chunk: int | None = 
 
     Rows go through the model in chunks of ``chunk`` rows (all at once when ``None``).
     """
-    R = rows[0].shape[0]
-    step = R if chunk is None else chunk
     parts = []
     with torch.no_grad():
-        for a in range(0, R, step):
-            b = min(a + step, R)
-            sub = call if b - a == R else call.expand(torch.arange(a, b, device=rows[0].device))
+        for a, b, sub in call.chunks(rows[0].shape[0], chunk, rows[0].device):
             hooks = _LayerHooks(owner._layers, to_input, "keep", model=owner.forward_func)
             with hooks:
                 _forward(sub, tuple(r[a:b] for r in rows))

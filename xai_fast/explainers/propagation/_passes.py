@@ -173,9 +173,7 @@ def _passes(calls, xs, bs, eps: float, chunk: int, shared, layer, to_input=True)
             raise _Ungatherable
         if not isinstance(out_b, torch.Tensor) or out_b.dim() == 0:
             raise _Ungatherable
-    for a in range(0, R, chunk):
-        b = min(a + chunk, R)
-        sub = call if b - a == R else call.expand(torch.arange(a, b, device=device))
+    for a, b, sub in call.chunks(R, chunk, device):
         subs = _retarget(calls, sub)
         if shared is None:
             base_rows = tuple(t[a:b] for t in bs)
