@@ -116,34 +116,10 @@ def owen_walk(
     pw = np.zeros((n, E))
     npend = np.zeros(n, dtype=np.int64)
     ctx = -1 if fixed_context is None else int(fixed_context)
+    tree = (left, right, dist, order, start, sizes, tree_ids)  # the kernels' argument groups
+    heap = (hp, hs, hn, hl, hh, hw, hlen)
     while True:
-        plan(
-            left,
-            right,
-            dist,
-            order,
-            start,
-            sizes,
-            tree_ids,
-            hp,
-            hs,
-            hn,
-            hl,
-            hh,
-            hw,
-            hlen,
-            cz,
-            cv,
-            nc,
-            evals,
-            done,
-            dvalues,
-            pend,
-            pw,
-            npend,
-            max_evals,
-            batch_size,
-        )
+        plan(*tree, *heap, cz, cv, nc, evals, done, dvalues, pend, pw, npend, max_evals, batch_size)
         rows, e = np.nonzero(np.arange(E)[None, :] < npend[:, None])  # (P/2,) each
         if rows.size == 0:
             break
@@ -153,26 +129,7 @@ def owen_walk(
         cv[prow, pcoal] = evaluate(prow, cz[prow, pcoal])
         if on_step is not None:
             on_step(prow.size)
-        absorb(
-            left,
-            right,
-            tree_ids,
-            hp,
-            hs,
-            hn,
-            hl,
-            hh,
-            hw,
-            hlen,
-            seqc,
-            cv,
-            evals,
-            dvalues,
-            pend,
-            pw,
-            npend,
-            ctx,
-        )
+        absorb(left, right, tree_ids, *heap, seqc, cv, evals, dvalues, pend, pw, npend, ctx)
     return dvalues, evals
 
 
