@@ -9,6 +9,8 @@
 #include <cstring>
 #include <vector>
 
+#include "../arg_checks.h"
+
 namespace xai_fast {
 namespace {
 
@@ -66,40 +68,22 @@ void fill_bits(const at::Tensor& X, const at::Tensor& B, const at::Tensor& Z,
 
 void fill_masked_rows_cpu(const at::Tensor& X, const at::Tensor& B, const at::Tensor& Z,
                           const at::Tensor& var_idx, int64_t start, const at::Tensor& out) {
-  TORCH_CHECK(X.dim() == 2 && B.dim() == 2 && Z.dim() == 2 && var_idx.dim() == 2 && out.dim() == 2,
-              "fill_masked_rows expects 2-D X, B, Z, var_idx and out");
-  const int64_t n = X.size(0), d = X.size(1), N = B.size(0), S = Z.size(0), M = Z.size(1);
-  TORCH_CHECK(B.size(1) == d && out.size(1) == d, "X, B and out must have the same columns");
-  TORCH_CHECK(X.scalar_type() == B.scalar_type() && X.scalar_type() == out.scalar_type(),
-              "X, B and out must share a dtype");
-  TORCH_CHECK(Z.scalar_type() == at::kBool, "Z must be bool");
-  TORCH_CHECK(var_idx.scalar_type() == at::kLong && var_idx.size(0) == n && var_idx.size(1) == M,
-              "var_idx must be int64 of shape (n, M)");
-  TORCH_CHECK(out.is_contiguous(), "out must be contiguous");
-  TORCH_CHECK(N > 0 && out.size(0) % N == 0, "out rows must be a multiple of the background rows");
-  const int64_t P = out.size(0) / N;
-  TORCH_CHECK(start >= 0 && start + P <= n * S, "pairs [", start, ", ", start + P,
-              ") exceed the ", n * S, " pairs");
+  const FillSizes z = check_fill_masked_rows(X, B, Z, var_idx, start, out);
+  const int64_t S = z.S, M = z.M, N = z.N, d = z.d, P = z.P;
   const auto Xc = X.contiguous(), Bc = B.contiguous(), Zc = Z.contiguous();
   const auto Vc = var_idx.contiguous();
   if (X.element_size() == 4) {
     fill_bits<int32_t>(Xc.view(at::kInt), Bc.view(at::kInt), Zc, Vc, start, out.view(at::kInt),
                        S, M, N, d, P);
-  } else {
-    TORCH_CHECK(X.element_size() == 8, "fill_masked_rows supports 32- and 64-bit floats");
+  } else {  // 8 bytes (checked)
     fill_bits<int64_t>(Xc.view(at::kLong), Bc.view(at::kLong), Zc, Vc, start,
                        out.view(at::kLong), S, M, N, d, P);
   }
 }
 
 void background_mean_cpu(const at::Tensor& out, const at::Tensor& weights, const at::Tensor& ey) {
-  TORCH_CHECK(out.dim() == 2 && weights.dim() == 1 && ey.dim() == 2,
-              "background_mean expects out (P*N, k), weights (N,), ey (P, k)");
+  check_background_mean(out, weights, ey);
   const int64_t N = weights.size(0), P = ey.size(0), k = ey.size(1);
-  TORCH_CHECK(out.size(0) == P * N && out.size(1) == k, "out must have shape (P*N, k)");
-  TORCH_CHECK(weights.scalar_type() == at::kDouble && ey.scalar_type() == at::kDouble,
-              "weights and ey must be float64");
-  TORCH_CHECK(ey.is_contiguous(), "ey must be contiguous");
   const auto Oc = out.contiguous();
   const auto Wc = weights.contiguous();
   const double* w = Wc.data_ptr<double>();

@@ -9,6 +9,7 @@
 #include <c10/cuda/CUDAGuard.h>
 #include <torch/library.h>
 
+#include "../arg_checks.h"
 #include "common.cuh"
 
 namespace xai_fast {
@@ -55,23 +56,9 @@ void check_same_cuda_device(const at::Tensor& ref, std::initializer_list<at::Ten
 
 void fill_masked_rows_cuda(const at::Tensor& X, const at::Tensor& B, const at::Tensor& Z,
                            const at::Tensor& var_idx, int64_t start, const at::Tensor& out) {
-  TORCH_CHECK(X.dim() == 2 && B.dim() == 2 && Z.dim() == 2 && var_idx.dim() == 2 && out.dim() == 2,
-              "fill_masked_rows expects 2-D X, B, Z, var_idx and out");
+  const FillSizes z = check_fill_masked_rows(X, B, Z, var_idx, start, out);
   check_same_cuda_device(out, {X, B, Z, var_idx}, "X, B, Z, var_idx and out");
-  const int64_t n = X.size(0), d = X.size(1), N = B.size(0), S = Z.size(0), M = Z.size(1);
-  TORCH_CHECK(B.size(1) == d && out.size(1) == d, "X, B and out must have the same columns");
-  TORCH_CHECK(X.scalar_type() == B.scalar_type() && X.scalar_type() == out.scalar_type(),
-              "X, B and out must share a dtype");
-  TORCH_CHECK(Z.scalar_type() == at::kBool, "Z must be bool");
-  TORCH_CHECK(var_idx.scalar_type() == at::kLong && var_idx.size(0) == n && var_idx.size(1) == M,
-              "var_idx must be int64 of shape (n, M)");
-  TORCH_CHECK(out.is_contiguous(), "out must be contiguous");
-  TORCH_CHECK(N > 0 && out.size(0) % N == 0, "out rows must be a multiple of the background rows");
-  const int64_t P = out.size(0) / N;
-  TORCH_CHECK(start >= 0 && start + P <= n * S, "pairs [", start, ", ", start + P,
-              ") exceed the ", n * S, " pairs");
-  TORCH_CHECK(X.element_size() == 4 || X.element_size() == 8,
-              "fill_masked_rows supports 32- and 64-bit floats");
+  const int64_t S = z.S, M = z.M, N = z.N, d = z.d, P = z.P;
   if (P == 0 || d == 0) return;
   const c10::cuda::CUDAGuard guard(out.device());
   const cudaStream_t stream = at::cuda::getCurrentCUDAStream();
@@ -113,14 +100,9 @@ __global__ void background_mean_kernel(const scalar_t* __restrict__ out,
 }
 
 void background_mean_cuda(const at::Tensor& out, const at::Tensor& weights, const at::Tensor& ey) {
-  TORCH_CHECK(out.dim() == 2 && weights.dim() == 1 && ey.dim() == 2,
-              "background_mean expects out (P*N, k), weights (N,), ey (P, k)");
+  check_background_mean(out, weights, ey);
   check_same_cuda_device(ey, {out, weights}, "out, weights and ey");
   const int64_t N = weights.size(0), P = ey.size(0), k = ey.size(1);
-  TORCH_CHECK(out.size(0) == P * N && out.size(1) == k, "out must have shape (P*N, k)");
-  TORCH_CHECK(weights.scalar_type() == at::kDouble && ey.scalar_type() == at::kDouble,
-              "weights and ey must be float64");
-  TORCH_CHECK(ey.is_contiguous(), "ey must be contiguous");
   if (P == 0 || k == 0) return;
   const c10::cuda::CUDAGuard guard(ey.device());
   const cudaStream_t stream = at::cuda::getCurrentCUDAStream();

@@ -12,6 +12,7 @@
 #include <limits>
 #include <tuple>
 
+#include "../arg_checks.h"
 #include "common.cuh"
 
 namespace xai_fast {
@@ -61,15 +62,8 @@ std::tuple<at::Tensor, at::Tensor> rescale_multiplier_cuda(const at::Tensor& x,
                                                            const at::Tensor& x_b,
                                                            const at::Tensor& y,
                                                            const at::Tensor& y_b, double eps) {
-  TORCH_CHECK(x.dim() >= 1 && x.sizes() == y.sizes(), "x and y must have the same shape");
-  TORCH_CHECK(x_b.sizes() == y_b.sizes(), "x_b and y_b must have the same shape");
-  TORCH_CHECK(x_b.dim() == x.dim() && x_b.sizes().slice(1) == x.sizes().slice(1),
-              "x_b must have x's shape after the row axis");
+  check_rescale_multiplier(x, x_b, y, y_b);
   const int64_t R = x.size(0), Mb = x_b.size(0);
-  TORCH_CHECK(Mb > 0 && R % Mb == 0, "x's rows must be a multiple of x_b's rows");
-  TORCH_CHECK(x.scalar_type() == x_b.scalar_type() && x.scalar_type() == y.scalar_type() &&
-                  x.scalar_type() == y_b.scalar_type(),
-              "x, x_b, y and y_b must share a dtype");
   for (const auto& t : {x_b, y, y_b})
     TORCH_CHECK(x.is_cuda() && t.is_cuda() && t.device() == x.device(),
                 "x, x_b, y and y_b must all be CUDA tensors on one device");
