@@ -25,6 +25,7 @@ import time
 import warnings
 
 import numpy as np
+from common import Counting
 from sklearn.datasets import make_classification
 from sklearn.ensemble import GradientBoostingClassifier
 
@@ -52,23 +53,12 @@ def adult_like(n_rows: int, seed: int = 0, sparse: bool = False):
     return X, y
 
 
-class Counted:
-    """``fn`` that counts the rows it is given."""
-
-    def __init__(self, fn):
-        self.fn, self.rows = fn, 0
-
-    def __call__(self, A):
-        self.rows += len(A)
-        return self.fn(A)
-
-
 def compare(shap, data, y, N, n, rounds):
     """Median seconds of each, the median per-round ratio, rows sent and the largest gap."""
     model = GradientBoostingClassifier(n_estimators=100, max_depth=3, random_state=0)
     model.fit(data[:2000], y[:2000])
     B, X = data[2000 : 2000 + N], data[2000 + N :]
-    ours_f, shap_f = Counted(model.predict_proba), Counted(model.predict_proba)
+    ours_f, shap_f = Counting(model.predict_proba), Counting(model.predict_proba)
     ours = xf.ExactExplainer(ours_f, B)
     ref = shap.explainers.Exact(shap_f, shap.maskers.Independent(B, max_samples=N))
     ours.shap_values(X[:1], silent=True)  # compile the kernels once
