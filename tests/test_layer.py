@@ -113,6 +113,20 @@ def test_path_methods(rng, kind, to_input, method):
     _both("LayerIntegratedGradients", model, layers(model)[0], kw, dict(multiply_by_inputs=False))
 
 
+@pytest.mark.parametrize("method", ["gausslegendre", "riemann_left", "riemann_middle"])
+def test_max_pooling_ties_break_as_captums(rng, method):
+    # a constant baseline gives each channel one layer value (to the last bit, or nearly);
+    # where the input's ReLU zeros fill a pooling window, its path points tie and the
+    # gradient goes to the largest: our points must round as captum's do
+    for _ in range(8):
+        model = cnn(rng)
+        x = t(rng, 12, 2, 8, 8)
+        target = torch.as_tensor(rng.integers(0, 3, size=12))
+        kw = dict(inputs=x, baselines=0.2, target=target, n_steps=9, method=method)
+        for ibs in (None, 25):
+            _both("LayerIntegratedGradients", model, model.relu2, dict(kw, internal_batch_size=ibs))
+
+
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("to_input", SIDES)
 def test_deep_lift(rng, kind, to_input):

@@ -33,16 +33,16 @@ def _quadrature(method: str, n_steps: int) -> tuple[tuple[float, ...], tuple[flo
     if method == "gausslegendre":
         nodes, weights = np.polynomial.legendre.leggauss(n)
         return tuple((nodes + 1) / 2), tuple(weights / 2)
-    k = np.arange(n, dtype=np.float64)
     weights = np.full(n, 1.0 / n)
-    if method == "riemann_left":
-        alphas = k / n
-    elif method == "riemann_right":
-        alphas = (k + 1) / n
-    elif method == "riemann_middle":
-        alphas = (k + 0.5) / n
-    else:  # riemann_trapezoid, n >= 2
-        alphas = k / (n - 1)
+    # captum's Riemann points are float32 ``torch.linspace`` values; taking the same ones
+    # keeps ties (a max-pooling window of equal values) broken the same way
+    lo, hi = {
+        "riemann_left": (0.0, 1 - 1 / n),
+        "riemann_right": (1 / n, 1.0),
+        "riemann_middle": (1 / (2 * n), 1 - 1 / (2 * n)),
+    }.get(method, (0.0, 1.0))
+    alphas = torch.linspace(lo, hi, n, dtype=torch.float32).tolist()
+    if method == "riemann_trapezoid":  # n >= 2
         weights[[0, -1]] /= 2
     return tuple(alphas), tuple(weights)
 

@@ -176,11 +176,15 @@ class LayerIntegratedGradients(_InputMultiplier, _LayerAttribution):
 
 
 def _path_points(b, d, alphas, s, i, start: int, N: int) -> torch.Tensor:
-    """``b + alpha * d`` at rows of steps ``s`` and examples ``i``: whole steps in one
-    broadcast ``addcmul`` (one allocation), any other chunk by gathering rows."""
+    """``b + alpha * d`` at rows of steps ``s`` and examples ``i``: whole steps by
+    broadcasting, any other chunk by gathering rows.
+
+    A product then a sum, never a fused multiply-add: a max-pooling window of tied layer
+    values (a constant baseline, ReLU zeros) sends its gradient to the largest point, so
+    the points must round as captum's ``b + alpha * (x - b)`` does, to the last bit."""
     R = s.shape[0]
     if start % N == 0 and R % N == 0:
         a = alphas[start // N : start // N + R // N].to(d.dtype)
         a = a.reshape((-1, 1) + (1,) * (d.dim() - 1))  # (steps, 1, 1, ...)
-        return torch.addcmul(b.unsqueeze(0), a, d.unsqueeze(0)).reshape((R,) + d.shape[1:])
+        return (b.unsqueeze(0) + a * d.unsqueeze(0)).reshape((R,) + d.shape[1:])
     return b.index_select(0, i) + _column(alphas[s], d) * d.index_select(0, i)
