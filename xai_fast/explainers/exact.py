@@ -11,7 +11,7 @@ import numpy as np
 from .._validation import check_link, check_no_kwargs, check_positive_int
 from ..links import apply_link
 from ..sampling.enumeration import all_coalitions
-from ..solvers.exact_shapley import interactions_from_values, shapley_from_values
+from ..solvers.exact_shapley import INDICES, interactions_from_values, shapley_from_values
 from ._base import CoalitionExplainer
 from ._masker_exact import MaskerExact
 from ._partition_output import is_hierarchical_masker
@@ -123,14 +123,15 @@ class ExactExplainer(CoalitionExplainer):
         if self._masked is not None:
             return self._masked(X, silent=silent).values
         X, _, was_1d = self._check_rows(X)
-        return self._shap_shape(self._explain(X, False, silent), was_1d)
+        return self._shap_shape(self._explain(X, None, silent), was_1d)
 
     def shap_interaction_values(self, X, *, silent=False):
-        """Exact pairwise Shapley interaction values, split as shap does.
+        """Exact pairwise Shapley interaction values, split as shap's ``TreeExplainer`` does.
 
         ``values[i, j]`` (i != j) is half the Shapley interaction index of features i and j;
         ``values[i, i]`` is the rest of feature i's Shapley value, so ``values.sum(-1)`` (over
-        the second feature axis) gives the Shapley values.
+        the second feature axis) gives the Shapley values. (``explainer(X,
+        interactions=True)`` gives shap's ``ExactExplainer`` convention instead.)
 
         Returns
         -------
@@ -140,21 +141,42 @@ class ExactExplainer(CoalitionExplainer):
         if self._masked is not None:
             return self._masked(X, True, silent)  # raises: interactions need background rows
         X, _, was_1d = self._check_rows(X)
-        return self._shap_shape(self._explain(X, True, silent), was_1d)
+        return self._shap_shape(self._explain(X, "shapley", silent), was_1d)
 
     def __call__(self, X, *, interactions=False, silent=False):
-        """Explain ``X``; an :class:`~xai_fast.Explanation` of values, or of interaction values
-        ``(n, d, d[, k])`` when ``interactions=True``. With a Partition, Image or Text masker,
-        what :class:`~xai_fast.PartitionExplainer` returns."""
+        """Explain ``X``: an :class:`~xai_fast.Explanation` of values ``(n, d[, k])``, or of
+        pairwise interaction values ``(n, d, d[, k])``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame, shape (n, d) or (d,)
+        interactions : bool, int or str, default False
+            ``False`` / ``1``: Shapley values. ``True`` / ``2`` / ``"shapley_taylor"``: shap's
+            ``ExactExplainer`` interactions, the Shapley-Taylor index of order 2 (half of it
+            on each side of the diagonal, the main effects ``f(x_i) - E[f]`` on it).
+            ``"shapley"``: the Shapley interaction index split so that each row sums to the
+            feature's Shapley value (shap's ``TreeExplainer`` convention, as
+            :meth:`shap_interaction_values`). In either, rows sum to the Shapley values
+            and the matrix to ``f(x) - E[f]``; they split interactions of three or more
+            features between pairs differently.
+        silent : bool, default False
+
+        With a Partition, Image or Text masker, what :class:`~xai_fast.PartitionExplainer`
+        returns.
+        """
         if self._masked is not None:
             return self._masked(X, interactions, silent)
+        index = _interaction_index(interactions)
         Xc, columns, was_1d = self._check_rows(X)
-        values = self._shap_shape(self._explain(Xc, bool(interactions), silent), was_1d)
-        return self._explanation(values, Xc, columns, was_1d, interactions=bool(interactions))
+        values = self._shap_shape(self._explain(Xc, index, silent), was_1d)
+        return self._explanation(values, Xc, columns, was_1d, interactions=index is not None)
 
     # ------------------------------------------------------------------ internals
-    def _explain(self, X, interactions, silent):
-        """``(n, d, k)`` values, or ``(n, d, d, k)`` interaction values."""
+    def _explain(self, X, index, silent):
+        """``(n, d, k)`` values, or ``(n, d, d, k)`` interaction values of the index ``index``
+        (``None``: values; see :func:`~xai_fast.solvers.exact_shapley.interactions_from_values`).
+        """
+        interactions = index is not None
         N = self.background.data.shape[0]
         groups = self._varying_groups(X)
         M_max = max(M for M, _, _ in groups)
@@ -196,8 +218,32 @@ class ExactExplainer(CoalitionExplainer):
                     )
                     if interactions:
                         out[r[:, None, None], vi[:, :, None], vi[:, None, :]] = (
-                            interactions_from_values(v)
+                            interactions_from_values(v, index)
                         )
                     else:
                         out[r[:, None], vi] = shapley_from_values(v)
         return out
+
+
+def _interaction_index(interactions) -> str | None:
+    """shap's ``interactions`` argument as an index name (``None``: Shapley values)."""
+    if isinstance(interactions, str):
+        if interactions not in INDICES:
+            raise ValueError(
+                f"interactions={interactions!r} is not an interaction index; pass True (shap's "
+                f"Shapley-Taylor values) or one of {INDICES}."
+            )
+        return interactions
+    if isinstance(interactions, (bool, np.bool_)) or interactions is None:
+        return "shapley_taylor" if interactions else None
+    if isinstance(interactions, (int, np.integer)) and 0 <= interactions <= 2:
+        return None if interactions < 2 else "shapley_taylor"
+    if isinstance(interactions, (int, np.integer)):
+        raise ValueError(
+            f"interactions={interactions}: exact interactions go up to order 2 (pairs); pass "
+            "interactions=True or 2 for pairs, False or 1 for Shapley values."
+        )
+    raise TypeError(
+        f"interactions must be a bool, an int (1 or 2) or one of {INDICES}; got "
+        f"{type(interactions).__name__}."
+    )
