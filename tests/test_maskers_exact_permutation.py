@@ -374,3 +374,7 @@ def test_permutation_error_bounds_and_main_effects_through_a_masker(rng):
     one = xf.PermutationExplainer(f, masker, seed=2)(texts[0], max_evals=60, error_bounds=True)
     np.testing.assert_array_equal(one.values, exp.values[0])
     np.testing.assert_array_equal(one.error_std, exp.error_std[0])
+    part = exp[1:]  # rows keep their error bars and main effects
+    np.testing.assert_array_equal(part.error_std[0], exp.error_std[1])
+    np.testing.assert_array_equal(part.main_effects[1], exp.main_effects[2])
+    assert exp[0].main_effects.shape == exp.values[0].shape

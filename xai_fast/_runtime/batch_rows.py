@@ -17,6 +17,7 @@ values on the CPU (images, whose activations are many times their input) get abo
 from __future__ import annotations
 
 import math
+import weakref
 
 __all__ = ["default_batch_rows", "mlp_values_per_row"]
 
@@ -48,14 +49,28 @@ def mlp_values_per_row(module, d: int) -> int | None:
     """``d`` plus the output width of every ``nn.Linear`` in ``module`` when its only other
     parameters are one-dimensional (biases, norms' scales); ``None`` for anything else
     (convolutions, embeddings, recurrent layers), whose activations the parameters do not
-    tell."""
+    tell. Read once per module (a batch size changes speed, never values)."""
+    try:
+        width = _WIDTHS[module]
+    except (KeyError, TypeError):
+        width = _linear_widths(module)
+        try:
+            _WIDTHS[module] = width
+        except TypeError:  # not weakly referenceable
+            pass
+    return None if width is None else d + width
+
+
+_WIDTHS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _linear_widths(module) -> int | None:
     import torch
 
-    width = d
+    width = 0
     for m in module.modules():
         if isinstance(m, torch.nn.Linear):
             width += m.out_features
-            continue
-        if any(p.dim() > 1 for p in m.parameters(recurse=False)):
+        elif any(p.dim() > 1 for p in m.parameters(recurse=False)):
             return None
-    return width if width > d else None
+    return width or None

@@ -185,12 +185,7 @@ class MaskedModel:
             )
         for key, arrays in (extra or {}).items():
             setattr(exp, key, shape_values(arrays))
-        if was_1d:
-            one = exp[0]
-            for key in extra or {}:
-                setattr(one, key, getattr(exp, key)[0])
-            return one
-        return exp
+        return exp[0] if was_1d else exp
 
 
 def _objects(arrays) -> np.ndarray:

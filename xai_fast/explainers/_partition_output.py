@@ -10,7 +10,16 @@ from ..masking.text_masker import Text
 
 __all__ = ["ArrayExplanation", "as_hierarchical_masker", "is_hierarchical_masker"]
 
-_FIELDS = ("values", "base_values", "data", "feature_names", "hierarchical_values", "clustering")
+_FIELDS = (
+    "values",
+    "base_values",
+    "data",
+    "feature_names",
+    "hierarchical_values",
+    "clustering",
+    "error_std",
+    "main_effects",
+)
 
 
 class ArrayExplanation:
@@ -28,10 +37,13 @@ class ArrayExplanation:
         The walk's node values ``(n, 2 M - 1[, k])`` and the hierarchies (images).
     output_indices : ndarray or None
         The outputs explained, ``(n, o)``, when ``outputs`` chose them.
+    error_std, main_effects : ndarray or None
+        Shaped like ``values``, when the explainer gave them (permutation walks).
     """
 
     def __init__(self, values, base_values, data, *, feature_names=None, output_names=None,
-                 hierarchical_values=None, clustering=None, output_indices=None):  # fmt: skip
+                 hierarchical_values=None, clustering=None, output_indices=None,
+                 error_std=None, main_effects=None):  # fmt: skip
         self.values = values
         self.base_values = base_values
         self.data = data
@@ -40,6 +52,8 @@ class ArrayExplanation:
         self.hierarchical_values = hierarchical_values
         self.clustering = clustering
         self.output_indices = output_indices
+        self.error_std = error_std
+        self.main_effects = main_effects
 
     @property
     def shape(self) -> tuple:
