@@ -117,39 +117,13 @@ def test_chunk_rule_rows_per_call():
     rows (images) on the CPU about 2**16 values, at least 16 rows; accelerators keep 2**20."""
     import torch
 
-    net = ModelAdapter(torch.nn.Conv1d(1, 4, 3))  # activations the parameters do not tell
+    net = ModelAdapter(torch.nn.Linear(3, 1))
     assert [net.batch_rows(d) for d in (1, 10, 512, 1024)] == [2048, 2048, 2048, 1024]
     assert [net.batch_rows(d) for d in (1025, 3072, 150528)] == [63, 21, 16]
     assert ModelAdapter(lambda X: X).batch_rows(3072) == 21  # a callable: the CPU's rule
-    assert ModelAdapter(lambda X: X).batch_rows(10) == 2048
     net.device = torch.device("cuda")  # the rule only; nothing runs there
     assert net.batch_rows(3072) == 341 and net.batch_rows(150528) == 256
     assert ModelAdapter(lambda X: X, batch_size=7).batch_rows(3072) == 7
-
-
-def test_mlp_calls_sized_by_their_layers():
-    """An MLP on the CPU gets about 2**20 values (inputs plus every linear layer's outputs)
-    per call, as a power of two from 256 to 4096 rows; anything else keeps the 2048 rule."""
-    import torch
-    from torch import nn
-
-    def mlp(d, h, norm=False):
-        extra = [nn.LayerNorm(h)] if norm else []
-        return nn.Sequential(nn.Linear(d, h), *extra, nn.ReLU(), nn.Linear(h, h), nn.ReLU(),
-                             nn.Linear(h, 1))  # fmt: skip
-
-    # 10 + 64 + 64 + 1 = 139 values a row: 2**20 / 139 = 7544, capped at 4096
-    assert ModelAdapter(mlp(10, 64)).batch_rows(10) == 4096
-    assert ModelAdapter(mlp(30, 256, norm=True)).batch_rows(30) == 2048  # 543 values: 1931
-    assert ModelAdapter(mlp(10, 512)).batch_rows(10) == 1024  # 1035 values: 1013
-    assert ModelAdapter(mlp(10, 8192)).batch_rows(10) == 256  # at least 256 rows
-    assert ModelAdapter(mlp(3000, 64)).batch_rows(3000) == 21  # wide rows: the image rule
-    emb = nn.Sequential(nn.Embedding(100, 8), nn.Flatten(), nn.Linear(80, 1))
-    assert ModelAdapter(emb).batch_rows(10) == 2048
-    assert ModelAdapter(mlp(10, 64), batch_size=300).batch_rows(10) == 300
-    cuda = ModelAdapter(mlp(10, 64))
-    cuda.device = torch.device("cuda")  # the rule only; nothing runs there
-    assert cuda.batch_rows(10) == 2048
 
 
 def test_chunks_that_disagree_on_the_number_of_outputs_are_refused(rng):
