@@ -89,9 +89,8 @@ def leverage_group(explainer, game, X, var_idx, total, M, nsamples, seed, link_n
         with single_threaded_blas():  # the cubic fit's ridge is chosen on the blocks
             phi, std = poly_wls(
                 Z, w, Y, tot, 3 if cubic else 1, block if want_std or cubic else None, N_BLOCKS,
-                CUBIC_RIDGE if cubic else (0.0,),
+                CUBIC_RIDGE if cubic else (0.0,), errors=want_std,
             )  # fmt: skip
-        std = std if want_std else None
         if _done(plan.fully_enumerated, budget, phi, std, tol):
             break
         budget *= 2

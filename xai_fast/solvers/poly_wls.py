@@ -56,14 +56,17 @@ def _share(M: int, terms) -> np.ndarray:
     return T
 
 
-def _solve(G, c):
+def _solve(G, c, rebuild=None):
+    """``G^-1 c`` by Cholesky, least squares where ``G`` is not positive definite. With
+    ``rebuild`` (a callable making ``G`` again), ``G`` is factored in place."""
     try:
-        return scipy.linalg.cho_solve(scipy.linalg.cho_factor(G, check_finite=False), c)
+        factor = scipy.linalg.cho_factor(G, overwrite_a=rebuild is not None, check_finite=False)
+        return scipy.linalg.cho_solve(factor, c, check_finite=False)
     except np.linalg.LinAlgError:
-        return np.linalg.lstsq(G, c, rcond=None)[0]
+        return np.linalg.lstsq(G if rebuild is None else rebuild(), c, rcond=None)[0]
 
 
-def poly_wls(Z, w, Y, total, order=1, block=None, n_blocks=16, ridge=(0.0,)):
+def poly_wls(Z, w, Y, total, order=1, block=None, n_blocks=16, ridge=(0.0,), errors=True):
     """Shapley values from a constrained polynomial fit, with optional jackknife errors.
 
     Parameters
@@ -88,12 +91,16 @@ def poly_wls(Z, w, Y, total, order=1, block=None, n_blocks=16, ridge=(0.0,)):
         the mean diagonal of the normal equations. With more than one and ``block`` of
         int64, the one with the least leave-one-block-out error in predicting the held-out
         coalitions' values is used (see :func:`choose_ridge`).
+    errors : bool, default True
+        Compute the jackknife errors when ``block`` is given (``False``: ``block`` only
+        serves the choice of ``ridge``; ``std`` is ``None``).
 
     Returns
     -------
     phi : ndarray of float64, shape (M, R)
     std : ndarray of float64, shape (M, R) or None
-        Jackknife standard errors (0 for a fully enumerated design).
+        Jackknife standard errors (0 for a fully enumerated design); ``None`` without
+        ``block`` or with ``errors=False``.
     """
     S, M = Z.shape
     terms = _terms(M, order)
@@ -137,14 +144,20 @@ def poly_wls(Z, w, Y, total, order=1, block=None, n_blocks=16, ridge=(0.0,)):
         lam = choose_ridge(G_e, c_e, parts, held, scales[0], ridge, penalty(G_e + G_r, 1.0))
     D = penalty(G_e + G_r, lam)
     phi = shapley(_solve(G_e + G_r + D, c_e + c_r))
+    if not errors:
+        return phi, None
     if fixed.all():
         return phi, np.zeros_like(phi)
-    reps = np.stack(
-        [
-            shapley(_solve(G_e + a * (G_r - Gb) + D, c_e + a * (c_r - cb)))
-            for (Gb, cb), a in zip(parts, scales, strict=True)
-        ]
-    )  # (K, M, R)
+
+    def refit(b):  # the fit without block b
+        (Gb, cb), a = parts[b], scales[b]
+
+        def matrix():
+            return G_e + a * (G_r - Gb) + D
+
+        return shapley(_solve(matrix(), c_e + a * (c_r - cb), rebuild=matrix))
+
+    reps = np.stack([refit(b) for b in range(n_blocks)])  # (K, M, R)
     std = np.sqrt((n_blocks - 1.0) / n_blocks * ((reps - reps.mean(axis=0)) ** 2).sum(axis=0))
     return phi, std
 
@@ -175,11 +188,25 @@ def choose_ridge(G_e, c_e, parts, held, scale, ridge, D1):
     c_r = sum(p[1] for p in parts)
     norm = sum((wb[:, None] * Yb**2).sum(axis=0) for _, Yb, wb in held)  # (R,)
     norm = np.where(norm > 0, norm, 1.0)
-    cv = []
-    for lam in ridge:
-        err = 0.0
-        for (Gb, cb), (Xb, Yb, wb) in zip(parts, held, strict=True):
-            sol = _solve(G_e + scale * (G_r - Gb) + lam * D1, c_e + scale * (c_r - cb))
-            err += float(((wb[:, None] * (Yb - Xb @ sol) ** 2).sum(axis=0) / norm).sum())
-        cv.append(err)
+    diag = np.diag_indices_from(G_e)
+    d1 = np.diag(D1)  # the penalty is diagonal
+
+    def held_out_errors(b):  # block b's prediction error under each candidate
+        (Gb, cb), (Xb, Yb, wb) = parts[b], held[b]
+        base = G_e + scale * (G_r - Gb)
+        rhs = c_e + scale * (c_r - cb)
+        out = []
+        for lam in ridge:
+
+            def matrix(lam=lam):
+                A = base.copy()
+                A[diag] += lam * d1
+                return A
+
+            sol = _solve(matrix(), rhs, rebuild=matrix)
+            out.append(float(((wb[:, None] * (Yb - Xb @ sol) ** 2).sum(axis=0) / norm).sum()))
+        return out
+
+    errs = [held_out_errors(b) for b in range(len(parts))]  # (K, candidates)
+    cv = [sum(e[j] for e in errs) for j in range(len(ridge))]  # summed in block order
     return float(ridge[int(np.argmin(cv))])
