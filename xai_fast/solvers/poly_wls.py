@@ -182,7 +182,9 @@ def choose_ridge(G_e, c_e, parts, held, scale, ridge, D1):
     -------
     float
         Each column's squared errors are summed relative to its weighted sum of squares, so
-        every row and output has the same say; ties go to the first candidate.
+        every row and output has the same say; ties go to the first candidate. A candidate
+        whose refit is not positive definite without some block (fewer rows than terms
+        left) is out.
     """
     G_r = sum(p[0] for p in parts)
     c_r = sum(p[1] for p in parts)
@@ -197,13 +199,14 @@ def choose_ridge(G_e, c_e, parts, held, scale, ridge, D1):
         rhs = c_e + scale * (c_r - cb)
         out = []
         for lam in ridge:
-
-            def matrix(lam=lam):
-                A = base.copy()
-                A[diag] += lam * d1
-                return A
-
-            sol = _solve(matrix(), rhs, rebuild=matrix)
+            A = base.copy()
+            A[diag] += lam * d1
+            try:  # a penalty too small for the rows left is not a candidate
+                factor = scipy.linalg.cho_factor(A, overwrite_a=True, check_finite=False)
+            except np.linalg.LinAlgError:
+                out.append(np.inf)
+                continue
+            sol = scipy.linalg.cho_solve(factor, rhs, check_finite=False)
             out.append(float(((wb[:, None] * (Yb - Xb @ sol) ** 2).sum(axis=0) / norm).sum()))
         return out
 
