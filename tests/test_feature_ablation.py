@@ -240,8 +240,8 @@ def test_examples_of_one_number_each(rng):
 
 
 def test_inputs_without_examples_are_refused_clearly():
-    x = torch.ones(2, 3)
-    with pytest.raises(ValueError, match=r"N >= 1 examples.*got shape \(0,\)"):
-        FeatureAblation(lambda a, b: a.sum()).attribute((x, torch.tensor([])))
     with pytest.raises(ValueError, match=r"N >= 1 examples.*got shape \(0, 3\)"):
         FeatureAblation(lambda a: a.sum(1)).attribute(torch.ones(0, 3))
+    empty = (torch.ones(0, 3), torch.ones(0))  # a tuple: every tensor without rows
+    with pytest.raises(ValueError, match=r"N >= 1 examples; every tensor has 0 rows"):
+        FeatureAblation(lambda a, b: a.sum(1)).attribute(empty)

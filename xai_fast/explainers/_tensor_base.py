@@ -29,15 +29,10 @@ from .._validation import (
 )
 from ..masking import Game
 from ..masking.tensor_masker import TensorMasker
-from ..masking.tensor_tuple import (
-    ExtraArgs,
-    ScalarForward,
-    WholeBatchForward,
-    forward_args,
-    is_scalar,
-)
+from ..masking.tensor_tuple import ExtraArgs, ScalarForward, WholeBatchForward, forward_args
 from ..models import ModelAdapter, is_torch_module
 from ._captum_surface import CaptumSurface
+from ._whole_batch import batch_output_shape, is_sparse, whole_batch_attributions
 
 # captum arguments without an equivalent here (other than their default), and what to do instead
 _CAPTUM_ONLY: dict = {}
@@ -229,8 +224,13 @@ class TensorPerturbationExplainer(CaptumSurface):
             self._SCALAR_EXAMPLES,
         )
         N = masker.X.shape[0]
-        args, per_example = forward_args(additional_forward_args, N)
-        shape = None if self.is_module else self._batch_output_shape(masker, args)
+        sparse = is_sparse(masker)  # tensors with different first dimensions
+        args, per_example = forward_args(additional_forward_args, None if sparse else N)
+        # a module is taken to give one output per example, unless the inputs are sparse
+        probed = not self.is_module or sparse
+        first = self._first_output(masker, args) if probed else None
+        shape = None if first is None else batch_output_shape(masker, first, self._ALL_OUTPUTS)
+        self._check_batching(masker, args, first, shape, o)
         whole = shape is not None
         size = math.prod(shape) if whole else 0
         batch = masker
@@ -272,24 +272,9 @@ class TensorPerturbationExplainer(CaptumSurface):
         if not shaped:
             return out
         if whole:  # captum gives the first row of the batch's attributions, per output
-            out = out.reshape(size, *batch.X.shape)  # (outputs, N, D)
-            Nb = batch.X.shape[0]
-            if size > 1 and shape[0] == Nb:  # outputs per example: each on its own example
-                out = out.reshape(Nb, size // Nb, Nb, -1)
-                out = out[torch.arange(Nb), :, torch.arange(Nb)].reshape(size, -1)
-            else:
-                out = out[:, 0]
-            N, masker = size, batch
-            if size > 1 and self._KEEP_OUTPUT_SHAPE:  # (*output shape, *example shape)
-                return (
-                    out.reshape(tuple(shape) + masker.example_shape)
-                    if masker.split is None
-                    else tuple(
-                        t.reshape(tuple(shape) + t.shape[1:]) for t in masker.split.tensors(out)
-                    )
-                )
+            return whole_batch_attributions(out, batch, shape, self._KEEP_OUTPUT_SHAPE)
         if masker.split is None:
-            return out.reshape((N,) + masker.example_shape)
+            return out.reshape((out.shape[0],) + masker.example_shape)
         return masker.split.tensors(out)
 
     def _result_dtype(self, batch, args) -> torch.dtype:
@@ -306,39 +291,21 @@ class TensorPerturbationExplainer(CaptumSurface):
         shape = masker.example_shape
         return lambda rows: fn(rows.reshape((rows.shape[0],) + shape))
 
-    def _batch_output_shape(self, masker, args) -> tuple | None:
-        """The shape of the forward's output when it is one output for the whole batch (a
-        loss, a sum: ``()``; or with every element attributed, a fixed-size tensor such as
-        ``(1, k)`` whatever the batch, or ``(N, k)`` without a target): captum then explains
-        the batch as one example. ``None`` for outputs per example. Found by one call on the
-        inputs, as captum."""
-        N = masker.X.shape[0]
-        with torch.no_grad():
+    def _first_output(self, masker, args):
+        """The forward's output on the inputs (one call, as captum's first evaluation)."""
+        with torch.no_grad(), self.adapter.evaluating():
             out = self._row_forward(masker, args)(masker.X)
         if isinstance(out, torch.futures.Future):
             raise CaptumTypeError(
                 "forward_func returned a torch.futures.Future; attribute() needs tensors (or "
                 "numbers). Call attribute_future(...) for a forward that returns futures."
             )
-        if is_scalar(out, N):
-            if N == 1:
-                return None  # one example: its own number (ScalarForward)
-            shape = ()
-        elif not self._ALL_OUTPUTS or not isinstance(out, torch.Tensor):
-            return None
-        else:
-            targeted = masker.target.t is not None or masker.target.multi is not None
-            if out.dim() >= 1 and out.shape[0] == N and (out.numel() == N or targeted):
-                return None  # one output per example, or a target selecting one of each's
-            shape = tuple(out.shape)
-        if masker.target.t is not None or masker.target.multi is not None:
-            what = "one number" if shape == () else f"an output of shape {shape}"
-            raise ValueError(
-                f"the model returns {what} for the whole batch of {N}, not one output per "
-                "example, so there is nothing for target to select per example; pass "
-                "target=None, or return one output per row."
-            )
-        return shape
+        return out
+
+    def _check_batching(self, masker, args, out, shape, options: dict) -> None:
+        """Refuse batching options the forward's output ``out`` on the inputs (``None`` for a
+        module, not probed) rules out; ``shape`` as
+        :func:`~xai_fast.explainers._whole_batch.batch_output_shape` gives it."""
 
     def _whole_batch_adapter(self, batch, args, size: int) -> ModelAdapter:
         """The adapter of the batch ``batch`` (a masker) explained as one example: one forward

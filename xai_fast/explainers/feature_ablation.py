@@ -14,7 +14,15 @@ import torch
 
 from ._captum_perturbation import CaptumPerturbation
 
-__all__ = ["FeatureAblation"]
+__all__ = ["FeatureAblation", "output_dtype"]
+
+
+def output_dtype(out) -> torch.dtype:
+    """captum's dtype of a forward's output: a tensor's, float64 for a Python float and int64
+    for a Python int (``torch.tensor`` of them)."""
+    if isinstance(out, bool) or not isinstance(out, (int, float)):
+        return torch.as_tensor(out).dtype
+    return torch.int64 if isinstance(out, int) else torch.float64
 
 
 class FeatureAblation(CaptumPerturbation):
@@ -32,10 +40,7 @@ class FeatureAblation(CaptumPerturbation):
         """captum's: the dtype of the model's output on the inputs (a Python float is
         float64, an int int64), found by one call on them, as captum's first evaluation."""
         with torch.no_grad(), self.adapter.evaluating():
-            out = self._row_forward(batch, args)(batch.X)
-        if isinstance(out, bool) or not isinstance(out, (int, float)):
-            return torch.as_tensor(out).dtype
-        return torch.int64 if isinstance(out, int) else torch.float64
+            return output_dtype(self._row_forward(batch, args)(batch.X))
 
     def _design(self, M: int, n_samples, seed):
         """All kept, then each feature dropped alone: ``(M + 1, M)``."""

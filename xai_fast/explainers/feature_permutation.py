@@ -16,7 +16,7 @@ import torch
 
 from .._validation import CaptumArgumentError, check_int
 from ._captum_perturbation import elementwise_mask
-from .feature_ablation import FeatureAblation
+from .feature_ablation import FeatureAblation, output_dtype
 
 __all__ = ["FeaturePermutation", "permute_feature"]
 
@@ -148,22 +148,34 @@ class FeaturePermutation(FeatureAblation):
                 "per input tensor."
             )
         masks = tuple(_example_mask(m, x, k) for k, (m, x) in enumerate(zip(masks, xs)))  # noqa: B905
-        baselines = self._permuted(xs, masks, ppe)
+        baselines, skipped = self._permuted(xs, masks, ppe)
         baselines = baselines if isinstance(inputs, tuple) else baselines[0]
         mask = masks if isinstance(inputs, tuple) else masks[0]
-        return self._run(inputs, baselines, target, additional_forward_args, mask, "auto", ppe,
-                         show_progress, kwargs)  # fmt: skip
+        out = self._run(inputs, baselines, target, additional_forward_args, mask, "auto", ppe,
+                        show_progress, kwargs)  # fmt: skip
+        if skipped and isinstance(out, tuple):  # sparse inputs: as captum, 0 for those
+            logger.warning(
+                f"FeaturePermutation: features {sorted(skipped)} skipped (attributions 0), since "
+                f"they lie in an input tensor with fewer than {self._low()} examples "
+                "(_min_examples_per_batch_grouped)."
+            )
+            out = tuple(_zeroed(a, m, skipped) for a, m in zip(out, masks, strict=True))
+        return out
+
+    def _low(self) -> int | None:
+        """``_min_examples_per_batch_grouped``, checked."""
+        low = self._min_examples_per_batch_grouped
+        return None if low is None else check_int(low, "_min_examples_per_batch_grouped", 1)
 
     def _skipped(self, xs: tuple) -> bool:
-        """Whether every feature is skipped: 0-d or empty inputs, or an input tensor with fewer
-        than ``_min_examples_per_batch_grouped`` examples (logged, as captum logs it)."""
-        low = self._min_examples_per_batch_grouped
-        if low is not None:
-            low = check_int(low, "_min_examples_per_batch_grouped", 1)
+        """Whether every feature is skipped: 0-d or empty inputs, or every input tensor with
+        elements has fewer than ``_min_examples_per_batch_grouped`` examples (logged, as captum
+        logs it)."""
+        low = self._low()
         if any(x.dim() == 0 for x in xs) or all(x.numel() == 0 for x in xs):
             logger.info("FeaturePermutation: every feature skipped, the inputs are empty.")
             return True
-        if low is not None and any(x.shape[0] < low for x in xs):
+        if low is not None and all(x.shape[0] < low for x in xs if x.numel() > 0):
             logger.warning(
                 f"FeaturePermutation: every feature skipped, since an input tensor has fewer "
                 f"than {low} examples (_min_examples_per_batch_grouped; a permutation needs "
@@ -175,31 +187,42 @@ class FeaturePermutation(FeatureAblation):
     def _zeros(self, xs: tuple, additional_forward_args) -> tuple:
         """The attributions of skipped features: zeros of the inputs' shapes, or ``(1, ...)``
         when the forward returns one number for a batch that is not one example (captum's
-        form for a loss)."""
+        form for a loss); for sparse inputs (tensors with different first dimensions) one row
+        per output element, in the output's dtype, as captum's."""
         a = additional_forward_args
         args = () if a is None else a if isinstance(a, tuple) else (a,)
         with torch.no_grad():
             out = self.model(*xs, *args)
+        if len({x.shape[0] for x in xs}) > 1:
+            n, dtype = torch.as_tensor(out).numel(), output_dtype(out)
+            return tuple(x.new_zeros((n, *x.shape[1:]), dtype=dtype) for x in xs)
         if isinstance(out, torch.Tensor) and out.dim() == 0 and xs[0].dim() and len(xs[0]) != 1:
             return tuple(x.new_zeros((1,) + tuple(x.shape[1:])) for x in xs)
         return tuple(torch.zeros_like(x) for x in xs)
 
-    def _permuted(self, xs: tuple, masks: tuple, ppe: int) -> tuple:
+    def _permuted(self, xs: tuple, masks: tuple, ppe: int) -> tuple[tuple, set]:
         """Each input with every feature taken from its permutation: ``perm_func`` called in
         captum's order (features ``ppe`` at a time; in each group, tensor by tensor, feature by
-        feature)."""
+        feature), and the ids of the groups skipped as captum skips them (a group holding a
+        tensor with fewer than ``_min_examples_per_batch_grouped`` rows: sparse inputs), which
+        keep their values."""
         order: dict[int, list[int]] = {}  # feature id -> tensors holding it, in captum's order
         for k, m in enumerate(masks):
             for f in torch.unique(m).tolist():
                 order.setdefault(f, []).append(k)
         ids = list(order)
+        low, skipped = self._low(), set()
         default = self.perm_func is permute_feature
         perms: list[dict[int, torch.Tensor]] = [{} for _ in xs]  # default: tensor -> id -> perm
         out = list(xs) if default else [x.clone() for x in xs]
         with torch.no_grad():
             for g in range(0, len(ids), ppe):
                 group = ids[g : g + ppe]
-                for k in sorted({t for f in group for t in order[f]}):
+                tensors = sorted({t for f in group for t in order[f]})
+                if low is not None and any(xs[k].shape[0] < low for k in tensors):
+                    skipped.update(group)
+                    continue
+                for k in tensors:
                     for f in group:
                         if default:  # only the draws here; one gather per tensor below
                             _check_permutable(xs[k].shape[0])
@@ -209,16 +232,28 @@ class FeaturePermutation(FeatureAblation):
                         out[k] = torch.where(where, self.perm_func(xs[k], where), out[k])
         if default:
             out = [_gather(x, m, p) for x, m, p in zip(xs, masks, perms, strict=True)]
-        return tuple(out)
+        return tuple(out), skipped
 
 
 def _gather(x: torch.Tensor, mask: torch.Tensor, perms: dict) -> torch.Tensor:
-    """``x`` with element ``d`` of example ``e`` taken from example ``perms[mask[d]][e]``."""
+    """``x`` with element ``d`` of example ``e`` taken from example ``perms[mask[d]][e]`` (from
+    itself for an id without a permutation)."""
+    if not perms:
+        return x
     N = x.shape[0]
     flat = x.reshape(N, -1)
     ids, inverse = torch.unique(mask.reshape(-1), return_inverse=True)
-    table = torch.stack([perms[int(f)] for f in ids.tolist()])  # (n_ids, N)
+    same = torch.arange(N, device=x.device)
+    table = torch.stack([perms.get(int(f), same) for f in ids.tolist()])  # (n_ids, N)
     return flat.gather(0, table[inverse].T).reshape(x.shape)
+
+
+def _zeroed(attr: torch.Tensor, mask: torch.Tensor, ids: set) -> torch.Tensor:
+    """``attr`` ``(n, ...)`` with 0 where ``mask`` (one example's ids) holds one of ``ids``."""
+    if mask.numel() == 0:
+        return attr  # a tensor without rows: zeros already
+    drop = torch.isin(mask, torch.tensor(sorted(ids), device=mask.device))
+    return torch.where(drop, torch.zeros((), dtype=attr.dtype, device=attr.device), attr)
 
 
 def _example_mask(mask, x: torch.Tensor, k: int) -> torch.Tensor:
@@ -230,6 +265,8 @@ def _example_mask(mask, x: torch.Tensor, k: int) -> torch.Tensor:
             + (" with non-integer values." if m.dtype.is_floating_point else ".")
         )
     m = m.long()
+    if m.dim() == x.dim() and m.shape[0] == 0 == x.shape[0]:
+        return m  # a tensor without rows (sparse inputs' empty index list): no features
     if m.dim() == x.dim():
         # one row per example is accepted when the rows agree: the same features in each
         if m.shape[0] != 1 and not (m.shape[0] == x.shape[0] and bool((m == m[:1]).all())):

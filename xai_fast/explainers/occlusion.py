@@ -147,7 +147,8 @@ class Occlusion(CaptumPerturbation):
                     f"windows {w} must fit examples of shape {shape} (1 <= window <= size) and "
                     f"strides {st} must lie in 1..window along each axis (as captum's)."
                 )
-            layout.append((shape, w, st))
+            if xs[k].shape[0]:  # sparse inputs' empty index list: no elements, no windows
+                layout.append((shape, w, st))
         job = copy.copy(self)  # the call's windows live on a copy: calls never share them
         job._windows = layout
         return job._run(inputs, baselines, target, additional_forward_args, None, "auto",
@@ -156,6 +157,13 @@ class Occlusion(CaptumPerturbation):
     def _result_dtype(self, batch, args) -> torch.dtype:
         """float32, as captum's Occlusion returns whatever the model's output dtype."""
         return torch.float32
+
+    def _batched_units(self, masker) -> int:
+        """The windows, which captum occludes one by one."""
+        return sum(
+            math.prod(math.ceil((s - a) / b) + 1 for s, a, b in zip(shape, w, st, strict=True))
+            for shape, w, st in self._windows
+        )
 
     def _design(self, M: int, n_samples, seed):
         """All kept, then each window of each tensor occluded: ``(W + 1, M)``, and the window

@@ -57,6 +57,7 @@ class _PermutationExplainer(CaptumPerturbation):
 
     _CALL_OPTIONS = CaptumPerturbation._CALL_OPTIONS + ("n_samples",)
     _KEEP_OUTPUT_SHAPE = True  # captum's: attributions (*output shape, *example shape)
+    _BATCHES_PERMUTATIONS = True  # captum's check of perturbations_per_eval: any one number
 
     def _permutations(self, F: int, n_samples, seed) -> np.ndarray:
         raise NotImplementedError

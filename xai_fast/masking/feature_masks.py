@@ -102,7 +102,7 @@ def per_example(t: torch.Tensor, inputs: torch.Tensor, name: str, allowed: str) 
     if shared:
         t = t[0] if t.dim() == inputs.dim() else t
         return t.expand(example).reshape(1, -1)
-    return t.expand(inputs.shape).reshape(N, -1)
+    return t.expand(inputs.shape).reshape(N, math.prod(example))  # N may be 0
 
 
 def compact_ids(mask: torch.Tensor) -> tuple[torch.Tensor, np.ndarray]:

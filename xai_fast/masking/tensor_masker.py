@@ -171,7 +171,7 @@ class TensorMasker:
         device = model.param_device if model.param_device is not None else x.device
         floating = model.param_dtype is not None and x.is_floating_point()
         dtype = model.param_dtype if floating else x.dtype
-        N = x.shape[0]
+        N = x.shape[0]  # 1 for sparse inputs: the batch is one row
         B = B.to(device, dtype)
         mask = mask.to(device)
         ids, M = compact_ids(mask)
@@ -183,7 +183,7 @@ class TensorMasker:
             B=B,
             mask=ids,
             M=np.broadcast_to(M, (N,)),
-            target=TensorTarget(target, N, device),
+            target=TensorTarget(target, N if split is None else split.batch, device),
             example_shape=tuple(x.shape[1:]),
             out_dtype=out_dtype,
             out_device=x.device,
@@ -325,8 +325,8 @@ class _TensorPairs:
 
 # ---------------------------------------------------------------------------- input checks
 def _check_inputs(inputs, empty: bool = False, scalars: bool = False) -> torch.Tensor:
-    """``inputs`` detached; ``empty`` allows examples without elements (one tensor of a
-    tuple), ``scalars`` inputs ``(N,)`` (examples of one number)."""
+    """``inputs`` detached; ``empty`` allows no elements (one tensor of a tuple: examples
+    without elements, or no rows), ``scalars`` inputs ``(N,)`` (examples of one number)."""
     if isinstance(inputs, list):
         raise TypeError(
             "inputs must be a tensor (N, ...) or a tuple of them; got a list. Pass "
@@ -337,10 +337,8 @@ def _check_inputs(inputs, empty: bool = False, scalars: bool = False) -> torch.T
             f"inputs must be a torch.Tensor of shape (N, ...); got {type(inputs).__name__}. "
             "Convert with torch.as_tensor(inputs)."
         )
-    if (
-        inputs.dim() < (1 if scalars else 2)
-        or inputs.shape[0] == 0
-        or (inputs[0].numel() == 0 and not empty)
+    if inputs.dim() < (1 if scalars else 2) or (
+        not empty and (inputs.shape[0] == 0 or inputs[0].numel() == 0)
     ):
         raise ValueError(
             f"inputs must have shape (N, ...) with N >= 1 examples of at least one element; "

@@ -5,7 +5,10 @@ captum's perturbation methods take a tuple of tensors ``(N, ...)`` with one base
 feature mask per tensor; a feature id used in several tensors is one feature. Here the tuple
 becomes one ``(N, D_total)`` tensor (the tensors' elements side by side), with baselines and
 masks flattened alike, so one masker and one engine serve both forms; :class:`SplitForward`
-cuts each perturbed row back into the tuple before the model call. :class:`ScalarForward`
+cuts each perturbed row back into the tuple before the model call. A tuple whose tensors have
+different first dimensions (sparse inputs: an index list next to the examples) is explained as
+captum explains it, the whole batch as one example: one row, each tensor flattened whole, a
+tensor's feature ids those of one of its rows, shared by all of them. :class:`ScalarForward`
 serves a forward that returns one number for the whole batch it gets, evaluating it one
 perturbed row at a time.
 """
@@ -49,7 +52,8 @@ def flatten_tuple(inputs: tuple, baselines, feature_mask, check, baseline_rows, 
 
     Parameters
     ----------
-    inputs : tuple of torch.Tensor, each (N, ...)
+    inputs : tuple of torch.Tensor, each (N, ...) or, sparse, (N_k, ...)
+        With first dimensions that differ, the batch is one row: each tensor flattened whole.
     baselines : None, scalar, tensor or a tuple of them (one per input tensor)
     feature_mask : None, integer tensor or a tuple of them (one per input tensor)
     check : callable
@@ -60,24 +64,25 @@ def flatten_tuple(inputs: tuple, baselines, feature_mask, check, baseline_rows, 
 
     Returns
     -------
-    X : torch.Tensor, shape (N, D_total)
+    X : torch.Tensor, shape (N, D_total), or (1, sum of N_k * D_k) for sparse inputs
         In the promoted dtype of the tensors.
-    B : torch.Tensor, shape (1 or N, D_total)
-    mask : torch.Tensor of int64, shape (1 or N, D_total)
-        Without a mask, every tensor's default ids, numbered after the previous tensors' ones.
+    B : torch.Tensor, shape (1 or N, D_total), or as ``X`` for sparse inputs
+    mask : torch.Tensor of int64, shape as ``B``
+        Without a mask, every tensor's default ids, numbered after the previous tensors' ones
+        (a tensor without elements or rows takes none).
     forward : SplitForward
-        Cuts rows ``(P, D_total)`` back into the tuple.
+        Cuts rows back into the tuple.
     """
     if not inputs:
         raise ValueError("inputs is an empty tuple; pass at least one tensor (N, ...).")
     xs = tuple(check(x) for x in inputs)
-    N = xs[0].shape[0]
-    for k, x in enumerate(xs):
-        if x.shape[0] != N:
-            raise ValueError(
-                f"inputs[{k}] holds {x.shape[0]} examples but inputs[0] holds {N}; every input "
-                "tensor needs the same examples on axis 0."
-            )
+    rows = [x.shape[0] for x in xs]
+    sparse = len(set(rows)) > 1  # captum's form for a forward of the whole batch
+    if rows[0] == 0 and not sparse:
+        raise ValueError(
+            f"inputs must have shape (N, ...) with N >= 1 examples; every tensor has 0 rows "
+            f"(shapes {[tuple(x.shape) for x in xs]}). Pass at least one example on axis 0."
+        )
     per = _per_tensor(baselines, len(xs), "baselines")
     bs = [baseline_rows(b, x) for b, x in zip(per, xs, strict=True)]
     # an integer tensor with a float baseline is ablated to a float, as captum's
@@ -92,7 +97,7 @@ def flatten_tuple(inputs: tuple, baselines, feature_mask, check, baseline_rows, 
         ms, offset = [], 0
         for x in xs:  # default ids of each tensor, after the previous tensors' ones
             m = mask_rows(None, x)
-            if m.numel() == 0:  # a tensor without elements has no features
+            if m.numel() == 0 or x.shape[0] == 0:  # a tensor without elements has no features
                 ms.append(m)
                 continue
             ms.append(m - m.min() + offset)
@@ -101,15 +106,17 @@ def flatten_tuple(inputs: tuple, baselines, feature_mask, check, baseline_rows, 
         masks = _per_tensor(feature_mask, len(xs), "feature_mask")
         ms = [mask_rows(m, x) for m, x in zip(masks, xs, strict=True)]
 
-    def joined(parts):  # (1 or N, D_k) each -> (1 or N, D_total)
-        rows = max(p.shape[0] for p in parts)
-        return torch.cat([p.expand(rows, -1) for p in parts], dim=1)
+    def joined(parts):  # (1 or N, D_k) each -> (1 or N, D_total); sparse: (1, N_k * D_k) each
+        if sparse:
+            parts = [p.expand(n, -1).reshape(1, -1) for p, n in zip(parts, rows, strict=True)]
+        n = max(p.shape[0] for p in parts)
+        return torch.cat([p.expand(n, -1) for p in parts], dim=1)
 
-    X = torch.cat([x.reshape(N, -1).to(dtype) for x in xs], dim=1)
+    X = torch.cat([x.reshape(1 if sparse else rows[0], -1).to(dtype) for x in xs], dim=1)
     if X.shape[1] == 0:
         raise ValueError("every tensor of inputs is empty; there is nothing to attribute.")
     B = joined([b.to(dtype) for b in bs])
-    return X, B, joined(ms), SplitForward(xs)
+    return X, B, joined(ms), SplitForward(xs, sparse)
 
 
 class SplitForward:
@@ -120,11 +127,18 @@ class SplitForward:
     ----------
     xs : tuple of torch.Tensor, each (N, ...)
         The inputs (their shapes and dtypes; floating ones take ``floating_dtype`` when set).
+    sparse : bool, default False
+        Whether a row is the whole batch (tensors with different first dimensions ``N_k``):
+        ``P`` rows are then each tensor's ``N_k`` rows ``P`` times over, ``(P * N_k, ...)``,
+        captum's batch of ``P`` perturbations.
     """
 
-    def __init__(self, xs):
+    def __init__(self, xs, sparse: bool = False):
         self.shapes = [tuple(x.shape[1:]) for x in xs]
-        self.sizes = [math.prod(s) for s in self.shapes]
+        self.rows = tuple(x.shape[0] for x in xs) if sparse else None  # N_k of sparse inputs
+        self.batch = xs[0].shape[0]  # the forward's batch, as captum counts it: inputs[0]'s N
+        reps = self.rows or (1,) * len(xs)
+        self.sizes = [r * math.prod(s) for r, s in zip(reps, self.shapes, strict=True)]
         self.dtypes = [x.dtype for x in xs]
         self.model = None
 
@@ -136,10 +150,26 @@ class SplitForward:
         return self
 
     def tensors(self, rows: torch.Tensor) -> tuple:
-        """Flat rows ``(P, D_total)`` as the tuple of tensors ``(P, ...)`` (dtype kept)."""
+        """Flat rows ``(P, D_total)`` as the tuple of tensors ``(P, ...)`` (dtype kept); for
+        sparse inputs ``(P * N_k, ...)``."""
         parts = torch.split(rows, self.sizes, dim=1)
+        reps = self.rows or (1,) * len(parts)
         return tuple(
-            p.reshape((rows.shape[0], *s)) for p, s in zip(parts, self.shapes, strict=True)
+            p.reshape((rows.shape[0] * r, *s))
+            for p, s, r in zip(parts, self.shapes, reps, strict=True)
+        )
+
+    def examples(self, values: torch.Tensor) -> tuple:
+        """Values ``(n, D_total)`` of the elements as the tuple of tensors ``(n, ...)``; for
+        sparse inputs (the batch one row) each tensor's first row, zeros for a tensor without
+        rows: captum's attributions of a batch explained as a whole."""
+        if self.rows is None:
+            return self.tensors(values)
+        n = values.shape[0]
+        parts = torch.split(values, self.sizes, dim=1)
+        return tuple(
+            (p[:, : math.prod(s)] if r else p.new_zeros((n, math.prod(s)))).reshape((n, *s))
+            for p, s, r in zip(parts, self.shapes, self.rows, strict=True)
         )
 
     def __call__(self, rows: torch.Tensor):
@@ -227,14 +257,17 @@ class WholeBatchForward:
         return out[:, 0] if self.size == 1 else out
 
 
-def forward_args(additional_forward_args, N: int) -> tuple[tuple, list | None]:
+def forward_args(additional_forward_args, N: int | None) -> tuple[tuple, list | None]:
     """captum's ``additional_forward_args`` as a tuple, and, when tensors among them hold the
     ``N > 1`` examples on axis 0, each example's arguments (those tensors cut to one row).
 
-    Tensors with one row (and everything else) are shared by all examples.
+    Tensors with one row (and everything else) are shared by all examples; with ``N=None``
+    (sparse inputs: the batch explained as a whole) every argument is passed as given.
     """
     a = additional_forward_args
     args = () if a is None else a if isinstance(a, tuple) else (a,)
+    if N is None:
+        return args, None
 
     def batched(v):
         return isinstance(v, torch.Tensor) and v.dim() > 0 and v.shape[0] != 1
