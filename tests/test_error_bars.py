@@ -196,7 +196,7 @@ def test_jackknife_against_explicit_refits(rng, kind):
 
 
 def _ridge_oracle(Z, w, Y, tot, block, K, lams):
-    """Cubic fit with a ridge on the interaction terms chosen by leave-one-block-out error,
+    """Cubic fit with a ridge on the three-player terms chosen by leave-one-block-out error,
     from scratch: explicit features, weights and solves per candidate and block."""
     import itertools
 
@@ -204,7 +204,7 @@ def _ridge_oracle(Z, w, Y, tot, block, K, lams):
     terms = [t for k in (1, 2, 3) for t in itertools.combinations(range(M), k)]
     A = np.stack([Z[:, list(t)].all(axis=1) for t in terms], axis=1).astype(float)
     X, Ya = A[:, :-1] - A[:, -1:], Y - A[:, -1:] * tot  # sum of coefficients == tot
-    pen = np.array([len(t) > 1 for t in terms[:-1]], dtype=float)
+    pen = np.array([len(t) > 2 for t in terms[:-1]], dtype=float)
     scale = np.mean(np.diag(X.T @ (w[:, None] * X)))
 
     def fit(wt, lam):
@@ -251,3 +251,22 @@ def test_cubic_ridge_against_explicit_cross_validation(rng):
     exact = a + np.isin(np.arange(M), [0, 1, 2])[:, None] * c / 3
     got = poly_wls(Z, w, Y3, a.sum(axis=0) + c, 3, block, K, lams)[0]
     np.testing.assert_allclose(got, exact, rtol=1e-9, atol=1e-10)
+
+
+def test_pairwise_games_stay_exact_under_any_cubic_penalty(rng):
+    # pairs are not penalised: a game of mains and pairs is fitted exactly whatever the
+    # penalty on the three-player terms, also with about one coalition per term
+    from xai_fast.solvers.poly_wls import n_terms, poly_wls
+
+    M, R = 9, 2
+    S = n_terms(M, 3) + 10
+    Z = rng.random((S, M)) < 0.5
+    w = rng.uniform(0.5, 2.0, S)
+    a, P = rng.normal(size=(M, R)), np.triu(rng.normal(size=(M, M, R)).transpose(2, 0, 1), 1)
+    Zf = Z.astype(float)
+    Y = Zf @ a + np.einsum("si,rij,sj->sr", Zf, P, Zf)
+    exact = a + 0.5 * (P.sum(axis=2) + P.sum(axis=1)).T  # each pair split equally
+    total = exact.sum(axis=0)
+    for lam in (1e-3, 1e-1, 10.0):
+        phi = poly_wls(Z, w, Y, total, 3, ridge=(lam,))[0]
+        np.testing.assert_allclose(phi, exact, rtol=1e-9, atol=1e-10)

@@ -87,8 +87,9 @@ def poly_wls(Z, w, Y, total, order=1, block=None, n_blocks=16, ridge=(0.0,), err
         counts). ``None`` skips error bars.
     n_blocks : int, default 16
     ridge : sequence of float, default (0.0,)
-        Candidate ridge penalties on the interaction terms (not the main effects), relative to
-        the mean diagonal of the normal equations. With more than one and ``block`` of
+        Candidate ridge penalties on the terms of three or more players (main effects and
+        pairs are left free: few, and fitted well by any design), relative to the mean
+        diagonal of the normal equations. With more than one and ``block`` of
         int64, the one with the least leave-one-block-out error in predicting the held-out
         coalitions' values is used (see :func:`choose_ridge`).
     errors : bool, default True
@@ -108,7 +109,7 @@ def poly_wls(Z, w, Y, total, order=1, block=None, n_blocks=16, ridge=(0.0,), err
     X = A[:, :-1] - A[:, -1:]  # eliminate the last term: coefficients sum to ``total``
     Yadj = Y - A[:, -1:] * total[None, :]
     T = _share(M, terms)
-    interaction = np.array([len(t) > 1 for t in terms[:-1]])  # (P-1,)
+    interaction = np.array([len(t) > 2 for t in terms[:-1]])  # (P-1,)
 
     def shapley(sol):  # (P-1, R) -> (M, R)
         beta = np.vstack([sol, total[None, :] - sol.sum(axis=0, keepdims=True)])
@@ -118,7 +119,7 @@ def poly_wls(Z, w, Y, total, order=1, block=None, n_blocks=16, ridge=(0.0,), err
         WX = X[rows] * wt[rows, None]
         return X[rows].T @ WX, WX.T @ Yadj[rows]
 
-    def penalty(G, lam):  # (P-1, P-1): lam * mean diagonal on the interaction terms
+    def penalty(G, lam):  # (P-1, P-1): lam * mean diagonal on the terms of 3+ players
         return np.diag(np.where(interaction, lam * np.mean(np.diag(G)), 0.0))
 
     if block is None:
