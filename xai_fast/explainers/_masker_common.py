@@ -22,7 +22,10 @@ from ..model_inputs import AsFittedFrame, output_names_of
 from ..models import ModelAdapter
 from ._partition_output import ArrayExplanation, as_hierarchical_masker
 
-__all__ = ["MaskedModel", "output_columns"]
+__all__ = ["MAX_MASK_VALUES", "MaskedModel", "output_columns"]
+
+#: Most coalition mask elements built at once; more rows are explained in chunks.
+MAX_MASK_VALUES = 2**26
 
 
 class MaskedModel:

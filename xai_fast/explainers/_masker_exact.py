@@ -14,12 +14,9 @@ import numpy as np
 
 from ..masking.partition_masker import Partition
 from ..sampling.partition_contexts import partition_coalition_count, partition_contexts
-from ._masker_common import MaskedModel, output_columns
+from ._masker_common import MAX_MASK_VALUES, MaskedModel, output_columns
 
 __all__ = ["MaskerExact"]
-
-#: Most coalition mask elements built at once; more rows are explained in chunks.
-MAX_MASK_VALUES = 2**26
 
 
 class MaskerExact:

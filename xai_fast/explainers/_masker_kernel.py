@@ -20,12 +20,9 @@ from ..masking.partition_masker import Partition
 from ..sampling import shap_design
 from ..sampling.plan import plan_design
 from ..solvers.constrained_wls import solve_constrained_wls
-from ._masker_common import MaskedModel, output_columns
+from ._masker_common import MAX_MASK_VALUES, MaskedModel, output_columns
 
 __all__ = ["MaskerKernel"]
-
-#: Most coalition mask elements built at once; more rows are explained in chunks.
-MAX_MASK_VALUES = 2**26
 
 
 class MaskerKernel:

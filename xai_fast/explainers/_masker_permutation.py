@@ -16,12 +16,9 @@ from .._validation import check_flag, check_positive_int
 from ..sampling.permutations import chain_coalitions
 from ..sampling.tree_orders import shap_tree_switches, tree_orders
 from ..solvers.permutation_walks import walk_values
-from ._masker_common import MaskedModel, output_columns
+from ._masker_common import MAX_MASK_VALUES, MaskedModel, output_columns
 
 __all__ = ["MaskerPermutation"]
-
-#: Most coalition mask elements built at once; more rows are walked in chunks.
-MAX_MASK_VALUES = 2**26
 
 
 class MaskerPermutation:
