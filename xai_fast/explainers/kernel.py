@@ -23,7 +23,13 @@ from ..solvers.feature_selection import (
 )
 from ..solvers.poly_wls import n_terms
 from ._base import CoalitionExplainer, keep_index_option
-from ._kernel_rounds import MAX_CUBIC_TERMS, N_BLOCKS, leverage_group, shap_group_with_errors
+from ._kernel_rounds import (
+    MAX_CUBIC_TERMS,
+    N_BLOCKS,
+    leverage_group,
+    shap_group_with_errors,
+    uses_gp,
+)
 from ._masker_kernel import MaskerKernel
 from ._partition_output import is_hierarchical_masker
 from ._shap_compat import KernelLegacyAPI
@@ -311,7 +317,10 @@ class KernelExplainer(CoalitionExplainer, KernelLegacyAPI):
                 )
             # Z (bool) + its float copy + the regression's weighted copy + solver workspace
             design = S * M * (1 + 8 + 8) + 8 * M * M * 4
-            if self.sampler == "auto" and n_terms(M, 3) <= MAX_CUBIC_TERMS:
+            if self.sampler == "auto" and uses_gp(M, S):
+                n = S // 2 + 1  # pair distances, the prior covariance and its factor
+                design += n * n * 8 * 3 + n * M * 8 * 6
+            elif self.sampler == "auto" and n_terms(M, 3) <= MAX_CUBIC_TERMS:
                 P = n_terms(M, 3)
                 design += S * P * 8 * 3 + P * P * 8 * (N_BLOCKS + 2)
             if 2 * design > self.max_memory:
