@@ -188,3 +188,33 @@ def test_unpaired_rows_are_refused():
     Z = np.array([[1, 0, 0], [0, 1, 1], [0, 1, 0], [0, 1, 1]], dtype=bool)
     with pytest.raises(ValueError, match="complementary pairs"):
         odd_gp(Z, np.zeros((4, 1)), np.zeros(1))
+
+
+def _product_game(M, orders, rng, n_terms=20):
+    """Main effects and products of ``orders`` players against a zero background row."""
+    a = rng.normal(size=M)
+    terms = [rng.choice(M, int(rng.choice(orders)), replace=False) for _ in range(n_terms)]
+    coef = rng.normal(size=n_terms)
+
+    def f(X):
+        return X @ a + sum(c * np.prod(X[:, t], axis=1) for c, t in zip(coef, terms, strict=True))
+
+    rows = rng.choice([-1.0, 1.0], size=(3, M)) * rng.uniform(0.5, 1.5, size=(3, M))
+    exact = rows * a
+    for c, t in zip(coef, terms, strict=True):
+        exact[:, t] += (c * np.prod(rows[:, t], axis=1) / len(t))[:, None]
+    return f, np.zeros((1, M)), rows, exact
+
+
+@pytest.mark.parametrize("orders, exact", [((2, 3), True), ((3, 4), False)])
+def test_auto_is_exact_on_games_of_at_most_three_player_terms(orders, exact, rng):
+    import xai_fast as xf
+
+    f, B, rows, truth = _product_game(12, orders, rng)
+    e = xf.KernelExplainer(f, B, seed=int(rng.integers(2**31)), sampler="auto")
+    out = e(rows, nsamples=1024, error_bars=True, silent=True)
+    err = np.abs(out.values - truth).max() / np.abs(truth).max()
+    if exact:  # the cubic check takes over: exact values, zero error bars
+        assert err < 1e-9 and np.all(out.error_std == 0)
+    else:  # four-player terms: the Gaussian process, inexact, with error bars
+        assert 1e-9 < err < 0.2 and np.all(out.error_std > 0)

@@ -25,7 +25,7 @@ from ..sampling import random_size_cdf, shap_design
 from ..sampling.kernel_design_blocks import kernel_design_blocks
 from ..sampling.leverage_plan import plan_leverage
 from ..solvers.odd_gp import odd_gp
-from ..solvers.poly_wls import n_terms, poly_wls
+from ..solvers.poly_wls import exact_polynomial, n_terms, poly_wls
 
 #: Jackknife blocks (error bars).
 N_BLOCKS = 16
@@ -38,8 +38,13 @@ MAX_GP_PAIRS = 4096
 MIN_GP_PAIRS_PER_PLAYER = 2
 #: ... and at most this many players (its tables grow as the players times the orders squared).
 MAX_GP_PLAYERS = 1000
-#: ``sampler="auto"`` fits third-order interactions when they number at most this many and the
-#: budget gives each term at least ``CUBIC_SAMPLES_PER_TERM`` coalitions. With the ridge chosen
+#: Where the budget gives each of at most this many terms of up to three players two
+#: coalitions, a game those terms reproduce to rounding (boosted trees of depth 3, say) gets the
+#: cubic fit's exact values (the Gaussian process would be close, and its error bars wide).
+MAX_EXACT_CHECK_TERMS = 1000
+#: Beyond the Gaussian-process fit's reach, ``sampler="auto"`` fits third-order interactions
+#: when they number at most this many and the budget gives each term at least
+#: ``CUBIC_SAMPLES_PER_TERM`` coalitions. With the ridge chosen
 #: on held-out blocks, one coalition per term already beats the linear fit on every trained
 #: model of ``benchmarks/bench_estimator_zoo.py`` (16 players: 0.0111 -> 0.0076 relative error
 #: at 1,024 coalitions on breast cancer); with fewer, the fit is underdetermined and worse.
@@ -104,6 +109,13 @@ def leverage_group(explainer, game, X, var_idx, total, M, nsamples, seed, link_n
         auto = explainer.sampler == "auto" and not plan.fully_enumerated
         if auto and uses_gp(M, Z.shape[0]):
             phi, std = odd_gp(Z, Y, tot, errors=want_std)
+            terms3 = n_terms(M, 3)
+            if terms3 <= MAX_EXACT_CHECK_TERMS and Z.shape[0] >= 2 * terms3:
+                with single_threaded_blas():  # games of at most three-player terms: exact
+                    phi3, exact = exact_polynomial(Z, w, Y, tot, 3)
+                phi[:, exact] = phi3[:, exact]
+                if std is not None:
+                    std[:, exact] = 0.0
         else:
             terms3 = n_terms(M, 3)
             cubic = (

@@ -85,9 +85,11 @@ class KernelExplainer(CoalitionExplainer, KernelLegacyAPI):
         ``"shap"`` (default) is shap's design and regression: shap's numbers. ``"leverage"``
         is leverage-score sampling (every subset size gets the same share, subsets drawn
         without replacement and paired with their complements, weights over inclusion
-        probabilities). ``"auto"`` adds third-order interaction terms to the regression when
-        the budget affords them (small ``M``), else is ``"leverage"``. Every sampler gives
-        error bars (``error_bars=True``) and the ``tol`` stopping rule; see
+        probabilities). ``"auto"`` fits the leverage design's pairs by Gaussian-process
+        regression over interactions of every order, for budgets from ``4 * M`` to 8,192
+        coalitions and up to 1,000 features (otherwise a fit with third-order terms where
+        they fit, else ``"leverage"``). Every sampler gives error bars
+        (``error_bars=True``) and the ``tol`` stopping rule; see
         ``docs/estimators.md``.
 
     keep_index : bool, default False, keyword-only
