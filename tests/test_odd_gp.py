@@ -218,3 +218,23 @@ def test_auto_is_exact_on_games_of_at_most_three_player_terms(orders, exact, rng
         assert err < 1e-9 and np.all(out.error_std == 0)
     else:  # four-player terms: the Gaussian process, inexact, with error bars
         assert 1e-9 < err < 0.2 and np.all(out.error_std > 0)
+
+
+def test_a_large_design_is_fitted_with_a_candidate_chosen_on_a_subset(rng):
+    """Each column equals the whole design's fit under one of the candidates, chosen on 40
+    pairs spread over the 150."""
+    M, rhos = 10, (0.01, 0.1, 0.6)
+    Z = _design(M, 300, int(rng.integers(2**31)))
+    s = 2.0 * Z - 1.0
+    Y = np.column_stack([s[:, :5].prod(axis=1), s[:, 2:5].prod(axis=1) + s[:, 0],
+                         rng.normal(size=len(Z))])  # fmt: skip
+    total = rng.normal(size=3)
+    phi, std = odd_gp(Z, Y, total, rhos=rhos, errors=True, select_pairs=40)
+    singles = [odd_gp(Z, Y, total, rhos=(r,), errors=True) for r in rhos]
+    for col in range(3):
+        match = [
+            np.allclose(phi[:, col], p[:, col], rtol=1e-12, atol=1e-14)
+            and np.allclose(std[:, col], e[:, col], rtol=1e-12)
+            for p, e in singles
+        ]
+        assert sum(match) >= 1, col

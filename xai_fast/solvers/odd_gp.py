@@ -11,7 +11,8 @@ The odd part is fitted with its linear terms free (a flat prior) and every term 
 one order share ``rho^((k - 3) / 2)``). The prior covariance of two coalitions then depends only
 on how many players they differ in (a Krawtchouk sum), so every order is in the fit and the fit
 costs one ``n x n`` Cholesky factorisation per ``rho`` for ``n`` pairs, whatever ``M``. ``rho``
-is chosen per output column by restricted maximum likelihood among a few candidates.
+is chosen per output column by restricted maximum likelihood among a few candidates (on 512
+pairs spread over a larger design, which is then fitted once per chosen candidate).
 
 The fit has no noise term (coalition values are exact): it reproduces every observed pair, the
 full coalition's included, so the values are efficient, and a game whose odd part is linear (a
@@ -31,6 +32,8 @@ __all__ = ["RHOS", "krawtchouk_normalised", "odd_gp", "odd_gp_tables"]
 
 #: Candidate decays of the prior variance per order (order ``k``: ``rho^((k - 3) / 2)``).
 RHOS = (0.01, 0.03, 0.1, 0.3, 0.6)
+#: Pairs on which ``rho`` is chosen in a larger design.
+SELECT_PAIRS = 512
 #: Added to the prior covariance's diagonal, relative to a coalition's prior variance.
 NUGGET = 1e-10
 #: Orders whose prior weight is below this are left out (``rho < 1``).
@@ -90,7 +93,7 @@ def odd_gp_tables(M: int, rho: float):
     return g, h, float((4.0 / M) * (wk / orders).sum())
 
 
-def odd_gp(Z, Y, total, rhos=RHOS, errors=False):
+def odd_gp(Z, Y, total, rhos=RHOS, errors=False, select_pairs=None):
     """Shapley values from the posterior mean of the odd part; optional posterior errors.
 
     Parameters
@@ -106,6 +109,10 @@ def odd_gp(Z, Y, total, rhos=RHOS, errors=False):
         Candidate prior decays; each column keeps the one of largest restricted likelihood.
     errors : bool, default False
         Also return the posterior standard deviations.
+    select_pairs : int, optional
+        With more than twice ``max(select_pairs, 4 * M)`` pairs, ``rho`` is chosen on that many
+        pairs spread over the design, and the whole design is fitted only with the chosen
+        candidates (default ``SELECT_PAIRS``; each factorisation costs the pairs cubed).
 
     Returns
     -------
@@ -114,6 +121,7 @@ def odd_gp(Z, Y, total, rhos=RHOS, errors=False):
     std : ndarray of float64, shape (M, R), or None
     """
     S, M = Z.shape
+    select_pairs = SELECT_PAIRS if select_pairs is None else select_pairs
     if S % 2 or not np.array_equal(Z[1::2], ~Z[0::2]):
         raise ValueError("odd_gp needs complementary pairs in adjacent rows of Z.")
     Zs = np.vstack([Z[0::2], np.ones((1, M), dtype=bool)])  # (n, M): the full pair last
@@ -125,15 +133,26 @@ def odd_gp(Z, Y, total, rhos=RHOS, errors=False):
     differ = np.rint((M - s @ s.T) / 2.0).astype(np.intp)  # (n, n)
     absent = ~Zs
     q = absent.sum(axis=1)[:, None] - absent  # (n, M) minus signs among the other players
+    chosen = None  # (R,) index into rhos, chosen on a strided subset of the pairs
+    sub = max(select_pairs, 4 * M)
+    if len(rhos) > 1 and n > 2 * sub:
+        keep = np.append(np.linspace(0, n - 2, sub - 1).astype(np.intp), n - 1)
+        scores = [_fit(s[keep], y[keep], differ[np.ix_(keep, keep)], q[keep], M, r, False)
+                  for r in rhos]  # fmt: skip
+        scores = np.stack([np.full(R, -np.inf) if f is None else f[0] for f in scores])
+        if np.all(np.isfinite(scores.max(axis=0))):
+            chosen = np.argmax(scores, axis=0)
     best = np.full(R, -np.inf)
     phi = np.zeros((M, R))
     std = np.zeros((M, R)) if errors else None
-    for rho in rhos:
+    for a, rho in enumerate(rhos):
+        if chosen is not None and not np.any(chosen == a):
+            continue
         fit = _fit(s, y, differ, q, M, rho, errors)
         if fit is None:
             continue
         score, phi_r, std_r = fit
-        take = score > best
+        take = (score > best) if chosen is None else (chosen == a)
         best = np.where(take, score, best)
         phi[:, take] = phi_r[:, take]
         if errors:
