@@ -64,3 +64,21 @@ class PairwiseGame:
             - m[None, :] * (X @ S)
         )
         return self.a * (X - m) + pair
+
+
+def product_game(M, orders, n_terms, rng, n_rows=3, row_range=(0.5, 1.5)):
+    """Main effects plus ``n_terms`` products of random players (sizes drawn from ``orders``)
+    against a zero background row: ``(f, background (1, M), rows (n_rows, M), exact)``, each
+    product's value at a row shared equally by its players (the closed form)."""
+    a = rng.normal(size=M)
+    terms = [rng.choice(M, int(rng.choice(orders)), replace=False) for _ in range(n_terms)]
+    coef = rng.normal(size=n_terms) * 2.0
+
+    def f(X):
+        return X @ a + sum(c * np.prod(X[:, t], axis=1) for c, t in zip(coef, terms, strict=True))
+
+    rows = rng.choice([-1.0, 1.0], size=(n_rows, M)) * rng.uniform(*row_range, size=(n_rows, M))
+    exact = rows * a
+    for c, t in zip(coef, terms, strict=True):
+        exact[:, t] += (c * np.prod(rows[:, t], axis=1) / len(t))[:, None]
+    return f, np.zeros((1, M)), rows, exact

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from oracles import product_game
 
 import xai_fast as xf
 
@@ -85,19 +86,7 @@ def _triples_game():
 
 def _high_order_game():
     """Main effects and six products of 4 to 6 players against a zero background row."""
-    rng = np.random.default_rng(2)
-    a = rng.normal(size=D)
-    terms = [rng.choice(D, int(rng.choice([4, 5, 6])), replace=False) for _ in range(D // 2)]
-    coef = rng.normal(size=len(terms)) * 2.0
-
-    def f(X):
-        return X @ a + sum(c * np.prod(X[:, t], axis=1) for c, t in zip(coef, terms, strict=True))
-
-    rows = rng.choice([-1.0, 1.0], size=(5, D)) * rng.uniform(0.7, 1.4, size=(5, D))
-    exact = rows * a
-    for c, t in zip(coef, terms, strict=True):
-        exact[:, t] += (c * np.prod(rows[:, t], axis=1) / len(t))[:, None]
-    return f, np.zeros((1, D)), rows, exact
+    return product_game(D, (4, 5, 6), D // 2, np.random.default_rng(2), 5, (0.7, 1.4))
 
 
 def _median_errors(f, B, rows, exact):

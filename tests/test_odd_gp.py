@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 import pytest
+from oracles import product_game
 
 from xai_fast.backends import get_backend
 from xai_fast.sampling.leverage_plan import plan_leverage
@@ -190,27 +191,11 @@ def test_unpaired_rows_are_refused():
         odd_gp(Z, np.zeros((4, 1)), np.zeros(1))
 
 
-def _product_game(M, orders, rng, n_terms=20):
-    """Main effects and products of ``orders`` players against a zero background row."""
-    a = rng.normal(size=M)
-    terms = [rng.choice(M, int(rng.choice(orders)), replace=False) for _ in range(n_terms)]
-    coef = rng.normal(size=n_terms)
-
-    def f(X):
-        return X @ a + sum(c * np.prod(X[:, t], axis=1) for c, t in zip(coef, terms, strict=True))
-
-    rows = rng.choice([-1.0, 1.0], size=(3, M)) * rng.uniform(0.5, 1.5, size=(3, M))
-    exact = rows * a
-    for c, t in zip(coef, terms, strict=True):
-        exact[:, t] += (c * np.prod(rows[:, t], axis=1) / len(t))[:, None]
-    return f, np.zeros((1, M)), rows, exact
-
-
 @pytest.mark.parametrize("orders, exact", [((2, 3), True), ((3, 4), False)])
 def test_auto_is_exact_on_games_of_at_most_three_player_terms(orders, exact, rng):
     import xai_fast as xf
 
-    f, B, rows, truth = _product_game(12, orders, rng)
+    f, B, rows, truth = product_game(12, orders, 20, rng)
     e = xf.KernelExplainer(f, B, seed=int(rng.integers(2**31)), sampler="auto")
     out = e(rows, nsamples=1024, error_bars=True, silent=True)
     err = np.abs(out.values - truth).max() / np.abs(truth).max()
