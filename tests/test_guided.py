@@ -220,16 +220,19 @@ def test_guided_grad_cam_tuple_inputs_and_mismatched_dims(seed):
 
 @pytest.mark.parametrize("method", list(METHODS))
 def test_every_relu_form_equals_distinct_modules_through_captum(method, seed):
-    forms = _init(EveryForm(distinct=False), seed)
-    distinct = EveryForm(distinct=True).double().eval()
-    distinct.load_state_dict(forms.state_dict())
-    x = _data((6,), 6, seed + 1)
     target = [0, 1, 2, 0, 1, 2]
     ours_cls, ref_name = METHODS[method]
+    for draw in range(10):  # about 1 net in 150 clips every guided path: zero, and no test
+        forms = _init(EveryForm(distinct=False), seed + 2 * draw)
+        distinct = EveryForm(distinct=True).double().eval()
+        distinct.load_state_dict(forms.state_dict())
+        x = _data((6,), 6, seed + 2 * draw + 1)
+        ref = getattr(captum_attr, ref_name)(distinct).attribute(x, target=target)
+        if float(ref.abs().max()) > 0:
+            break
     with torch.no_grad():
         torch.testing.assert_close(forms(x), distinct(x), rtol=0, atol=0)
     ours = ours_cls(forms).attribute(x, target=target)
-    ref = getattr(captum_attr, ref_name)(distinct).attribute(x, target=target)
     _close(ours, ref)
     # our distinct-module numbers are the same, and captum misses the functional forms
     _close(ours_cls(distinct).attribute(x, target=target), ref)
