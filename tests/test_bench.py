@@ -5,7 +5,10 @@ No assertion here depends on wall-clock time.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -23,13 +26,40 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory):
-    """One smoke run through the command line, with every output written."""
+    """One smoke run through the command line, with every output written (and what it
+    printed on stderr in ``stderr.txt``)."""
     out = tmp_path_factory.mktemp("bench")
     argv = ["bench", "--smoke", "--repeats", "1", "--quiet"]
     argv += ["--json", str(out / "r.json"), "--markdown", str(out / "r.md")]
     argv += ["--plots", str(out / "plots")]
-    assert main(argv) == 0
+    err, logged = io.StringIO(), _Lines()
+    root = logging.getLogger()
+    root.addHandler(logged)
+    try:
+        with contextlib.redirect_stderr(err):
+            assert main(argv) == 0
+    finally:
+        root.removeHandler(logged)
+    (out / "stderr.txt").write_text(err.getvalue() + "".join(logged.lines))
     return out, json.loads((out / "r.json").read_text())
+
+
+class _Lines(logging.Handler):
+    """Every log line of WARNING or above, as the default handler would print it."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.lines = []
+
+    def emit(self, record):
+        self.lines.append(self.format(record) + "\n")
+
+
+def test_quiet_prints_nothing(smoke):
+    # warm-ups and references log warnings (a permutation of one example, say); --quiet
+    # keeps every line of theirs and ours off stderr
+    out, _ = smoke
+    assert (out / "stderr.txt").read_text() == ""
 
 
 def _key(rec):

@@ -190,15 +190,21 @@ def _compare(meths, by_key, timings, noise) -> None:
 
 
 class _quiet_logs:
-    """shap logs at INFO and WARNING while it works; keep those lines off the progress."""
+    """shap, lime, captum and our own explainers log at INFO and WARNING while they work (a
+    warm-up on a sub-problem, say); keep those lines off the progress."""
+
+    NAMES = ("shap", "lime", "captum", "xai_fast")
 
     def __enter__(self):
-        self.logger = logging.getLogger("shap")
-        self.level = self.logger.level
-        self.logger.setLevel(logging.ERROR)
+        self.levels = {}
+        for name in self.NAMES:
+            logger = logging.getLogger(name)
+            self.levels[name] = logger.level
+            logger.setLevel(logging.ERROR)
 
     def __exit__(self, *exc):
-        self.logger.setLevel(self.level)
+        for name, level in self.levels.items():
+            logging.getLogger(name).setLevel(level)
 
 
 def _progress_line(rec) -> str:

@@ -1,4 +1,4 @@
-"""Timing: every method once on the first row (warm-up), then rounds in which every method runs
+"""Timing: every method once on the first two rows (warm-up), then rounds in which every method runs
 once followed by the model alone on as many rows, so that methods compared with each other see
 the same state of the machine."""
 
@@ -76,12 +76,13 @@ def attempt(method, work):
 
 
 def time_all(setup: Setup, meths, repeats: int, alone: ModelAlone, say):
-    """Warm up every method on the first row, then ``repeats`` rounds in which every method
+    """Warm up every method on the first two rows (two, so that a permutation has rows to
+    permute), then ``repeats`` rounds in which every method
     runs once, followed by the model alone on as many rows: methods compared with each other
     see the same state of the machine. Returns ``({key: Timings}, {key: failure note})``."""
     timings, failed = {}, {}
     for m in meths:
-        _, note = attempt(m, setup.work.head(1))
+        _, note = attempt(m, setup.work.head(2))
         if note is None:
             timings[m.key] = Timings([], [])
         else:
