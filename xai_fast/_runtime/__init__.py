@@ -1,2 +1,3 @@
 """Process-level runtime helpers: chunk workers (:mod:`.chunk_workers`), progress bars
-(:mod:`.progress`) and BLAS thread limits (:mod:`.blas`)."""
+(:mod:`.progress`), BLAS thread limits (:mod:`.blas`) and spare row buffers
+(:mod:`.row_buffers`)."""

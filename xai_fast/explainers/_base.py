@@ -122,7 +122,7 @@ class CoalitionExplainer(SavableExplainer):
 
     def __getstate__(self):
         state = self.__dict__.copy()
-        state.pop("_torch_masker", None)  # holds a lock and buffers; rebuilt on the next call
+        state.pop("_torch_masker", None)  # device tensors; rebuilt on the next call
         return state
 
     def to(self, device):

@@ -15,14 +15,13 @@ import threading
 import numpy as np
 import torch
 
+from .._runtime import row_buffers
 from ..background import Background
 from ..models import ModelAdapter
 from .background import check_means
 from .distinct import MIN_SAVED_MODULE, plan_distinct, where_rows
 
 __all__ = ["BackgroundTorchMasker"]
-
-SPARE_BUFFERS = 8  # one per chunk worker
 
 
 class BackgroundTorchMasker:
@@ -50,28 +49,19 @@ class BackgroundTorchMasker:
         self.B_host = np.ascontiguousarray(background.data, dtype=model.input_dtype)
         self.B = torch.as_tensor(background.data, dtype=self.dtype, device=self.device)
         self.weights = torch.as_tensor(background.weights, dtype=torch.float64, device=self.device)
-        # Row buffers of finished calls, reused by the next: a fresh 1 MiB buffer per call
-        # cost as much as filling it (page faults), a tenth of a small model's time.
-        self._spare: list[torch.Tensor] = []
-        self._spare_lock = threading.Lock()
 
     def serves(self, model: ModelAdapter, background: Background) -> bool:
         """Whether this masker was made for ``model`` and ``background`` (so may be reused)."""
         return self.model is model and self.background is background
 
     def take_buffer(self, rows: int, d: int) -> torch.Tensor:
-        """A buffer of at least ``rows`` rows of ``d`` values (a spare one when one is large
-        enough; else a new one)."""
-        with self._spare_lock:
-            for k, buf in enumerate(self._spare):
-                if buf.shape[0] >= rows and buf.shape[1] == d:
-                    return self._spare.pop(k)
-        return torch.empty((rows, d), dtype=self.dtype, device=self.device)
+        """A buffer of at least ``rows`` rows of ``d`` values, a spare one of an earlier call
+        when one fits (see :mod:`xai_fast._runtime.row_buffers`)."""
+        return row_buffers.take(rows, d, self.dtype, self.device)
 
     def give_back(self, bufs) -> None:
-        """Keep ``bufs`` for the next call (at most :data:`SPARE_BUFFERS` of them)."""
-        with self._spare_lock:
-            self._spare = (list(bufs) + self._spare)[:SPARE_BUFFERS]
+        """Hand ``bufs`` back for later calls."""
+        row_buffers.give_back(bufs)
 
     def to_device(self, a, dtype=None) -> torch.Tensor:
         """A numpy array as a contiguous tensor on the masker's device."""
