@@ -191,17 +191,18 @@ def test_unpaired_rows_are_refused():
         odd_gp(Z, np.zeros((4, 1)), np.zeros(1))
 
 
-@pytest.mark.parametrize("orders, exact", [((2, 3), True), ((3, 4), False)])
-def test_auto_is_exact_on_games_of_at_most_three_player_terms(orders, exact, rng):
+@pytest.mark.parametrize("orders, exact", [((2, 3), True), ((3, 4), True), ((4, 5), False)])
+def test_auto_is_exact_on_games_of_at_most_four_player_products(orders, exact, rng):
+    # a product of four players' indicators has an odd part of one- and three-player terms
     import xai_fast as xf
 
     f, B, rows, truth = product_game(12, orders, 20, rng)
     e = xf.KernelExplainer(f, B, seed=int(rng.integers(2**31)), sampler="auto")
     out = e(rows, nsamples=1024, error_bars=True, silent=True)
     err = np.abs(out.values - truth).max() / np.abs(truth).max()
-    if exact:  # the cubic check takes over: exact values, zero error bars
+    if exact:  # the odd cubic check takes over: exact values, zero error bars
         assert err < 1e-9 and np.all(out.error_std == 0)
-    else:  # four-player terms: the Gaussian process, inexact, with error bars
+    else:  # five-player products: the Gaussian process, inexact, with error bars
         assert 1e-9 < err < 0.2 and np.all(out.error_std > 0)
 
 

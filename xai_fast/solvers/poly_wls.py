@@ -24,7 +24,7 @@ import math
 import numpy as np
 import scipy.linalg
 
-__all__ = ["choose_ridge", "exact_polynomial", "n_terms", "poly_wls"]
+__all__ = ["choose_ridge", "n_terms", "poly_wls"]
 
 
 def n_terms(M: int, order: int) -> int:
@@ -214,35 +214,3 @@ def choose_ridge(G_e, c_e, parts, held, scale, ridge, D1):
     errs = [held_out_errors(b) for b in range(len(parts))]  # (K, candidates)
     cv = [sum(e[j] for e in errs) for j in range(len(ridge))]  # summed in block order
     return float(ridge[int(np.argmin(cv))])
-
-
-def exact_polynomial(Z, w, Y, total, order, rtol=1e-9):
-    """Shapley values of the columns that a polynomial of ``order`` reproduces to rounding.
-
-    With more coalitions than terms, a game whose sampled values the constrained fit
-    reproduces (weighted residual under ``rtol`` of the values' weighted norm) is, but for a
-    coincidence of the design, a polynomial of that order, and its fitted values are exact.
-
-    Parameters
-    ----------
-    Z, w, Y, total, order
-        As for :func:`poly_wls`.
-    rtol : float, default 1e-9
-
-    Returns
-    -------
-    phi : ndarray of float64, shape (M, R)
-    exact : ndarray of bool, shape (R,)
-        The columns reproduced; ``phi`` of the others is not to be used.
-    """
-    M = Z.shape[1]
-    terms = _terms(M, order)
-    A = _features(Z, terms)
-    X = A[:, :-1] - A[:, -1:]
-    Yadj = Y - A[:, -1:] * total[None, :]
-    WX = X * w[:, None]
-    sol = _solve(X.T @ WX, WX.T @ Yadj)  # (P-1, R)
-    resid = (w[:, None] * (Yadj - X @ sol) ** 2).sum(axis=0)
-    scale = (w[:, None] * Y**2).sum(axis=0)
-    beta = np.vstack([sol, total[None, :] - sol.sum(axis=0, keepdims=True)])
-    return _share(M, terms) @ beta, resid <= rtol**2 * np.maximum(scale, 1e-300)
