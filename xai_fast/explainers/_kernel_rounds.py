@@ -14,6 +14,7 @@ over the row (a union bound), must be at most ``TOL_MISS``.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 
 import numpy as np
@@ -39,6 +40,12 @@ MAX_GP_PAIRS = 4096
 MIN_GP_PAIRS_PER_PLAYER = 2
 #: ... and at most this many players (its tables grow as the players times the orders squared).
 MAX_GP_PLAYERS = 1000
+#: Up to this many pairs the fit runs on one BLAS thread: numpy's and scipy's bundled thread
+#: pools otherwise take each other's cores, and their spinning threads the model's next calls
+#: (measured on 2 cores, 5 rows of MLPs with 16 and 50 features: 110 and 140 ms a call at about
+#: 2,100 coalitions against 180-470 ms, 0.37 against 0.43-0.79 s at 4,096). Larger
+#: factorisations gain more from the threads than they lose (0.83 against 0.67 s at 6,144).
+MAX_SINGLE_THREAD_GP_PAIRS = 2048
 #: Where the pairs outnumber the at most this many terms of one and three players by the
 #: players, a game whose odd part those terms reproduce to rounding (boosted trees of depth 3,
 #: say) gets their fit's exact values (the Gaussian process would be close, and its error bars
@@ -110,10 +117,8 @@ def leverage_group(explainer, game, X, var_idx, total, M, nsamples, seed, link_n
         want_std = error_bars or tol is not None
         auto = explainer.sampler == "auto" and not plan.fully_enumerated
         if auto and uses_gp(M, Z.shape[0]):
-            # one BLAS thread: numpy's and scipy's bundled thread pools otherwise take each
-            # other's cores, and their spinning threads the model's (measured on 2 cores, a
-            # call on 16 players: 110 ms against 180-265 ms, model evaluations 2-3x slower)
-            with single_threaded_blas():
+            small = Z.shape[0] // 2 <= MAX_SINGLE_THREAD_GP_PAIRS
+            with single_threaded_blas() if small else contextlib.nullcontext():
                 phi, std = odd_gp(Z, Y, tot, errors=want_std)
                 odd3 = odd_cubic_terms(M)
                 if odd3 <= MAX_EXACT_CHECK_TERMS and Z.shape[0] // 2 >= odd3 + M:
