@@ -95,3 +95,22 @@ def test_term_count():
     for M in range(1, 12):
         expected = sum(1 for k in (1, 3) for _ in itertools.combinations(range(M), k))
         assert odd_cubic_terms(M) == expected
+
+
+def test_auto_is_exact_on_boosted_trees_of_depth_four(rng):
+    # a leaf of a depth-4 tree is a product of at most four features' indicators in the
+    # coalition, so the game's odd part has one- and three-player terms only
+    from sklearn.datasets import make_regression
+    from sklearn.ensemble import GradientBoostingRegressor
+
+    import xai_fast as xf
+
+    seed = int(rng.integers(2**31))
+    X, y = make_regression(n_samples=300, n_features=13, noise=1.0, random_state=seed)
+    model = GradientBoostingRegressor(n_estimators=30, max_depth=4, random_state=seed).fit(X, y)
+    B, rows = X[:4], X[-3:]
+    exact = xf.ExactExplainer(model.predict, B).shap_values(rows)
+    auto = xf.KernelExplainer(model.predict, B, seed=seed, sampler="auto")
+    out = auto(rows, nsamples=1500, error_bars=True, silent=True)
+    np.testing.assert_allclose(out.values, exact, rtol=1e-9, atol=1e-9 * np.abs(exact).max())
+    assert np.all(out.error_std == 0)
