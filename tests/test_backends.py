@@ -104,6 +104,32 @@ def _interpretable_rows(rng):
     return (codes, inst, rng.normal(size=(n, d)), kinds, bool(rng.integers(2))), ()
 
 
+def _fill_superpixel_images(rng):
+    P, C, M, B = int(rng.integers(20, 80)), int(rng.integers(1, 5)), int(rng.integers(2, 9)), 7
+    segments = rng.integers(0, M, P).astype(np.intp)
+    image, fudged = (rng.integers(0, 2**63, (P, C), dtype=np.uint64) for _ in range(2))
+    keep = rng.random((B, M)) < 0.5
+    return (image, fudged, segments, keep, np.empty((B, P, C), np.uint64)), (4,)
+
+
+def _quickshift_image(rng):
+    H, W = int(rng.integers(4, 14)), int(rng.integers(4, 14))
+    image = rng.normal(size=(H, W, 3)) * rng.uniform(0.5, 30)
+    return image, float(rng.uniform(1, 3))
+
+
+def _quickshift_densities(rng):
+    return _quickshift_image(rng), ()
+
+
+def _quickshift_parents(rng):
+    from xai_fast.masking.quickshift_numba import quickshift_densities
+
+    image, size = _quickshift_image(rng)
+    dens = quickshift_densities(image, size) + rng.normal(scale=1e-5, size=image.shape[:2])
+    return (image, dens, size, float(rng.choice([2.0, 10.0, 200.0]))), ()
+
+
 def _constrained_wls(rng):
     S, M, R = 60, 5, 3
     Z = (rng.random((S, M)) < 0.5).astype(np.float64)
@@ -160,6 +186,9 @@ INPUTS = {
     "distinct_masked_rows": _distinct_masked_rows,
     "fill_rows_at": _fill_rows_at,
     "interpretable_rows": _interpretable_rows,
+    "fill_superpixel_images": _fill_superpixel_images,
+    "quickshift_densities": _quickshift_densities,
+    "quickshift_parents": _quickshift_parents,
     "constrained_wls": _constrained_wls,
     "weighted_moments": _weighted_moments,
     "select_features": _select_features,

@@ -221,3 +221,46 @@ def test_base_wrapper_checks_and_filters_parameters():
     with pytest.raises(AttributeError):
         BaseWrapper([1, 2])._check_params(["x"])
     assert isinstance(SegmentationAlgorithm("slic", n_segments=4), BaseWrapper)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+@pytest.mark.parametrize(
+    "dtype", [np.uint8, np.int16, np.float16, np.float32, np.float64, np.complex128, np.bool_]
+)
+def test_perturbed_images_copy_every_dtype_bit_for_bit(rng, backend, dtype):
+    """Each sample shows the image's pixels where its superpixel is kept and the fudged image's
+    elsewhere, in the image's dtype (oracle: a loop over samples and pixels)."""
+    from xai_fast.backends import get_backend
+    from xai_fast.masking.lime_image import perturbed_images
+
+    H, W, C, M = int(rng.integers(3, 9)), int(rng.integers(3, 9)), int(rng.integers(1, 5)), 5
+    image, fudged = (
+        (rng.normal(size=(H, W, C)) * 100 + 1j * rng.normal(size=(H, W, C))).astype(dtype)
+        if dtype == np.complex128 else (rng.normal(size=(H, W, C)) * 100).astype(dtype)
+        for _ in range(2)
+    )  # fmt: skip
+    segments = rng.integers(0, M, (H, W))
+    Z = rng.integers(0, 2, (11, M))
+    fill = get_backend(backend).fill_superpixel_images
+    got = perturbed_images(image, fudged, segments, Z, fill)
+    assert got.dtype == image.dtype and got.shape == (11, H, W, C) and got.flags.c_contiguous
+    for s in range(11):
+        for h in range(H):
+            for w in range(W):
+                want = image[h, w] if Z[s, segments[h, w]] else fudged[h, w]
+                assert got[s, h, w].tobytes() == want.tobytes()
+    assert perturbed_images(image, fudged, segments, Z[:0], fill).shape == (0, H, W, C)
+
+
+def test_explain_instance_takes_silent(rng, capsys):
+    img = _smooth_image(rng)
+    seg = _grid(img)
+    fn = _linear_classifier(rng, int(seg.max()) + 1, seg)
+    seed = int(rng.integers(0, 2**31))
+    kw = dict(num_samples=60, segmentation_fn=lambda im: seg, top_labels=None, labels=(0,))
+    a = LimeImageExplainer(random_state=seed).explain_instance(img, fn, silent=True, **kw)
+    b = LimeImageExplainer(random_state=seed).explain_instances([img], fn, silent=True, **kw)
+    assert a.local_exp == b[0].local_exp
+    assert capsys.readouterr().err == ""
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        LimeImageExplainer().explain_instance(img, fn, num_sample=10)

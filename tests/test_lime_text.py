@@ -142,3 +142,24 @@ def test_bad_inputs_raise_helpful_errors():
         ex.explain_instance("a b c", ok, num_samples=20).as_list(0)
     with pytest.raises(ValueError, match="kernel_width"):
         LimeTextExplainer(kernel_width=-1)
+
+
+def test_explain_instance_takes_batch_size_and_silent(rng, capsys):
+    fn = _pipeline(rng)
+    text = _texts(rng, 1)[0]
+    sizes = []
+
+    def counted(t):
+        sizes.append(len(t))
+        return fn(t)
+
+    seed = int(rng.integers(0, 2**31))
+    a = LimeTextExplainer(random_state=seed).explain_instance(
+        text, counted, num_samples=300, batch_size=50, silent=True
+    )
+    b = LimeTextExplainer(random_state=seed).explain_instance(text, fn, num_samples=300)
+    assert max(sizes) <= 50 and len(sizes) >= 2
+    assert a.as_list() == b.as_list()
+    assert capsys.readouterr().err == ""
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        LimeTextExplainer().explain_instance(text, fn, num_sample=10)

@@ -2,9 +2,10 @@
 
 ``python -m xai_fast._runtime.warm_cache`` (run by ``make venv``) explains a few tiny problems
 with the Numba backend: Kernel SHAP with each sampler and feature selection, exact values (on
-continuous and on repeating values), and LIME on tabular rows with each discretizer, continuous
-and sparse, in float64 and float32. Each kernel compiles once for the argument types these paths
-use and is cached next to its module (``__pycache__/*.nbi``); later processes load it from there.
+continuous and on repeating values), LIME on tabular rows with each discretizer, continuous
+and sparse, in float64 and float32, and image LIME (its perturbed images and quickshift). Each
+kernel compiles once for the argument types these paths use and is cached next to its module
+(``__pycache__/*.nbi``); later processes load it from there.
 """
 
 from __future__ import annotations
@@ -79,7 +80,23 @@ def warm() -> float:
                 lime.feature_selection = selection
                 lime.explain_instance(X[0], f, num_samples=60, num_features=3)
             lime.explain_instances(X[:2], f, num_samples=60, num_features=3)
+    _warm_images(xf, rng)
     return time.perf_counter() - start
+
+
+def _warm_images(xf, rng) -> None:
+    """Image LIME on tiny images of the usual dtypes: the perturbed-image kernel for 1-, 4- and
+    8-byte pixels, and quickshift's kernels when scikit-image is there."""
+    import importlib.util
+
+    quickshift = importlib.util.find_spec("skimage") is not None
+    for dtype in (np.uint8, np.float32, np.float64):
+        image = (rng.random((8, 8, 3)) * (255 if dtype == np.uint8 else 1)).astype(dtype)
+        seg = None if quickshift else (lambda im: np.arange(64).reshape(8, 8) // 16)
+        xf.LimeImageExplainer(random_state=0).explain_instance(
+            image, lambda x: np.asarray(x).reshape(len(x), -1)[:, :2] + 0.5, top_labels=None,
+            labels=(0,), num_samples=20, segmentation_fn=seg, silent=True,
+        )  # fmt: skip
 
 
 def main() -> None:

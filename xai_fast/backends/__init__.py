@@ -4,7 +4,8 @@ Every backend exports every kernel of :data:`KERNELS` under the reference's name
 ``"torch"`` is the C++ extension ``xai_fast._C`` (listed only when it loads); it has C++ ops for
 the Kernel SHAP design, masking, background means and solve (and torch ops that build chosen
 rows on any device), and runs the other kernels (host work: the leverage and LIME samplers,
-finding equal rows, LIME's rows and surrogate fits, lasso) with Numba's implementation.
+finding equal rows, LIME's rows, images and surrogate fits, quickshift, lasso) with Numba's
+implementation.
 ``Backend.implementations`` says which implementation each kernel runs, and a backend pickles
 as its name, so a worker process loads its own copy of the kernels.
 """
@@ -33,6 +34,9 @@ KERNELS = {
     "distinct_masked_rows": "masking.distinct_ref",
     "fill_rows_at": "masking.fill_ref",
     "interpretable_rows": "masking.lime_rows_ref",
+    "fill_superpixel_images": "masking.superpixel_fill_ref",
+    "quickshift_densities": "masking.quickshift_ref",
+    "quickshift_parents": "masking.quickshift_ref",
     "constrained_wls": "solvers.kernel_wls_ref",
     "weighted_moments": "solvers.lime_ridge_ref",
     "select_features": "solvers.lime_ridge_ref",
@@ -66,6 +70,9 @@ class Backend:
     distinct_masked_rows: Callable
     fill_rows_at: Callable
     interpretable_rows: Callable
+    fill_superpixel_images: Callable
+    quickshift_densities: Callable
+    quickshift_parents: Callable
     constrained_wls: Callable
     weighted_moments: Callable
     select_features: Callable

@@ -17,6 +17,7 @@ import numpy as np
 
 from .._runtime.progress import Progress
 from .._validation import check_int, check_no_kwargs, check_positive_int
+from ..backends import get_backend
 from ..compat.lime_explanation import fill_labels
 from ..compat.lime_image_explanation import ImageExplanation
 from ..compat.lime_segmentation import SegmentationAlgorithm
@@ -72,14 +73,15 @@ class LimeImageExplainer:
     def explain_instance(
         self, image, classifier_fn, labels=(1,), hide_color=None, top_labels=5,
         num_features=100000, num_samples=1000, batch_size=10, segmentation_fn=None,
-        distance_metric="cosine", model_regressor=None, random_seed=None, **kwargs,
+        distance_metric="cosine", model_regressor=None, random_seed=None, *, silent=False,
+        **kwargs,
     ) -> ImageExplanation:  # fmt: skip
         """Explain one image (lime's ``explain_instance``); see :meth:`explain_instances`."""
         check_no_kwargs(kwargs, "explain_instance()", CALL_ARGS)
         return self.explain_instances(
             [as_rgb(image)], classifier_fn, labels, hide_color, top_labels, num_features,
             num_samples, batch_size, segmentation_fn, distance_metric, model_regressor,
-            random_seed, **kwargs,
+            random_seed, silent=silent,
         )[0]  # fmt: skip
 
     def explain_instances(
@@ -136,10 +138,11 @@ class LimeImageExplainer:
         batch = check_positive_int(batch_size, "batch_size")
         if isinstance(images, np.ndarray) and images.ndim in (3, 4):
             images = list(images)  # (n, H, W) grey or (n, H, W, C)
-        prepared = self._prepare_all(
-            [as_rgb(im) for im in images], segmentation_fn, hide_color, random_seed, S
-        )
-        Y = self._outputs(prepared, classifier_fn, batch, silent)
+        rgb = [as_rgb(im) for im in images]
+        prepared, Y = self._outputs(
+            self._prepared(rgb, segmentation_fn, hide_color, random_seed, S), len(rgb) * S,
+            classifier_fn, batch, silent,
+        )  # fmt: skip
         out = []
         for (img, seg, _, Z), y in zip(prepared, Y, strict=True):
             chosen, top = chosen_labels(y[0], labels, top_labels)
@@ -151,28 +154,32 @@ class LimeImageExplainer:
         return out
 
     # ------------------------------------------------------------------ internals
-    def _prepare_all(self, images, segmentation_fn, hide_color, random_seed, S):
-        """Every image's ``(image, segments, fudged, Z)``, drawing from ``random_state`` in
-        lime's order (per image: the segmentation's seed when not given, then the ``(S, M)``
-        samples). The segmentations need no seed (a user's function gets only the image, and
-        scikit-image's quickshift no longer takes one), so they run on threads first."""
+    def _prepared(self, images, segmentation_fn, hide_color, random_seed, S):
+        """Every image's ``(image, segments, fudged, Z)`` in turn, drawing from
+        ``random_state`` in lime's order (per image: the segmentation's seed when not given,
+        then the ``(S, M)`` samples). The segmentations need no seed (a user's function gets
+        only the image, and scikit-image's quickshift no longer takes one), so they run on
+        threads ahead: image ``i`` is sampled and sent to the classifier while later images
+        are being segmented."""
         rs = self.random_state
         default = SegmentationAlgorithm(
             "quickshift", kernel_size=4, max_dist=200, ratio=0.2, random_seed=0
         ) if segmentation_fn is None else None  # fmt: skip
         if default is not None and "random_seed" in default.target_params:  # old scikit-image
-            return [self._prepare_one(im, None, hide_color, random_seed, S) for im in images]
+            for im in images:
+                yield self._prepare_one(im, None, hide_color, random_seed, S)
+            return
         fn = segmentation_fn or default
-        with ThreadPoolExecutor(max_workers=min(len(images), os.cpu_count() or 1) or 1) as ex:
-            segs = list(ex.map(fn, images))
-        out = []
-        for im, seg in zip(images, segs, strict=True):  # lime's draws, image after image
-            if random_seed is None:
-                rs.randint(0, high=1000)
-            seg = check_segments(seg, im.shape)
-            out.append((im, seg, fudged_image(im, seg, hide_color),
-                        image_masks(rs, S, int(seg.max()) + 1)))  # fmt: skip
-        return out
+        ex = ThreadPoolExecutor(max_workers=min(len(images), os.cpu_count() or 1) or 1)
+        try:
+            for im, seg in zip(images, ex.map(fn, images), strict=True):
+                if random_seed is None:
+                    rs.randint(0, high=1000)
+                seg = check_segments(seg, im.shape)
+                yield (im, seg, fudged_image(im, seg, hide_color),
+                       image_masks(rs, S, int(seg.max()) + 1))  # fmt: skip
+        finally:  # an error or an interrupt: drop the segmentations not begun
+            ex.shutdown(wait=True, cancel_futures=True)
 
     def _prepare_one(self, image, segmentation_fn, hide_color, random_seed, S):
         """One image's ``(image, segments, fudged, Z)``, the seed drawn before segmenting."""
@@ -187,14 +194,16 @@ class LimeImageExplainer:
         return image, seg, fudged, image_masks(rs, S, int(seg.max()) + 1)
 
     @staticmethod
-    def _outputs(prepared, classifier_fn, batch, silent):
-        """The classifier's outputs on every image's samples: one ``(S, k)`` per image.
+    def _outputs(prepared, total, classifier_fn, batch, silent):
+        """The prepared images as a list, and the classifier's outputs on each image's
+        samples: one ``(S, k)`` per image.
 
-        Perturbed images are built in blocks of about 32 MB and sent ``batch`` at a time;
-        batches run on from one image to the next while the images have one shape."""
-        ends = np.cumsum([len(p[3]) for p in prepared])
-        bar = Progress(int(ends[-1]) if len(ends) else 0, "LIME image", enabled=not silent)
-        ys, k, pending, shape = [], None, [], None
+        Perturbed images are built in blocks of about 2 MB (so the classifier reads them from
+        the cache) and sent ``batch`` at a time; batches run on from one image to the next
+        while the images have one shape."""
+        fill = get_backend().fill_superpixel_images
+        bar = Progress(total, "LIME image", enabled=not silent)
+        done, ys, k, pending, shape = [], [], None, [], None
 
         def send(parts):
             nonlocal k
@@ -205,13 +214,14 @@ class LimeImageExplainer:
 
         try:
             for img, seg, fud, Z in prepared:
+                done.append((img, seg, fud, Z))
                 if img.shape != shape and pending:
                     send(pending)
                     pending = []
                 shape = img.shape
-                block = max(batch, (2**25 // max(img.nbytes, 1)) // batch * batch)
+                block = max(batch, (2**21 // max(img.nbytes, 1)) // batch * batch)
                 for c in range(0, len(Z), block):  # a block of samples at a time
-                    x = perturbed_images(img, fud, seg, Z[c : c + block])  # (b, H, W, C)
+                    x = perturbed_images(img, fud, seg, Z[c : c + block], fill)  # (b, H, W, C)
                     pos = 0
                     if pending:  # complete the batch begun by the previous image
                         pos = min(batch - sum(map(len, pending)), len(x))
@@ -229,5 +239,7 @@ class LimeImageExplainer:
                 send(pending)
         finally:
             bar.close()
+            prepared.close()
+        ends = np.cumsum([len(p[3]) for p in done])
         Yall = np.concatenate(ys) if ys else np.zeros((0, 0))
-        return np.split(Yall, ends[:-1])
+        return done, np.split(Yall, ends[:-1])

@@ -86,7 +86,8 @@ class LimeTextExplainer:
 
     def explain_instance(
         self, text_instance, classifier_fn, labels=(1,), top_labels=None, num_features=10,
-        num_samples=5000, distance_metric="cosine", model_regressor=None, **kwargs,
+        num_samples=5000, distance_metric="cosine", model_regressor=None, *, batch_size=None,
+        silent=False, **kwargs,
     ) -> TextExplanation:  # fmt: skip
         """Explain one text (lime's ``explain_instance``); see :meth:`explain_instances`."""
         check_no_kwargs(kwargs, "explain_instance()", CALL_ARGS)
@@ -97,7 +98,7 @@ class LimeTextExplainer:
             )
         return self.explain_instances(
             [text_instance], classifier_fn, labels, top_labels, num_features, num_samples,
-            distance_metric, model_regressor, **kwargs,
+            distance_metric, model_regressor, batch_size=batch_size, silent=silent,
         )[0]  # fmt: skip
 
     def explain_instances(

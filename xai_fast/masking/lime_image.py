@@ -59,10 +59,24 @@ def fudged_image(image, segments, hide_color) -> np.ndarray:
     return means[segments].astype(image.dtype)
 
 
-def perturbed_images(image, fudged, segments, Z) -> np.ndarray:
-    """The images of the samples ``Z`` ``(B, M)`` (1: superpixel kept): ``(B, H, W, C)``."""
-    # C order: fancy indexing lays (B, H, W) out with the samples innermost, and np.where
-    # follows its operands, so a batch of images would be scattered (3-4x slower models)
-    keep = np.ascontiguousarray(np.asarray(Z, dtype=bool)[:, segments])  # (B, H, W)
-    out = np.where(keep[..., None], image[None], fudged[None])
-    return out if out.flags.c_contiguous else np.ascontiguousarray(out)
+def _pixel_words(img: np.ndarray) -> np.ndarray:
+    """An ``(H, W, C)`` array's pixels as unsigned words of its item size, ``(H * W, C')``,
+    so that one compiled copy serves every dtype bit for bit."""
+    size = img.dtype.itemsize
+    word = f"u{size}" if size in (1, 2, 4, 8) else ("u8" if size % 8 == 0 else "u1")
+    return img.reshape(img.shape[0] * img.shape[1], -1).view(word)
+
+
+def perturbed_images(image, fudged, segments, Z, fill) -> np.ndarray:
+    """The images of the samples ``Z`` ``(B, M)`` (1: superpixel kept): ``(B, H, W, C)``
+    in ``image``'s dtype, C-contiguous, written by ``fill`` (a backend's
+    ``fill_superpixel_images``)."""
+    image = np.ascontiguousarray(image)
+    fudged = np.ascontiguousarray(fudged, dtype=image.dtype)
+    out = np.empty((len(Z), *image.shape), dtype=image.dtype)
+    words = _pixel_words(image)
+    fill(
+        words, _pixel_words(fudged), np.ascontiguousarray(segments.ravel(), dtype=np.intp),
+        np.asarray(Z) != 0, out.view(words.dtype).reshape(len(Z), *words.shape),
+    )  # fmt: skip
+    return out
