@@ -119,15 +119,20 @@ def _quickshift_image(rng):
 
 
 def _quickshift_densities(rng):
-    return _quickshift_image(rng), ()
+    image, size = _quickshift_image(rng)
+    a = int(rng.integers(0, image.shape[0]))
+    return (image, size, a, int(rng.integers(a + 1, image.shape[0] + 1))), ()
 
 
 def _quickshift_parents(rng):
     from xai_fast.masking.quickshift_numba import quickshift_densities
 
     image, size = _quickshift_image(rng)
-    dens = quickshift_densities(image, size) + rng.normal(scale=1e-5, size=image.shape[:2])
-    return (image, dens, size, float(rng.choice([2.0, 10.0, 200.0]))), ()
+    H = image.shape[0]
+    dens = quickshift_densities(image, size, 0, H) + rng.normal(scale=1e-5, size=image.shape[:2])
+    a = int(rng.integers(0, H))
+    rows = (a, int(rng.integers(a + 1, H + 1)))
+    return (image, dens, size, float(rng.choice([2.0, 10.0, 200.0])), *rows), ()
 
 
 def _constrained_wls(rng):

@@ -55,9 +55,26 @@ def test_densities_equal_a_term_by_term_loop_bit_for_bit(rng):
     image = rng.normal(size=(9, 11, 3)) * rng.uniform(1, 40)
     size = float(rng.uniform(1, 2.5))
     want = _loop_densities(image, size)
-    np.testing.assert_array_equal(quickshift_numba.quickshift_densities(image, size), want)
+    np.testing.assert_array_equal(quickshift_numba.quickshift_densities(image, size, 0, 9), want)
     # the reference's numpy exp may differ from the C library's in the last bit
-    np.testing.assert_allclose(quickshift_ref.quickshift_densities(image, size), want, rtol=1e-13)
+    np.testing.assert_allclose(
+        quickshift_ref.quickshift_densities(image, size, 0, 9), want, rtol=1e-13
+    )
+
+
+@pytest.mark.parametrize("kernels", [quickshift_ref, quickshift_numba])
+def test_bands_of_rows_give_the_rows_of_the_whole(rng, kernels):
+    H, W = int(rng.integers(5, 16)), int(rng.integers(3, 12))
+    image, size = rng.normal(size=(H, W, 3)) * 5, float(rng.uniform(1, 2))
+    a, b = sorted(rng.choice(np.arange(1, H), 2, replace=False))
+    whole = kernels.quickshift_densities(image, size, 0, H)
+    bands = [kernels.quickshift_densities(image, size, *e) for e in ((0, a), (a, b), (b, H))]
+    np.testing.assert_array_equal(np.concatenate(bands), whole)
+    dens = whole + rng.normal(scale=1e-5, size=(H, W))
+    parents = kernels.quickshift_parents(image, dens, size, 3.0, 0, H)
+    assert parents.shape == (H * W,) and (parents != np.arange(H * W)).any()
+    bands = [kernels.quickshift_parents(image, dens, size, 3.0, *e) for e in ((0, a), (a, H))]
+    np.testing.assert_array_equal(np.concatenate(bands), parents)
 
 
 @pytest.mark.parametrize("kind", ["uint8", "float", "flat", "wide"])
@@ -75,10 +92,12 @@ def test_same_segments_as_scikit_image(rng, kind):
         np.testing.assert_array_equal(got, want)
 
 
-def test_same_segments_on_photographs_and_lime_defaults():
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_same_segments_on_photographs_and_lime_defaults(monkeypatch, threads):
     from skimage import data
     from skimage.util import img_as_float
 
+    monkeypatch.setattr("os.cpu_count", lambda: threads)  # bands of rows on each thread
     for image in (img_as_float(data.chelsea()[::4, ::4]), data.coffee()[::5, ::5]):
         for kw in (dict(kernel_size=3, max_dist=6, ratio=0.5),
                    dict(kernel_size=4, max_dist=200, ratio=0.2)):  # fmt: skip

@@ -11,6 +11,8 @@ default segmentation, and :class:`~xai_fast.SegmentationAlgorithm` ``("quickshif
 from __future__ import annotations
 
 import inspect
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -24,6 +26,23 @@ def replaces_skimage(skimage_quickshift) -> bool:
         return "rng" in inspect.signature(skimage_quickshift).parameters
     except (TypeError, ValueError):
         return False
+
+
+#: Images of at least this many pixels are split into bands of rows, one thread each.
+MIN_PIXELS_PER_THREAD = 2048
+
+
+def _by_bands(H, W, rows):
+    """``rows(a, b)`` over bands of rows ``[a, b)`` covering ``0 .. H - 1``, on as many threads
+    as there are cores (every pixel's result depends on the image alone, so the bands give
+    what one call gives), joined along the first axis."""
+    n = max(1, min(os.cpu_count() or 1, H, H * W // MIN_PIXELS_PER_THREAD))
+    if n == 1:
+        return rows(0, H)
+    edges = np.linspace(0, H, n + 1).astype(int)
+    with ThreadPoolExecutor(max_workers=n) as pool:  # the kernels release the GIL
+        parts = list(pool.map(rows, edges[:-1], edges[1:]))
+    return np.concatenate(parts)
 
 
 def quickshift(
@@ -87,10 +106,12 @@ def quickshift(
     img = gaussian(img, sigma=[sigma, sigma, 0], mode="reflect", channel_axis=-1)
     img = np.ascontiguousarray(img * ratio, dtype=np.float64)
     H, W, _ = img.shape
-    kernels = get_backend()
-    dens = kernels.quickshift_densities(img, float(kernel_size))
+    kernels, size = get_backend(), float(kernel_size)
+    dens = _by_bands(H, W, lambda a, b: kernels.quickshift_densities(img, size, a, b))
     dens += np.random.default_rng(rng).normal(scale=0.00001, size=(H, W))
-    parent = kernels.quickshift_parents(img, dens, float(kernel_size), float(max_dist))
+    parent = _by_bands(
+        H, W, lambda a, b: kernels.quickshift_parents(img, dens, size, float(max_dist), a, b)
+    )
     while True:  # each pixel to the root of its tree
         up = parent[parent]
         if np.array_equal(up, parent):

@@ -20,17 +20,19 @@ __all__ = ["quickshift_densities", "quickshift_parents"]
 _EXP_ZERO = -746.0
 
 
-def quickshift_densities(image, kernel_size):
+def quickshift_densities(image, kernel_size, row_start, row_stop):
     """See :func:`xai_fast.masking.quickshift_ref.quickshift_densities`."""
     planes = np.ascontiguousarray(np.moveaxis(image, -1, 0), dtype=np.float64)  # (C, H, W)
-    return _densities(planes, float(kernel_size))
+    return _densities(planes, float(kernel_size), int(row_start), int(row_stop))
 
 
-def quickshift_parents(image, densities, kernel_size, max_dist):
+def quickshift_parents(image, densities, kernel_size, max_dist, row_start, row_stop):
     """See :func:`xai_fast.masking.quickshift_ref.quickshift_parents`."""
     planes = np.ascontiguousarray(np.moveaxis(image, -1, 0), dtype=np.float64)
     dens = np.ascontiguousarray(densities, dtype=np.float64)
-    return _parents(planes, dens, float(kernel_size), float(max_dist))
+    return _parents(
+        planes, dens, float(kernel_size), float(max_dist), int(row_start), int(row_stop)
+    )
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
@@ -52,13 +54,13 @@ def _window_row_distances(planes, r, c, r_, c0, n, buf):
 
 
 @nb.njit(cache=True, nogil=True)
-def _densities(planes, kernel_size):
+def _densities(planes, kernel_size, row_start, row_stop):
     _, H, W = planes.shape
     inv = -0.5 / (kernel_size * kernel_size)
     kw = int(math.ceil(3 * kernel_size))
-    dens = np.zeros((H, W))
+    dens = np.zeros((row_stop - row_start, W))
     buf = np.empty(2 * kw + 1)
-    for r in range(H):
+    for r in range(row_start, row_stop):
         r0, r1 = max(r - kw, 0), min(r + kw + 1, H)
         for c in range(W):
             c0, c1 = max(c - kw, 0), min(c + kw + 1, W)
@@ -70,19 +72,19 @@ def _densities(planes, kernel_size):
                 for j in range(c1 - c0):
                     if buf[j] > _EXP_ZERO:  # below it exp() is +0.0: adding it changes nothing
                         acc += math.exp(buf[j])
-            dens[r, c] = acc
+            dens[r - row_start, c] = acc
     return dens
 
 
 @nb.njit(cache=True, nogil=True)
-def _parents(planes, dens, kernel_size, max_dist):
+def _parents(planes, dens, kernel_size, max_dist, row_start, row_stop):
     # pixel by pixel: the first of equally near pixels in row-major order wins, as in
     # scikit-image
     _, H, W = planes.shape
     kw = int(math.ceil(3 * kernel_size))
-    parent = np.arange(H * W)
+    parent = np.arange(row_start * W, row_stop * W)
     buf = np.empty(2 * kw + 1)
-    for r in range(H):
+    for r in range(row_start, row_stop):
         r0, r1 = max(r - kw, 0), min(r + kw + 1, H)
         for c in range(W):
             c0, c1 = max(c - kw, 0), min(c + kw + 1, W)
@@ -94,5 +96,5 @@ def _parents(planes, dens, kernel_size, max_dist):
                     if up[c0 + j] > cur and buf[j] < closest:
                         closest, best = buf[j], r_ * W + c0 + j
             if not math.sqrt(closest) > max_dist:
-                parent[r * W + c] = best
+                parent[(r - row_start) * W + c] = best
     return parent

@@ -45,42 +45,45 @@ def _squared_distances(image, dr, dc):
     return d + float(-dr) * float(-dr) + float(-dc) * float(-dc)
 
 
-def quickshift_densities(image, kernel_size):
-    """Each pixel's kernel density.
+def quickshift_densities(image, kernel_size, row_start, row_stop):
+    """The kernel density of each pixel of rows ``row_start .. row_stop - 1``.
 
     Parameters
     ----------
     image : ndarray of float64, shape (H, W, C)
         Colours already scaled by quickshift's ``ratio``.
     kernel_size : float
+    row_start, row_stop : int
+        The rows computed (bands of rows can run on threads of their own).
 
     Returns
     -------
-    ndarray of float64, shape (H, W)
+    ndarray of float64, shape (row_stop - row_start, W)
     """
     H, W, _ = image.shape
     inv = -0.5 / (kernel_size * kernel_size)
     dens = np.zeros((H, W))
     for dr, dc, inside in _offsets(H, W, _window(kernel_size)):
         dens += np.where(inside, np.exp(_squared_distances(image, dr, dc) * inv), 0.0)
-    return dens
+    return dens[row_start:row_stop]
 
 
-def quickshift_parents(image, densities, kernel_size, max_dist):
-    """Each pixel's parent: the nearest pixel of its window with a higher density (the first
-    in row-major order among equally near ones), itself when that is farther than
-    ``max_dist`` or there is none.
+def quickshift_parents(image, densities, kernel_size, max_dist, row_start, row_stop):
+    """The parent of each pixel of rows ``row_start .. row_stop - 1``: the nearest pixel of
+    its window with a higher density (the first in row-major order among equally near ones),
+    itself when that is farther than ``max_dist`` or there is none.
 
     Parameters
     ----------
     image : ndarray of float64, shape (H, W, C)
     densities : ndarray of float64, shape (H, W)
     kernel_size, max_dist : float
+    row_start, row_stop : int
 
     Returns
     -------
-    ndarray of intp, shape (H * W,)
-        Flat index ``row * W + column`` of each pixel's parent.
+    ndarray of intp, shape ((row_stop - row_start) * W,)
+        Flat index ``row * W + column`` (in the whole image) of each pixel's parent.
     """
     H, W, _ = image.shape
     closest = np.full((H, W), np.finfo(np.float64).max)
@@ -94,4 +97,4 @@ def quickshift_parents(image, densities, kernel_size, max_dist):
         closest = np.where(better, d, closest)
         parent = np.where(better, flat[r][:, c], parent)
     too_far = np.sqrt(closest) > max_dist
-    return np.where(too_far, flat, parent).ravel()
+    return np.where(too_far, flat, parent)[row_start:row_stop].ravel()
