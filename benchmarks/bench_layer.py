@@ -124,8 +124,8 @@ def main():
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
     result = {"layer_conductance": conductance_vs_captum(args.repeats)}
-    if args.all:
-        result["all_methods"] = all_methods(args.repeats)
+    if args.all:  # one section per method
+        result.update(all_methods(args.repeats))
     print(json.dumps(result, indent=2) if args.json else "", end="")
     if not args.json:
         print_results(result)

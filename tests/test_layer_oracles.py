@@ -214,3 +214,36 @@ def test_path_methods_evaluate_each_point_once_whatever_the_chunks(rng):
             x, target=1, n_steps=10, internal_batch_size=ibs
         )
         assert sum(rows) == 2 * 4 + 10 * 4
+
+
+def test_feature_ablation_on_a_sequential_runs_only_what_follows_the_layer(rng):
+    """On an ``nn.Sequential`` the ablations run the modules after the layer alone, with the
+    values of the whole model; where that would not be the same model (the layer used twice,
+    hooks on the model itself) every call runs the whole model."""
+    x = t(rng, 4, 5)
+    for to_input, layer_at in ((False, 1), (True, 2)):
+        model = mlp(rng)
+        calls = []
+        model[0].register_forward_hook(lambda *a, calls=calls: calls.append(1))
+        layer = model[layer_at]
+        kw = dict(target=2, attribute_to_layer_input=to_input, perturbations_per_eval=3)
+        ours = xf.LayerFeatureAblation(model, layer).attribute(x, **kw)
+        assert len(calls) == 1  # the layer's values, once
+        with torch.no_grad():  # by hand, through the whole model
+            h = model[:layer_at](x) if to_input else model[: layer_at + 1](x)
+            rest = model[layer_at:] if to_input else model[layer_at + 1 :]
+            full = rest(h)[:, 2]
+            hand = torch.stack(
+                [full - rest(h * (torch.arange(h.shape[1]) != j))[:, 2] for j in range(h.shape[1])],
+                1,
+            )
+        torch.testing.assert_close(ours, hand, rtol=1e-12, atol=1e-12)
+        model.register_forward_pre_hook(lambda *a: None)  # a hook of the model's own
+        calls.clear()
+        again = xf.LayerFeatureAblation(model, layer).attribute(x, **kw)
+        assert len(calls) > 1
+        torch.testing.assert_close(again, ours, rtol=1e-12, atol=1e-12)
+    shared = nn.Linear(5, 5)
+    twice = nn.Sequential(shared, nn.Tanh(), shared, nn.Linear(5, 2)).double()
+    with pytest.raises(ValueError, match="ran 2 times"):  # as for any model
+        xf.LayerFeatureAblation(twice, shared).attribute(x, target=0)

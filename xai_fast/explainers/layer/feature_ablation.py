@@ -3,7 +3,8 @@ on the engine's :class:`~xai_fast.FeatureAblation`.
 
 The layer's tensors on the inputs become the features: the engine's ablations of them run as
 batched model calls on the inputs, each call with the layer's tensors replaced by the
-ablated rows.
+ablated rows. When the model is an ``nn.Sequential`` and the layer one of its children, the
+calls run only the modules after the layer.
 """
 
 from __future__ import annotations
@@ -85,8 +86,11 @@ class LayerFeatureAblation(CaptumSurface):
             call = _Call(self.forward_func, additional_forward_args, None, len(xs[0]), None)
             acts = _layer_values(self, call, xs, to_input)[0]
         L, layers, model = len(acts), self._layers, self.forward_func
+        rest = _after_layer(model, layers, to_input) if not call.args else None
 
         def replaced(*args):
+            if rest is not None:  # only what follows the layer: what precedes it is unused
+                return rest(*args[:L])
             with _LayerHooks(layers, to_input, "replace", [args[:L]], model):
                 return model(*args[L:])
 
@@ -95,8 +99,29 @@ class LayerFeatureAblation(CaptumSurface):
             tuple(acts),
             baselines=layer_baselines,
             target=target,
-            additional_forward_args=xs + call.args,
+            additional_forward_args=None if rest is not None else xs + call.args,
             feature_mask=layer_mask,
             perturbations_per_eval=perturbations_per_eval,
         )
         return _formatted([out], False)
+
+
+def _after_layer(model, layers, to_input):
+    """The modules of an ``nn.Sequential`` from just after ``layers[0]`` (from it, for its
+    input) to the end, as one ``nn.Sequential``; ``None`` unless ``model`` is a plain
+    ``nn.Sequential`` without hooks of its own and the one layer is one of its children. Running
+    them on the replaced tensor gives what the whole model gives with the layer replaced."""
+    if len(layers) != 1 or type(model).forward is not torch.nn.Sequential.forward:
+        return None
+    if (
+        not isinstance(model, torch.nn.Sequential)
+        or model._forward_hooks
+        or model._forward_pre_hooks
+    ):
+        return None
+    children = list(model)
+    hits = [i for i, m in enumerate(children) if m is layers[0]]
+    if len(hits) != 1:
+        return None
+    start = hits[0] if to_input else hits[0] + 1
+    return torch.nn.Sequential(*children[start:])
