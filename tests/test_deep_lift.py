@@ -485,8 +485,17 @@ def test_baseline_pass_runs_once_on_the_distinct_baselines():
     assert model.rows == 2 * 4 * 6
     torch.testing.assert_close(shared, paired, rtol=1e-12, atol=1e-14)
     model.rows = 0
-    DeepLift(model).attribute(x, bg[:1], target=1)
+    one = DeepLift(model).attribute(x, bg[:1], target=1)
     assert model.rows == 1 + 4
+    model.rows = 0  # the same baseline for every example, as N equal rows: one row too
+    same = DeepLift(model).attribute(x, bg[:1].expand_as(x).clone(), target=1)
+    assert model.rows == 1 + 4
+    torch.testing.assert_close(same, one, rtol=1e-12, atol=1e-14)
+    model.rows = 0
+    unequal = bg[:1].expand_as(x).clone()
+    unequal[2, 0, 0, 0] += 1.0  # one example's baseline differs: a pass on every pair
+    DeepLift(model).attribute(x, unequal, target=1)
+    assert model.rows == 2 * 4
 
 
 def test_batch_off_axis_zero_falls_back_to_paired_baselines():

@@ -10,7 +10,7 @@ import torch
 from ..._validation import check_flag
 from ..gradient._call import _delta_apart
 from ..propagation._passes import _multipliers
-from ..propagation.deep_lift import DeepLift, _attributions
+from ..propagation.deep_lift import DeepLift, _attributions, _one_baseline
 from ._base import _set_layer, _to_input
 
 __all__ = ["LayerDeepLift", "LayerDeepLiftShap"]
@@ -91,13 +91,7 @@ class LayerDeepLift(DeepLift):
 
     def _run(self, xs, bs, call, delta, rngs, custom, chunk, to_input):
         b_rows = tuple(b.expand_as(x).contiguous() for x, b in zip(xs, bs, strict=True))
-        shared = None
-        if all(b.shape[0] == 1 for b in bs):  # one baseline for all: its pass on one row
-            one = tuple(
-                b.expand((1,) + tuple(x.shape[1:])).contiguous()
-                for x, b in zip(xs, bs, strict=True)
-            )
-            shared = (one, torch.zeros(xs[0].shape[0], dtype=torch.long, device=xs[0].device))
+        shared = _one_baseline(xs, bs)
         mults, _, _, a_x, a_b = self._layer_mults(call, xs, b_rows, chunk, shared, to_input)
         attrs = _attributions(mults, a_x, a_b, custom, self._multiply_by_inputs)
         return attrs, (_delta_apart(call, attrs, xs, bs, chunk) if delta else None)

@@ -17,12 +17,12 @@ from __future__ import annotations
 import inspect
 
 import torch
-from torch.utils._pytree import tree_flatten, tree_unflatten
+from torch.utils._pytree import tree_flatten
 
 from ..gradient.integrated_gradients import _quadrature
 from . import _ops
 from ._rules import _MaxPool, _Path, _Rescale
-from ._tracking import _Tracking
+from ._tracking import _Tracking, flatten_call
 
 __all__ = ["_Rules", "_Ungatherable"]
 
@@ -92,7 +92,7 @@ class _Rules(_Tracking):
     # ------------------------------------------------------------------ dispatch
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
-        leaves, spec = tree_flatten((args, kwargs))
+        leaves, _ = flatten_call(args, kwargs)
         vary = [i for i, a in enumerate(leaves) if self.varies(a)]
         if not vary:
             return func(*args, **kwargs)
@@ -228,14 +228,14 @@ class _Rules(_Tracking):
     def _rule(self, func, name, args, kwargs, kind, path):
         args, kwargs = _no_inplace(func, args, kwargs)
         func = _out_of_place(func, name)
-        leaves, spec = tree_flatten((args, kwargs))
+        leaves, rebuild = flatten_call(args, kwargs)
         vary = [i for i, a in enumerate(leaves) if self.varies(a)]
 
         def fn(*ts):
             ls = list(leaves)
             for i, t in zip(vary, ts, strict=True):
                 ls[i] = t
-            a, k = tree_unflatten(ls, spec)
+            a, k = rebuild(ls)
             return func(*a, **k)
 
         xs = tuple(leaves[i] for i in vary)

@@ -12,9 +12,28 @@ import weakref
 
 import torch
 from torch.overrides import TorchFunctionMode
-from torch.utils._pytree import tree_flatten
+from torch.utils._pytree import tree_flatten, tree_unflatten
 
-__all__ = ["_Tracking"]
+__all__ = ["_Tracking", "flatten_call"]
+
+_NESTS = (tuple, list, dict)
+
+
+def flatten_call(args: tuple, kwargs: dict):
+    """``(leaves, rebuild)``: the leaves of a call's arguments and the function that puts
+    changed leaves back, ``rebuild(leaves) -> (args, kwargs)``. Flat arguments (the usual
+    case) skip ``torch.utils._pytree``, which costs about as much as a small op."""
+    if not any(isinstance(a, _NESTS) for a in args) and not any(
+        isinstance(v, _NESTS) for v in kwargs.values()
+    ):
+        n, keys = len(args), tuple(kwargs)
+
+        def rebuild(leaves):
+            return tuple(leaves[:n]), dict(zip(keys, leaves[n:], strict=True))
+
+        return [*args, *kwargs.values()], rebuild
+    leaves, spec = tree_flatten((args, kwargs))
+    return leaves, lambda ls: tree_unflatten(list(ls), spec)
 
 
 class _Tracking(TorchFunctionMode):
@@ -29,6 +48,11 @@ class _Tracking(TorchFunctionMode):
 
     def _mark(self, out) -> None:
         """Mark every tensor in ``out`` (a tensor or a nest of them) as varying."""
+        if isinstance(out, torch.Tensor):
+            self._varying[id(out)] = weakref.ref(out)
+            return
+        if out is None:
+            return
         for t in tree_flatten(out)[0]:
             if isinstance(t, torch.Tensor):
                 self._varying[id(t)] = weakref.ref(t)

@@ -46,6 +46,17 @@ def _check_custom(func):
     return func, n
 
 
+def _one_baseline(xs, bs):
+    """``shared`` for :func:`_multipliers` when every example has the same baseline (a
+    baseline of one row, or equal rows): its pass then runs on one row. ``None`` otherwise."""
+    if not all(b.shape[0] == 1 or torch.equal(b, b[:1].expand_as(b)) for b in bs):
+        return None
+    one = tuple(
+        b[:1].expand((1,) + tuple(x.shape[1:])).contiguous() for x, b in zip(xs, bs, strict=True)
+    )
+    return one, torch.zeros(xs[0].shape[0], dtype=torch.long, device=xs[0].device)
+
+
 def _attributions(mults, xs, bs, custom, multiply: bool):
     """``custom(multipliers, inputs, baselines)``, ``m * (x - b)`` or the multipliers."""
     if custom is None:
@@ -147,14 +158,7 @@ class DeepLift(_BaselineAttribution):
     def _run(self, xs, bs, call, delta, rngs, custom, chunk):
         # contiguous copies: the model may change them in place (an expanded view refuses)
         b_rows = tuple(b.expand_as(x).contiguous() for x, b in zip(xs, bs, strict=True))
-        shared = None
-        if all(b.shape[0] == 1 for b in bs):  # one baseline for all: its pass on one row
-            one = tuple(
-                b.expand((1,) + tuple(x.shape[1:])).contiguous()
-                for x, b in zip(xs, bs, strict=True)
-            )
-            shared = (one, torch.zeros(xs[0].shape[0], dtype=torch.long, device=xs[0].device))
-        mults, y, y_b = _multipliers(call, xs, b_rows, self.eps, chunk, shared)
+        mults, y, y_b = _multipliers(call, xs, b_rows, self.eps, chunk, _one_baseline(xs, bs))
         _check_completeness(mults, xs, b_rows, y, y_b, type(self).__name__)
         attrs = _attributions(mults, xs, b_rows, custom, self._multiply_by_inputs)
         return attrs, (self._convergence(call, attrs, xs, bs, chunk) if delta else None)

@@ -16,12 +16,11 @@ Everything else differentiates as usual. Nothing is registered on the model.
 from __future__ import annotations
 
 import torch
-from torch.utils._pytree import tree_flatten
 
 from ..gradient._base import _GradientAttribution
 from ..gradient._call import _gradients
 from ._ops import op_name
-from ._tracking import _Tracking
+from ._tracking import _Tracking, flatten_call
 
 __all__ = ["Deconvolution", "GuidedBackprop"]
 
@@ -85,7 +84,7 @@ class _ReluRule(_Tracking):
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
-        if not any(self.varies(a) for a in tree_flatten((args, kwargs))[0]):
+        if not any(self.varies(a) for a in flatten_call(args, kwargs)[0]):
             return func(*args, **kwargs)
         name = op_name(func)
         if name in _RELU and "out" not in kwargs:
