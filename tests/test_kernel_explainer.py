@@ -98,6 +98,29 @@ def test_default_l1_reg_equals_shap_default(rng):
     assert_close_to(ours, ref)
 
 
+@pytest.mark.parametrize("d", [6, 10])
+def test_num_features_at_least_every_feature_equals_shap(rng, d):
+    """``num_features(k)`` with ``k >= d`` keeps every feature, as shap's lars path does: a
+    generic model, and one with features it never reads (the path stops before them, and shap
+    gives them exactly zero)."""
+    net = mlp(d, 2, int(rng.integers(100)))
+    unused = rng.choice(d, 2, replace=False)
+
+    def sparse(A):  # the net without features `unused`
+        A = np.array(A, dtype=np.float64)
+        A[:, unused] = 0.0
+        return as_callable(net)(A)
+
+    B, X = rng.normal(size=(12, d)), rng.normal(size=(3, d))
+    for f in (as_callable(net), sparse):
+        for l1_reg in ("num_features(10)", f"num_features({d})"):
+            ref = shap.KernelExplainer(f, B).shap_values(X, l1_reg=l1_reg, silent=True)
+            ours = xf.KernelExplainer(f, B, seed=0).shap_values(X, l1_reg=l1_reg)
+            assert_close_to(ours, ref)
+            if f is sparse:
+                assert np.all(ours[:, unused] == 0) and np.all(np.asarray(ref)[:, unused] == 0)
+
+
 # ---------------------------------------------------------------- (b) sampling regime accuracy
 def rel_err(v, exact):
     return np.linalg.norm(v - exact) / np.linalg.norm(exact)

@@ -77,6 +77,12 @@ def select_features(Z, w, y, total, l1_reg):
     from sklearn.preprocessing import StandardScaler
 
     M = Z.shape[1]
+    match = _NUM_FEATURES.match(l1_reg) if isinstance(l1_reg, str) else None
+    if match and int(match[1]) >= M:
+        # the lars path adds players until k are in, or until the residual is orthogonal to
+        # every column, where the left-out players' coefficients in the full fit are zero:
+        # keeping every player gives the same values without the path
+        return np.arange(M, dtype=np.int64)
     s = Z.sum(axis=1)
     # Augmented problem: every coalition is paired with the "complement" view so that the
     # efficiency constraint is respected without an intercept.
@@ -84,7 +90,6 @@ def select_features(Z, w, y, total, l1_reg):
     sw = np.sqrt(w_aug)
     y_aug = np.concatenate([y, y - total]) * sw
     Z_aug = np.vstack([Z, Z - 1]) * sw[:, None]
-    match = _NUM_FEATURES.match(l1_reg) if isinstance(l1_reg, str) else None
     if match:
         return np.asarray(lars_path(Z_aug, y_aug, max_iter=int(match[1]))[1], dtype=np.int64)
     if l1_reg in ("auto", "aic", "bic"):
