@@ -30,7 +30,9 @@ def _serial_on_cpu(Zf, S: int, M: int, R: int) -> bool:
     return on_cpu and S * M * (M + R) <= SERIAL_WLS_WORK
 
 
-def solve_constrained_wls(kernel, Zf, w, Y, total, *, hint: str, warn: bool = True):
+def solve_constrained_wls(
+    kernel, Zf, w, Y, total, *, hint: str, warn: bool = True, threads_limited: bool = False
+):
     """Coefficients ``phi`` ``(M, R)`` minimising ``sum_s w[s] (Y[s] - Zf[s] @ phi)**2`` with
     ``phi.sum(axis=0) == total``.
 
@@ -46,6 +48,8 @@ def solve_constrained_wls(kernel, Zf, w, Y, total, *, hint: str, warn: bool = Tr
         What the user can do when the normal equations are singular (ends the warning).
     warn : bool, default True
         Warn when falling back to the least-squares solution.
+    threads_limited : bool, default False
+        The caller already runs BLAS on one thread (a loop of small solves): no switch here.
 
     Returns
     -------
@@ -61,7 +65,7 @@ def solve_constrained_wls(kernel, Zf, w, Y, total, *, hint: str, warn: bool = Tr
     S, M = Zf.shape
     small = S * M <= 2**18  # a few thousand coalitions of 100 players
     try:
-        if _serial_on_cpu(Zf, S, M, Y.shape[1]):  # no threads to limit: skip the switches
+        if threads_limited or _serial_on_cpu(Zf, S, M, Y.shape[1]):  # no switches to make
             return kernel(Zf, w, Y, total)
         with single_threaded_blas(), single_torch_thread(*((Zf, Y) if small else ())):
             return kernel(Zf, w, Y, total)

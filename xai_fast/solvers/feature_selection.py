@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 
+from .._runtime.blas import single_threaded_blas
 from .._validation import is_real
 from .constrained_wls import solve_constrained_wls
 from .kernel_wls_ref import constrained_wls as constrained_wls_ref
@@ -117,15 +118,16 @@ def solve_selected(Zf, w, Y, tot, l1_reg):
     """
     M, R = Zf.shape[1], Y.shape[1]
     phi = np.zeros((M, R))
-    for r in range(R):  # sklearn's selectors work one column at a time
-        keep = np.sort(select_features(Zf, w, Y[:, r], tot[r], l1_reg))
-        if len(keep) == 1:
-            phi[keep[0], r] = tot[r]
-        elif len(keep) > 1:
-            Zk = np.ascontiguousarray(Zf[:, keep])
-            sol = solve_constrained_wls(
-                constrained_wls_ref, Zk, w, Y[:, r : r + 1], tot[r : r + 1], hint="",
-                warn=False,
-            )  # fmt: skip
-            phi[keep, r] = sol[:, 0]
+    with single_threaded_blas():  # once for the loop: each switch costs about a small solve
+        for r in range(R):  # sklearn's selectors work one column at a time
+            keep = np.sort(select_features(Zf, w, Y[:, r], tot[r], l1_reg))
+            if len(keep) == 1:
+                phi[keep[0], r] = tot[r]
+            elif len(keep) > 1:
+                Zk = Zf if len(keep) == M else np.ascontiguousarray(Zf[:, keep])
+                sol = solve_constrained_wls(
+                    constrained_wls_ref, Zk, w, Y[:, r : r + 1], tot[r : r + 1], hint="",
+                    warn=False, threads_limited=True,
+                )  # fmt: skip
+                phi[keep, r] = sol[:, 0]
     return phi
