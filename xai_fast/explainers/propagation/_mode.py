@@ -14,6 +14,7 @@ two passes must run the same operations on tensors of the same shapes.
 
 from __future__ import annotations
 
+import functools
 import inspect
 
 import torch
@@ -42,13 +43,20 @@ def _unsupported(name: str, why: str = "") -> NotImplementedError:
     )
 
 
+@functools.lru_cache(maxsize=512)
+def _signature(func):
+    """``inspect.signature(func)``, once per function (``None`` when it has none); a model's
+    forward asks for the same few functions on every call."""
+    try:
+        return inspect.signature(func)
+    except (TypeError, ValueError):
+        return None
+
+
 def _no_inplace(func, args, kwargs):
     """``args, kwargs`` with ``inplace=False`` where ``func`` takes that argument."""
-    try:
-        sig = inspect.signature(func)
-    except (TypeError, ValueError):
-        return args, kwargs
-    if "inplace" not in sig.parameters:
+    sig = _cached_signature(func)
+    if sig is None or "inplace" not in sig.parameters:
         return args, kwargs
     bound = sig.bind(*args, **kwargs)
     bound.arguments["inplace"] = False
@@ -63,9 +71,22 @@ def _out_of_place(func, name: str):
     return func
 
 
-def _argument(func, args, kwargs, key: str, position: int, default=None):
+def _cached_signature(func):
     try:
-        bound = inspect.signature(func).bind(*args, **kwargs)
+        return _signature(func)
+    except TypeError:  # an unhashable callable
+        try:
+            return inspect.signature(func)
+        except (TypeError, ValueError):
+            return None
+
+
+def _argument(func, args, kwargs, key: str, position: int, default=None):
+    sig = _cached_signature(func)
+    try:
+        if sig is None:
+            raise TypeError
+        bound = sig.bind(*args, **kwargs)
     except (TypeError, ValueError):
         return kwargs.get(key, args[position] if len(args) > position else default)
     bound.apply_defaults()

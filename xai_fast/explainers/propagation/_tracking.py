@@ -19,13 +19,20 @@ __all__ = ["_Tracking", "flatten_call"]
 _NESTS = (tuple, list, dict)
 
 
+def _opaque(a) -> bool:
+    """A leaf as far as the modes care: not a nest, or a flat tuple or list of non-tensors
+    (a stride, a shape, a padding)."""
+    if not isinstance(a, _NESTS):
+        return True
+    return not isinstance(a, dict) and not any(isinstance(t, (torch.Tensor, *_NESTS)) for t in a)
+
+
 def flatten_call(args: tuple, kwargs: dict):
     """``(leaves, rebuild)``: the leaves of a call's arguments and the function that puts
     changed leaves back, ``rebuild(leaves) -> (args, kwargs)``. Flat arguments (the usual
-    case) skip ``torch.utils._pytree``, which costs about as much as a small op."""
-    if not any(isinstance(a, _NESTS) for a in args) and not any(
-        isinstance(v, _NESTS) for v in kwargs.values()
-    ):
+    case; a tuple of ints such as a stride counts as one leaf) skip ``torch.utils._pytree``,
+    which costs about as much as a small op."""
+    if all(_opaque(a) for a in args) and all(_opaque(v) for v in kwargs.values()):
         n, keys = len(args), tuple(kwargs)
 
         def rebuild(leaves):
