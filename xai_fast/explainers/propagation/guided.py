@@ -44,7 +44,8 @@ class _GuidedReLU(torch.autograd.Function):
     @torch.autograd.function.once_differentiable
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return g.clamp_min(0) * (y > 0), None
+        # relu's own backward (g where y > 0, else 0) in one fused pass, then the positive part
+        return torch.ops.aten.threshold_backward(g, y, 0).clamp_min_(0), None
 
 
 class _DeconvReLU(torch.autograd.Function):
