@@ -94,3 +94,22 @@ def test_lime_rows_and_kernel_explainer_show_the_same_bar(rng, capsys, monkeypat
     assert "100%" in capsys.readouterr().err
     xf.KernelExplainer(f, B[:5]).shap_values(B[:2], nsamples=20, silent=True)
     assert capsys.readouterr().err == ""
+
+
+def test_a_bar_appears_once_the_work_has_lasted_its_delay(capsys):
+    import time
+
+    pytest.importorskip("tqdm")
+    quick = progress.Progress(4, "quick work", delay=30.0)
+    for _ in range(4):
+        quick.update(1)
+    quick.close()
+    assert capsys.readouterr().err == ""
+    slow = progress.Progress(4, "slow work", delay=0.05)
+    slow.update(1)
+    time.sleep(0.1)
+    slow.update(2)
+    slow.update(1)
+    slow.close()
+    err = capsys.readouterr().err
+    assert "slow work" in err and "4/4" in err

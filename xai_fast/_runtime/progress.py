@@ -41,12 +41,21 @@ class Progress:
         self._total = max(int(total), 0)
         self._bar = None
         self._plain = None
+        self._tqdm = None
+        self._start = time.perf_counter()
         if self.enabled:
-            tqdm = _tqdm()
-            if tqdm is not None:
-                self._bar = tqdm(total=self._total, desc=desc, delay=self.delay, file=sys.stderr)
-            else:
+            self._tqdm = _tqdm()
+            if self._tqdm is None:
                 self._plain = _PlainBar(desc, self.delay)
+            elif self.delay <= 0:
+                self._open()
+
+    def _open(self) -> None:
+        """The tqdm bar, made once the work has lasted ``delay`` (making one costs about
+        0.1 ms, as much as a small call's own work), starting at the units done."""
+        self._bar = self._tqdm(
+            total=self._total, desc=self.desc, initial=self.done, file=sys.stderr
+        )
 
     @property
     def total(self) -> int:
@@ -62,6 +71,10 @@ class Progress:
         self.done += n
         if self._bar is not None:
             self._bar.update(n)
+        elif self._tqdm is not None:
+            if time.perf_counter() - self._start >= self.delay:
+                self._open()
+                self._bar.refresh()
         elif self._plain is not None:
             self._plain.show(self.done, max(self._total, 1))
 
