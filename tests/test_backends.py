@@ -120,8 +120,9 @@ def _quickshift_image(rng):
 
 def _quickshift_densities(rng):
     image, size = _quickshift_image(rng)
+    noise = rng.normal(scale=1e-5, size=image.shape[:2])
     a = int(rng.integers(0, image.shape[0]))
-    return (image, size, a, int(rng.integers(a + 1, image.shape[0] + 1))), ()
+    return (image, noise, size, a, int(rng.integers(a + 1, image.shape[0] + 1))), ()
 
 
 def _quickshift_parents(rng):
@@ -129,7 +130,7 @@ def _quickshift_parents(rng):
 
     image, size = _quickshift_image(rng)
     H = image.shape[0]
-    dens = quickshift_densities(image, size, 0, H) + rng.normal(scale=1e-5, size=image.shape[:2])
+    dens = quickshift_densities(image, rng.normal(scale=1e-5, size=image.shape[:2]), size, 0, H)
     a = int(rng.integers(0, H))
     rows = (a, int(rng.integers(a + 1, H + 1)))
     return (image, dens, size, float(rng.choice([2.0, 10.0, 200.0])), *rows), ()

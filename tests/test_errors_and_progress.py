@@ -107,9 +107,10 @@ def test_a_bar_appears_once_the_work_has_lasted_its_delay(capsys):
     assert capsys.readouterr().err == ""
     slow = progress.Progress(4, "slow work", delay=0.05)
     slow.update(1)
-    time.sleep(0.1)
+    time.sleep(1.1)
     slow.update(2)
     slow.update(1)
     slow.close()
     err = capsys.readouterr().err
     assert "slow work" in err and "4/4" in err
+    assert "[00:01<" in err  # the elapsed time counts from the start of the work

@@ -247,3 +247,52 @@ def test_feature_ablation_on_a_sequential_runs_only_what_follows_the_layer(rng):
     twice = nn.Sequential(shared, nn.Tanh(), shared, nn.Linear(5, 2)).double()
     with pytest.raises(ValueError, match="ran 2 times"):  # as for any model
         xf.LayerFeatureAblation(twice, shared).attribute(x, target=0)
+
+
+class _Double(nn.Module):
+    def forward(self, x):
+        return x.mul_(2)  # in place, on the tensor the layer handed on
+
+
+class _Halves(nn.Module):
+    def forward(self, x):
+        return x[:, :3], x[:, 3:]
+
+
+class _Join(nn.Module):
+    def forward(self, pair):
+        return torch.cat(pair, 1)
+
+
+def test_feature_ablation_shortcut_keeps_what_the_whole_model_gives(rng):
+    """Where running only the modules after the layer could differ from the whole model (an
+    in-place op after the layer, a layer returning two tensors, hooks on the layer), the
+    values are those of the hooked whole-model calls."""
+    x = t(rng, 4, 5)
+
+    def by_hand(model, layer_at, target):
+        with torch.no_grad():
+            h = model[: layer_at + 1](x.clone())
+            full = model[layer_at + 1 :](h.clone())[:, target]
+            cols = [
+                full - model[layer_at + 1 :](h * (torch.arange(h.shape[1]) != j))[:, target]
+                for j in range(h.shape[1])
+            ]
+        return torch.stack(cols, 1)
+
+    inplace = init(nn.Sequential(nn.Linear(5, 6), _Double(), nn.Tanh(), nn.Linear(6, 2)), rng)
+    ours = xf.LayerFeatureAblation(inplace, inplace[0]).attribute(x, target=1)
+    torch.testing.assert_close(ours, by_hand(inplace, 0, 1), rtol=1e-12, atol=1e-12)
+    pair = init(nn.Sequential(nn.Linear(5, 6), _Halves(), _Join(), nn.Linear(6, 2)), rng)
+    halves = xf.LayerFeatureAblation(pair, pair[1]).attribute(x, target=0)
+    assert isinstance(halves, tuple) and [h.shape for h in halves] == [(4, 3), (4, 3)]
+    model = mlp(rng)
+    kw = dict(target=2, attribute_to_layer_input=True)
+    plain = xf.LayerFeatureAblation(model, model[2]).attribute(x, **kw)
+    handle = model[2].register_forward_pre_hook(lambda mod, a: (a[0] * 2,))
+    hooked = xf.LayerFeatureAblation(model, model[2]).attribute(x, **kw)
+    captum_attr = pytest.importorskip("captum.attr")
+    ref = captum_attr.LayerFeatureAblation(model, model[2]).attribute(x, **kw)
+    handle.remove()
+    torch.testing.assert_close(hooked, ref, rtol=1e-10, atol=1e-12)
+    assert not torch.allclose(hooked, plain)

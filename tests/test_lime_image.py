@@ -262,5 +262,6 @@ def test_explain_instance_takes_silent(rng, capsys):
     b = LimeImageExplainer(random_state=seed).explain_instances([img], fn, silent=True, **kw)
     assert a.local_exp == b[0].local_exp
     assert capsys.readouterr().err == ""
+    assert LimeImageExplainer().explain_instances([], fn) == []  # nothing to explain
     with pytest.raises(TypeError, match="unexpected keyword"):
         LimeImageExplainer().explain_instance(img, fn, num_sample=10)

@@ -56,6 +56,9 @@ class Progress:
         self._bar = self._tqdm(
             total=self._total, desc=self.desc, initial=self.done, file=sys.stderr
         )
+        clock = getattr(self._bar, "_time", None)
+        if callable(clock) and hasattr(self._bar, "start_t"):  # elapsed from the work's start
+            self._bar.start_t = clock() - (time.perf_counter() - self._start)
 
     @property
     def total(self) -> int:

@@ -139,6 +139,8 @@ class LimeImageExplainer:
         if isinstance(images, np.ndarray) and images.ndim in (3, 4):
             images = list(images)  # (n, H, W) grey or (n, H, W, C)
         rgb = [as_rgb(im) for im in images]
+        if not rgb:
+            return []
         prepared, Y = self._outputs(
             self._prepared(rgb, segmentation_fn, hide_color, random_seed, S), len(rgb) * S,
             classifier_fn, batch, silent,

@@ -1,16 +1,18 @@
 """``quickshift``: scikit-image's quickshift segmentation on compiled kernels.
 
-The same arguments and the same segments as ``skimage.segmentation.quickshift`` (scikit-image
-0.20 and later, which break density ties with ``numpy.random.default_rng(rng)``): the image is
-prepared by scikit-image's own functions (float conversion, Lab, Gaussian smoothing) and the two
-passes over every pixel's window run as the Numba kernels of
-:mod:`xai_fast.masking.quickshift_numba`, about twice as fast as scikit-image's loops. Lime's
-default segmentation, and :class:`~xai_fast.SegmentationAlgorithm` ``("quickshift")``, use it.
+The same arguments and the same segments as ``skimage.segmentation.quickshift`` (the versions
+whose quickshift takes ``rng``; each density starts from ``numpy.random.default_rng(rng)``
+noise that breaks ties): the image is prepared by scikit-image's own functions (float
+conversion, Lab, Gaussian smoothing) and the two passes over every pixel's window run as the
+Numba kernels of :mod:`xai_fast.masking.quickshift_numba`, in bands of rows on every core.
+Lime's default segmentation, and :class:`~xai_fast.SegmentationAlgorithm` ``("quickshift")``,
+use it.
 """
 
 from __future__ import annotations
 
 import inspect
+import numbers
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -67,15 +69,17 @@ def quickshift(
         Gaussian smoothing of the image first (0: none).
     convert2lab : bool
         Convert RGB to Lab first.
-    rng : int or numpy Generator
-        Seed of the tiny noise that breaks ties between equal densities.
+    rng : int
+        Seed of the tiny noise that breaks ties between equal densities (anything else goes
+        to scikit-image, which decides what to do with it).
     channel_axis : int
 
     Returns
     -------
     segments : ndarray of intp, shape (H, W)
-        Labels ``0 .. n_segments - 1``. With ``return_tree``, and for single-precision
-        images (which scikit-image segments in single precision), scikit-image's own result.
+        Labels ``0 .. n_segments - 1``. With ``return_tree``, a non-integer ``rng``, and for
+        single-precision images (which scikit-image segments in single precision),
+        scikit-image's own result.
     """
     from skimage.color import rgb2lab
     from skimage.filters import gaussian
@@ -84,7 +88,9 @@ def quickshift(
     from ..backends import get_backend
 
     img = img_as_float(np.atleast_3d(image))
-    if return_tree or img.dtype != np.float64:  # its tree; its single-precision arithmetic
+    seeded = isinstance(rng, numbers.Integral) and not isinstance(rng, bool)
+    if return_tree or img.dtype != np.float64 or not seeded:
+        # its tree; its single-precision arithmetic; what it does with another rng
         from skimage.segmentation import quickshift as skimage_quickshift
 
         return skimage_quickshift(
@@ -107,8 +113,8 @@ def quickshift(
     img = np.ascontiguousarray(img * ratio, dtype=np.float64)
     H, W, _ = img.shape
     kernels, size = get_backend(), float(kernel_size)
-    dens = _by_bands(H, W, lambda a, b: kernels.quickshift_densities(img, size, a, b))
-    dens += np.random.default_rng(rng).normal(scale=0.00001, size=(H, W))
+    noise = np.random.default_rng(rng).normal(scale=0.00001, size=(H, W))  # breaks ties
+    dens = _by_bands(H, W, lambda a, b: kernels.quickshift_densities(img, noise, size, a, b))
     parent = _by_bands(
         H, W, lambda a, b: kernels.quickshift_parents(img, dens, size, float(max_dist), a, b)
     )

@@ -20,10 +20,11 @@ __all__ = ["quickshift_densities", "quickshift_parents"]
 _EXP_ZERO = -746.0
 
 
-def quickshift_densities(image, kernel_size, row_start, row_stop):
+def quickshift_densities(image, noise, kernel_size, row_start, row_stop):
     """See :func:`xai_fast.masking.quickshift_ref.quickshift_densities`."""
     planes = np.ascontiguousarray(np.moveaxis(image, -1, 0), dtype=np.float64)  # (C, H, W)
-    return _densities(planes, float(kernel_size), int(row_start), int(row_stop))
+    start = np.ascontiguousarray(noise, dtype=np.float64)
+    return _densities(planes, start, float(kernel_size), int(row_start), int(row_stop))
 
 
 def quickshift_parents(image, densities, kernel_size, max_dist, row_start, row_stop):
@@ -54,7 +55,7 @@ def _window_row_distances(planes, r, c, r_, c0, n, buf):
 
 
 @nb.njit(cache=True, nogil=True)
-def _densities(planes, kernel_size, row_start, row_stop):
+def _densities(planes, noise, kernel_size, row_start, row_stop):
     _, H, W = planes.shape
     inv = -0.5 / (kernel_size * kernel_size)
     kw = int(math.ceil(3 * kernel_size))
@@ -64,13 +65,14 @@ def _densities(planes, kernel_size, row_start, row_stop):
         r0, r1 = max(r - kw, 0), min(r + kw + 1, H)
         for c in range(W):
             c0, c1 = max(c - kw, 0), min(c + kw + 1, W)
-            acc = 0.0
+            acc = noise[r, c]  # scikit-image adds its tie-breaking noise first
             for r_ in range(r0, r1):
                 _window_row_distances(planes, r, c, r_, c0, c1 - c0, buf)
                 for j in range(c1 - c0):
                     buf[j] *= inv
                 for j in range(c1 - c0):
-                    if buf[j] > _EXP_ZERO:  # below it exp() is +0.0: adding it changes nothing
+                    # below it exp() is +0.0 and adding it changes nothing (NaN goes on)
+                    if not buf[j] <= _EXP_ZERO:
                         acc += math.exp(buf[j])
             dens[r - row_start, c] = acc
     return dens

@@ -45,13 +45,15 @@ def _squared_distances(image, dr, dc):
     return d + float(-dr) * float(-dr) + float(-dc) * float(-dc)
 
 
-def quickshift_densities(image, kernel_size, row_start, row_stop):
+def quickshift_densities(image, noise, kernel_size, row_start, row_stop):
     """The kernel density of each pixel of rows ``row_start .. row_stop - 1``.
 
     Parameters
     ----------
     image : ndarray of float64, shape (H, W, C)
         Colours already scaled by quickshift's ``ratio``.
+    noise : ndarray of float64, shape (H, W)
+        The tie-breaking noise each sum starts from (scikit-image adds it first).
     kernel_size : float
     row_start, row_stop : int
         The rows computed (bands of rows can run on threads of their own).
@@ -62,7 +64,7 @@ def quickshift_densities(image, kernel_size, row_start, row_stop):
     """
     H, W, _ = image.shape
     inv = -0.5 / (kernel_size * kernel_size)
-    dens = np.zeros((H, W))
+    dens = np.array(noise, dtype=np.float64)
     for dr, dc, inside in _offsets(H, W, _window(kernel_size)):
         dens += np.where(inside, np.exp(_squared_distances(image, dr, dc) * inv), 0.0)
     return dens[row_start:row_stop]

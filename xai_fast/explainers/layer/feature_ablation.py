@@ -86,11 +86,11 @@ class LayerFeatureAblation(CaptumSurface):
             call = _Call(self.forward_func, additional_forward_args, None, len(xs[0]), None)
             acts = _layer_values(self, call, xs, to_input)[0]
         L, layers, model = len(acts), self._layers, self.forward_func
-        rest = _after_layer(model, layers, to_input) if not call.args else None
+        rest = _after_layer(model, layers, to_input) if not call.args and L == 1 else None
 
         def replaced(*args):
             if rest is not None:  # only what follows the layer: what precedes it is unused
-                return rest(*args[:L])
+                return rest(args[0].clone())  # an in-place op must not write the engine's rows
             with _LayerHooks(layers, to_input, "replace", [args[:L]], model):
                 return model(*args[L:])
 
@@ -109,18 +109,21 @@ class LayerFeatureAblation(CaptumSurface):
 def _after_layer(model, layers, to_input):
     """The modules of an ``nn.Sequential`` from just after ``layers[0]`` (from it, for its
     input) to the end, as one ``nn.Sequential``; ``None`` unless ``model`` is a plain
-    ``nn.Sequential`` without hooks of its own and the one layer is one of its children. Running
-    them on the replaced tensor gives what the whole model gives with the layer replaced."""
+    ``nn.Sequential``, the one layer is one of its children, and neither they nor all modules
+    (global hooks) have hooks. Running them on the replaced tensor gives what the whole model
+    gives with the layer replaced."""
     if len(layers) != 1 or type(model).forward is not torch.nn.Sequential.forward:
         return None
-    if (
-        not isinstance(model, torch.nn.Sequential)
-        or model._forward_hooks
-        or model._forward_pre_hooks
-    ):
+    layer = layers[0]
+    hooked = (
+        model._forward_hooks, model._forward_pre_hooks, layer._forward_hooks,
+        layer._forward_pre_hooks, torch.nn.modules.module._global_forward_hooks,
+        torch.nn.modules.module._global_forward_pre_hooks,
+    )  # fmt: skip
+    if not isinstance(model, torch.nn.Sequential) or any(hooked):
         return None
     children = list(model)
-    hits = [i for i, m in enumerate(children) if m is layers[0]]
+    hits = [i for i, m in enumerate(children) if m is layer]
     if len(hits) != 1:
         return None
     start = hits[0] if to_input else hits[0] + 1
