@@ -114,7 +114,9 @@ class LimeImageExplainer:
             Images per classifier call (lime's meaning).
         segmentation_fn : callable, optional
             ``(H, W, C) -> (H, W)`` labels; default lime's quickshift (``kernel_size=4,
-            max_dist=200, ratio=0.2``).
+            max_dist=200, ratio=0.2``). It runs on worker threads, at the same time as
+            ``classifier_fn`` on earlier images: the two must not share state that is unsafe
+            across threads.
         distance_metric : str, default "cosine"
         model_regressor : scikit-learn regressor, optional
             Fitted with ``sample_weight`` instead of ``Ridge(alpha=1)``.
