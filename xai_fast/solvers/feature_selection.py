@@ -79,11 +79,8 @@ def select_features(Z, w, y, total, l1_reg):
 
     M = Z.shape[1]
     match = _NUM_FEATURES.match(l1_reg) if isinstance(l1_reg, str) else None
-    if match and int(match[1]) >= M:
-        # the lars path adds players until k are in, or until the residual is orthogonal to
-        # every column, where the left-out players' coefficients in the full fit are zero:
-        # keeping every player gives the same values without the path
-        return np.arange(M, dtype=np.int64)
+    # even with k >= M the path runs: scikit-learn's lars stops once the largest correlation
+    # falls to float32's eps per sample, which leaves out players with small effects, as shap
     s = Z.sum(axis=1)
     # Augmented problem: every coalition is paired with the "complement" view so that the
     # efficiency constraint is respected without an intercept.
