@@ -146,7 +146,7 @@ def test_bad_inputs_raise_helpful_errors():
 
 def test_explain_instance_takes_batch_size_and_silent(rng, capsys):
     fn = _pipeline(rng)
-    text = _texts(rng, 1)[0]
+    text = " ".join(rng.permutation(WORDS)) + "."  # 16 distinct words: hundreds of strings
     sizes = []
 
     def counted(t):
