@@ -112,6 +112,38 @@ def test_attributions_take_the_model_outputs_dtype(rng):
     assert int(as_int[0, 0]) == int(total) - int(ablated0 + (x[:, :2] * 0).sum())
 
 
+class _DoubleOut(torch.nn.Module):
+    """A float32 linear module whose outputs are float64; it counts the rows it is given."""
+
+    def __init__(self, w):
+        super().__init__()
+        self.lin = torch.nn.Linear(len(w), 1, bias=False)
+        self.lin.weight.data = torch.as_tensor(w, dtype=torch.float32)[None]
+        self.rows = 0
+
+    def forward(self, t):
+        self.rows += t.shape[0]
+        return self.lin(t).double()
+
+
+def test_module_output_dtype_needs_no_extra_call(rng):
+    """A module's output dtype (float64 here, from float32 inputs) is read off the ablated
+    rows: the model sees N * (M + 1) rows, no extra forward on the inputs."""
+    w = rng.normal(size=5)
+    net = _DoubleOut(w)
+    x = torch.as_tensor(rng.normal(size=(3, 5)), dtype=torch.float32)
+    mask = torch.tensor([[0, 0, 1, 2, 2]])
+    out = FeatureAblation(net).attribute(x, feature_mask=mask)
+    assert out.dtype == torch.float64 and net.rows == 3 * (3 + 1)
+    contrib = x.double() * torch.as_tensor(w, dtype=torch.float32).double()  # (3, 5)
+    group = torch.stack([contrib[:, :2].sum(1), contrib[:, 2], contrib[:, 3:].sum(1)], 1)
+    torch.testing.assert_close(out, group[:, mask[0]], rtol=1e-5, atol=1e-5)
+    captum_attr = pytest.importorskip("captum.attr")
+    ref = captum_attr.FeatureAblation(net).attribute(x, feature_mask=mask)
+    assert ref.dtype == out.dtype
+    torch.testing.assert_close(out, ref, rtol=1e-6, atol=1e-6)
+
+
 # ---------------------------------------------------------------- Occlusion
 @pytest.mark.parametrize(
     "call",

@@ -32,7 +32,7 @@ from ..masking.tensor_masker import TensorMasker
 from ..masking.tensor_tuple import ExtraArgs, ScalarForward, WholeBatchForward, forward_args
 from ..models import ModelAdapter, is_torch_module
 from ._captum_surface import CaptumSurface
-from ._whole_batch import batch_output_shape, is_sparse, whole_batch_attributions
+from ._whole_batch import batch_output_shape, is_sparse, output_dtype, whole_batch_attributions
 
 # captum arguments without an equivalent here (other than their default), and what to do instead
 _CAPTUM_ONLY: dict = {}
@@ -268,7 +268,9 @@ class TensorPerturbationExplainer(CaptumSurface):
                     out = self._explain(masker, adapter, n_samples, seeds, shaped, bar)
         finally:
             bar.close()
-        out = out.to(masker.out_device, self._result_dtype(batch, args))
+        # the dtype of the model's output, as far as it is known without another call
+        seen = output_dtype(first) if first is not None else masker.model_dtype
+        out = out.to(masker.out_device, self._result_dtype(batch, args, seen))
         if not shaped:
             return out
         if whole:  # captum gives the first row of the batch's attributions, per output
@@ -277,8 +279,9 @@ class TensorPerturbationExplainer(CaptumSurface):
             return out.reshape((out.shape[0],) + masker.example_shape)
         return masker.split.tensors(out)
 
-    def _result_dtype(self, batch, args) -> torch.dtype:
-        """The attributions' dtype: float64 for float64 inputs, else float32."""
+    def _result_dtype(self, batch, args, seen) -> torch.dtype:
+        """The attributions' dtype: float64 for float64 inputs, else float32. ``seen`` is the
+        dtype of the model's output on the inputs or on perturbed rows (``None`` if unknown)."""
         return batch.out_dtype
 
     def _row_forward(self, masker, args):

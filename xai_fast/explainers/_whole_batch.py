@@ -14,7 +14,21 @@ import torch
 
 from ..masking.tensor_tuple import is_scalar
 
-__all__ = ["batch_output_shape", "batch_rows", "is_sparse", "whole_batch_attributions"]
+__all__ = [
+    "batch_output_shape",
+    "batch_rows",
+    "is_sparse",
+    "output_dtype",
+    "whole_batch_attributions",
+]
+
+
+def output_dtype(out) -> torch.dtype:
+    """captum's dtype of a forward's output: a tensor's, float64 for a Python float and int64
+    for a Python int (``torch.tensor`` of them)."""
+    if isinstance(out, bool) or not isinstance(out, (int, float)):
+        return torch.as_tensor(out).dtype
+    return torch.int64 if isinstance(out, int) else torch.float64
 
 
 def is_sparse(masker) -> bool:

@@ -13,16 +13,9 @@ import numpy as np
 import torch
 
 from ._captum_perturbation import CaptumPerturbation
+from ._whole_batch import output_dtype
 
-__all__ = ["FeatureAblation", "output_dtype"]
-
-
-def output_dtype(out) -> torch.dtype:
-    """captum's dtype of a forward's output: a tensor's, float64 for a Python float and int64
-    for a Python int (``torch.tensor`` of them)."""
-    if isinstance(out, bool) or not isinstance(out, (int, float)):
-        return torch.as_tensor(out).dtype
-    return torch.int64 if isinstance(out, int) else torch.float64
+__all__ = ["FeatureAblation"]
 
 
 class FeatureAblation(CaptumPerturbation):
@@ -36,9 +29,12 @@ class FeatureAblation(CaptumPerturbation):
 
     _PROGRESS = "Feature Ablation"
 
-    def _result_dtype(self, batch, args) -> torch.dtype:
+    def _result_dtype(self, batch, args, seen) -> torch.dtype:
         """captum's: the dtype of the model's output on the inputs (a Python float is
-        float64, an int int64), found by one call on them, as captum's first evaluation."""
+        float64, an int int64); ``seen`` when the call has already shown it, else found by one
+        call on the inputs, as captum's first evaluation."""
+        if seen is not None:
+            return seen
         with torch.no_grad(), self.adapter.evaluating():
             return output_dtype(self._row_forward(batch, args)(batch.X))
 

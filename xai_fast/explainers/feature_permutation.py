@@ -16,7 +16,8 @@ import torch
 
 from .._validation import CaptumArgumentError, check_int
 from ._captum_perturbation import elementwise_mask
-from .feature_ablation import FeatureAblation, output_dtype
+from ._whole_batch import output_dtype
+from .feature_ablation import FeatureAblation
 
 __all__ = ["FeaturePermutation", "permute_feature"]
 

@@ -154,7 +154,7 @@ class Occlusion(CaptumPerturbation):
         return job._run(inputs, baselines, target, additional_forward_args, None, "auto",
                         perturbations_per_eval, show_progress, kwargs)  # fmt: skip
 
-    def _result_dtype(self, batch, args) -> torch.dtype:
+    def _result_dtype(self, batch, args, seen) -> torch.dtype:
         """float32, as captum's Occlusion returns whatever the model's output dtype."""
         return torch.float32
 

@@ -62,7 +62,7 @@ class _PermutationExplainer(CaptumPerturbation):
     def _permutations(self, F: int, n_samples, seed) -> np.ndarray:
         raise NotImplementedError
 
-    def _result_dtype(self, batch, args) -> torch.dtype:
+    def _result_dtype(self, batch, args, seen) -> torch.dtype:
         return torch.float32  # captum accumulates in float32
 
     def _seeds(self, N: int) -> list:

@@ -86,13 +86,17 @@ def grid_feature_mask(shape, patch_size=None) -> torch.Tensor:
     )
 
 
+def _broadcasts_to(shape, target) -> bool:
+    """Whether a tensor of ``shape`` broadcasts to ``target`` unchanged (each trailing axis
+    1 or equal), without torch's general broadcasting of two shapes."""
+    if len(shape) > len(target):
+        return False
+    return all(a in (1, b) for a, b in zip(reversed(shape), reversed(target), strict=False))
+
+
 def per_example(t: torch.Tensor, inputs: torch.Tensor, name: str, allowed: str) -> torch.Tensor:
     """``t`` broadcast to ``inputs`` as ``(1, D)`` when it has no batch axis, else ``(N, D)``."""
-    try:
-        ok = torch.broadcast_shapes(t.shape, inputs.shape) == inputs.shape
-    except RuntimeError:
-        ok = False
-    if not ok:
+    if not _broadcasts_to(t.shape, inputs.shape):
         raise ValueError(
             f"{name} of shape {tuple(t.shape)} does not broadcast to the inputs' shape "
             f"{tuple(inputs.shape)}; pass {allowed}."

@@ -136,6 +136,7 @@ class TensorMasker:
         self.example_shape = example_shape
         self.out_dtype, self.out_device = out_dtype, out_device
         self.split = split  # a SplitForward for tuple inputs (rows are the tensors side by side)
+        self.model_dtype = None  # the dtype of the model's outputs, once a chunk has come back
 
     @classmethod
     def from_inputs(
@@ -296,6 +297,7 @@ class _TensorPairs:
 
     def reduce(self, out: torch.Tensor, start: int, P: int, worker: int) -> None:
         i = self.examples.pop(worker)
+        self.masker.model_dtype = out.dtype
         got = self.masker.target.select(out, i)
         with self.lock:
             if self.values is None:
