@@ -94,6 +94,29 @@ def test_default_quickshift_segments_and_hide_color_like_lime(rng):
         np.testing.assert_allclose([b[k] for k in a], list(a.values()), rtol=1e-7, atol=1e-10)
 
 
+def test_many_images_segment_the_first_on_every_core_the_rest_on_one_thread(rng, monkeypatch):
+    """The default quickshift in explain_instances: the first image's bands on every core,
+    later images one thread each beside the classifier; the segments are scikit-image's."""
+    skimage_segmentation = pytest.importorskip("skimage.segmentation")
+    import xai_fast.masking.quickshift as qs
+
+    caps, real = [], qs._by_bands
+
+    def spy(H, W, rows, threads=None):
+        caps.append(threads)
+        return real(H, W, rows, threads)
+
+    monkeypatch.setattr(qs, "_by_bands", spy)
+    imgs = [_smooth_image(rng, 40, 40).astype(np.uint8) for _ in range(4)]
+    out = LimeImageExplainer(random_state=0).explain_instances(
+        imgs, lambda x: np.tile([[0.3, 0.7]], (len(x), 1)), num_samples=20, top_labels=None
+    )
+    assert sorted(caps, key=str) == [1] * 6 + [None] * 2  # densities and parents per image
+    for img, exp in zip(imgs, out, strict=True):
+        want = skimage_segmentation.quickshift(img, kernel_size=4, max_dist=200, ratio=0.2)
+        np.testing.assert_array_equal(exp.segments, want)
+
+
 def test_one_superpixel_classifier_puts_it_on_top(rng):
     img = _smooth_image(rng)
     seg = _grid(img)

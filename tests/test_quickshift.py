@@ -106,9 +106,33 @@ def test_same_segments_on_photographs_and_lime_defaults(monkeypatch, threads):
     for image in (img_as_float(data.chelsea()[::4, ::4]), data.coffee()[::5, ::5]):
         for kw in (dict(kernel_size=3, max_dist=6, ratio=0.5),
                    dict(kernel_size=4, max_dist=200, ratio=0.2)):  # fmt: skip
-            np.testing.assert_array_equal(
-                quickshift(image, **kw), skimage_segmentation.quickshift(image, **kw)
-            )
+            want = skimage_segmentation.quickshift(image, **kw)
+            np.testing.assert_array_equal(quickshift(image, **kw), want)
+            # threads= caps the bands below the cores: still the same segments
+            np.testing.assert_array_equal(quickshift(image, **kw, threads=threads + 1), want)
+            np.testing.assert_array_equal(quickshift(image, **kw, threads=1), want)
+
+
+def test_threads_caps_the_bands(monkeypatch, rng):
+    import xai_fast.masking.quickshift as qs
+
+    pools = []
+    real = qs.ThreadPoolExecutor
+
+    def spy(max_workers):
+        pools.append(max_workers)
+        return real(max_workers=max_workers)
+
+    monkeypatch.setattr(qs, "ThreadPoolExecutor", spy)
+    monkeypatch.setattr("os.cpu_count", lambda: 4)
+    image = rng.random((96, 96, 3))  # 4.5 bands' worth of pixels
+    for threads, want in ((None, [4, 4]), (2, [2, 2]), (1, [])):  # densities, then parents
+        pools.clear()
+        quickshift(image, threads=threads)
+        assert pools == want, threads
+    for bad in (0, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="threads must be None or an int >= 1"):
+            quickshift(rng.random((8, 8, 3)), threads=bad)
 
 
 def test_grey_channels_first_generators_and_what_goes_to_scikit_image(rng):

@@ -22,6 +22,7 @@ from ..compat.lime_explanation import fill_labels
 from ..compat.lime_image_explanation import ImageExplanation
 from ..compat.lime_segmentation import SegmentationAlgorithm
 from ..masking.lime_image import as_rgb, check_segments, fudged_image, perturbed_images
+from ..masking.quickshift import quickshift
 from ..sampling.lime_draws import image_masks
 from ._lime_binary import (
     call_classifier,
@@ -173,10 +174,17 @@ class LimeImageExplainer:
             for im in images:
                 yield self._prepare_one(im, None, hide_color, random_seed, S)
             return
-        fn = segmentation_fn or default
-        ex = ThreadPoolExecutor(max_workers=min(len(images), os.cpu_count() or 1) or 1)
+        fns = [segmentation_fn or default] * len(images)
+        if default is not None and default.target_fn is quickshift:
+            # the first image on every core (nothing else runs yet), the rest on one thread
+            # each beside the classifier: 18% less time in one process than on every core
+            rest = SegmentationAlgorithm("quickshift", **default.target_params, threads=1)
+            fns[1:] = [rest] * (len(images) - 1)
+        # one core is left to the classifier; the others segment the images ahead
+        workers = max(1, min(len(images), (os.cpu_count() or 1) - 1))
+        ex = ThreadPoolExecutor(max_workers=workers)
         try:
-            for im, seg in zip(images, ex.map(fn, images), strict=True):
+            for im, seg in zip(images, ex.map(lambda f, im: f(im), fns, images), strict=True):
                 if random_seed is None:
                     rs.randint(0, high=1000)
                 seg = check_segments(seg, im.shape)
@@ -245,6 +253,10 @@ class LimeImageExplainer:
         return done, np.split(Yall, ends[:-1])
 
 
+#: Perturbed images are built in blocks of about this many bytes, to be read from the cache.
+BLOCK_BYTES = 2**21
+
+
 def _perturbed_blocks(prepared, done, batch):
     """The perturbed images of each prepared image (appended to ``done`` as it comes), in
     blocks of about 2 MB, so that the classifier reads them from the cache. The next block is
@@ -255,7 +267,7 @@ def _perturbed_blocks(prepared, done, batch):
         ahead = None
         for img, seg, fud, Z in prepared:
             done.append((img, seg, fud, Z))
-            size = max(batch, (2**21 // max(img.nbytes, 1)) // batch * batch)
+            size = max(batch, (BLOCK_BYTES // max(img.nbytes, 1)) // batch * batch)
             for c in range(0, len(Z), size):
                 job = builder.submit(perturbed_images, img, fud, seg, Z[c : c + size], fill)
                 if ahead is not None:

@@ -34,11 +34,12 @@ def replaces_skimage(skimage_quickshift) -> bool:
 MIN_PIXELS_PER_THREAD = 2048
 
 
-def _by_bands(H, W, rows):
-    """``rows(a, b)`` over bands of rows ``[a, b)`` covering ``0 .. H - 1``, on as many threads
-    as there are cores (every pixel's result depends on the image alone, so the bands give
-    what one call gives), joined along the first axis."""
-    n = max(1, min(os.cpu_count() or 1, H, H * W // MIN_PIXELS_PER_THREAD))
+def _by_bands(H, W, rows, threads=None):
+    """``rows(a, b)`` over bands of rows ``[a, b)`` covering ``0 .. H - 1``, on ``threads``
+    threads (``None``: one per core; every pixel's result depends on the image alone, so the
+    bands give what one call gives), joined along the first axis."""
+    cap = threads or os.cpu_count() or 1
+    n = max(1, min(cap, H, H * W // MIN_PIXELS_PER_THREAD))
     if n == 1:
         return rows(0, H)
     edges = np.linspace(0, H, n + 1).astype(int)
@@ -49,7 +50,7 @@ def _by_bands(H, W, rows):
 
 def quickshift(
     image, ratio=1.0, kernel_size=5, max_dist=10, return_tree=False, sigma=0,
-    convert2lab=True, rng=42, *, channel_axis=-1,
+    convert2lab=True, rng=42, *, channel_axis=-1, threads=None,
 ):  # fmt: skip
     """Segment ``image`` by quickshift mode seeking in colour-(row, column) space.
 
@@ -73,6 +74,9 @@ def quickshift(
         Seed of the tiny noise that breaks ties between equal densities (anything else goes
         to scikit-image, which decides what to do with it).
     channel_axis : int
+    threads : int or None
+        Threads to segment on (ours; scikit-image has no such argument). ``None``: one per
+        core; 1 when other work already keeps the cores busy.
 
     Returns
     -------
@@ -87,6 +91,9 @@ def quickshift(
 
     from ..backends import get_backend
 
+    ok = isinstance(threads, numbers.Integral) and not isinstance(threads, bool) and threads >= 1
+    if threads is not None and not ok:
+        raise ValueError(f"threads must be None or an int >= 1; got {threads!r}.")
     img = img_as_float(np.atleast_3d(image))
     seeded = isinstance(rng, numbers.Integral) and not isinstance(rng, bool)
     if return_tree or img.dtype != np.float64 or not seeded:
@@ -114,9 +121,14 @@ def quickshift(
     H, W, _ = img.shape
     kernels, size = get_backend(), float(kernel_size)
     noise = np.random.default_rng(rng).normal(scale=0.00001, size=(H, W))  # breaks ties
-    dens = _by_bands(H, W, lambda a, b: kernels.quickshift_densities(img, noise, size, a, b))
+    dens = _by_bands(
+        H, W, lambda a, b: kernels.quickshift_densities(img, noise, size, a, b), threads
+    )
     parent = _by_bands(
-        H, W, lambda a, b: kernels.quickshift_parents(img, dens, size, float(max_dist), a, b)
+        H,
+        W,
+        lambda a, b: kernels.quickshift_parents(img, dens, size, float(max_dist), a, b),
+        threads,
     )
     while True:  # each pixel to the root of its tree
         up = parent[parent]
