@@ -13,6 +13,7 @@ from ..._validation import check_flag, check_int
 from ._base import _BaselineAttribution
 from ._call import _delta, _gradients
 from ._inputs import _column, _take
+from ._pass_rows import path_pass_rows
 
 __all__ = ["IntegratedGradients"]
 
@@ -101,7 +102,8 @@ class IntegratedGradients(_BaselineAttribution):
             ``"gausslegendre"``, ``"riemann_left"``, ``"riemann_right"``, ``"riemann_middle"``
             or ``"riemann_trapezoid"`` (captum's points and weights).
         internal_batch_size : int, optional
-            Rows (path points) per model call; default all ``n_steps * N`` at once.
+            Rows (path points) per model call; default all ``n_steps * N`` at once on an
+            accelerator, chunks of about ``2**19`` input values on the CPU.
         return_convergence_delta : bool, default False
             Also return ``sum(attributions) - (f(x) - f(baseline))`` per example.
 
@@ -142,7 +144,7 @@ class IntegratedGradients(_BaselineAttribution):
             for v in _quadrature(method, n_steps)
         )
         R = n_steps * N
-        step = R if internal_batch_size is None else internal_batch_size
+        step = path_pass_rows(xs, R, internal_batch_size)
         diffs = tuple(x - b for x, b in zip(xs, bs, strict=True))
         totals = tuple(torch.zeros_like(x) for x in xs)
         for start in range(0, R, step):

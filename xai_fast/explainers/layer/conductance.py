@@ -15,6 +15,7 @@ import torch
 from ..._validation import check_flag
 from ..gradient._call import _delta
 from ..gradient._inputs import _column, _take
+from ..gradient._pass_rows import path_pass_rows
 from ..gradient.integrated_gradients import IntegratedGradients, _quadrature
 from ._base import _check_grad_kwargs, _layer_gradients, _LayerAttribution, _to_input
 
@@ -102,7 +103,8 @@ class InternalInfluence(_LayerAttribution):
         method : str, default "gausslegendre"
             A quadrature rule of :data:`~xai_fast.explainers.gradient.METHODS`.
         internal_batch_size : int, optional
-            Rows (path points) per forward; default all ``n_steps * N``.
+            Rows (path points) per forward; default all ``n_steps * N`` on an
+            accelerator, chunks of about ``2**19`` input values on the CPU.
         attribute_to_layer_input : bool, default False
         grad_kwargs : dict, optional
 
@@ -121,7 +123,7 @@ class InternalInfluence(_LayerAttribution):
         N, device = xs[0].shape[0], xs[0].device
         alphas, weights = _alphas(method, n_steps, xs[0])
         R = n_steps * N
-        step = R if internal_batch_size is None else internal_batch_size
+        step = path_pass_rows(xs, R, internal_batch_size)
         totals = None
         for start in range(0, R, step):
             r = torch.arange(start, min(start + step, R), device=device)
@@ -183,7 +185,8 @@ class LayerConductance(_LayerAttribution):
         n_steps : int, default 50
             Steps of the path (``n_steps + 1`` points are evaluated).
         internal_batch_size : int, optional
-            Rows (path points) per forward; default all ``(n_steps + 1) * N``.
+            Rows (path points) per forward; default all ``(n_steps + 1) * N`` on an
+            accelerator, chunks of about ``2**19`` input values on the CPU.
         return_convergence_delta : bool, default False
             Also return ``sum(attributions) - (f(x) - f(baseline))`` per example.
         attribute_to_layer_input : bool, default False
@@ -208,7 +211,7 @@ class LayerConductance(_LayerAttribution):
         N, device = xs[0].shape[0], xs[0].device
         alphas, _ = _alphas(method, n_steps + 1, xs[0])
         R = (n_steps + 1) * N
-        step = R if internal_batch_size is None else internal_batch_size
+        step = path_pass_rows(xs, R, internal_batch_size)
         totals = last_g = last_a = None
         for start in range(0, R, step):
             stop = min(start + step, R)
@@ -221,9 +224,14 @@ class LayerConductance(_LayerAttribution):
                 totals = tuple(a.new_zeros((N,) + a.shape[1:]) for a in acts)
                 last_g = tuple(torch.zeros_like(t) for t in totals)
                 last_a = tuple(torch.zeros_like(t) for t in totals)
-            if stop - start == R:  # one chunk: each step's next point is N rows on
-                for t, g, a in zip(totals, grads, acts, strict=True):
-                    _add_steps(t, g[:-N] * (a[N:] - a[:-N]), 0, N)
+            if step % N == 0:  # whole steps: each step's next point is N rows on
+                for t, g, a, lg, la in zip(totals, grads, acts, last_g, last_a, strict=True):
+                    if start > 0:  # the step from the previous chunk's last point
+                        t += lg * (a[:N] - la)
+                    if len(a) > N:
+                        _add_steps(t, g[:-N] * (a[N:] - a[:-N]), 0, N)
+                    lg.copy_(g[-N:])
+                    la.copy_(a[-N:])
                 continue
             # the previous point of each row's example: in this chunk, or the last one before
             inside = r - N >= start

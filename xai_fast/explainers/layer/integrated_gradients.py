@@ -17,6 +17,7 @@ from ..._validation import check_flag
 from ..gradient._base import _InputMultiplier
 from ..gradient._call import _delta, _differentiable
 from ..gradient._inputs import _column
+from ..gradient._pass_rows import path_pass_rows
 from ..gradient.integrated_gradients import IntegratedGradients, _quadrature
 from ._base import _check_grad_kwargs, _layer_values, _LayerAttribution, _to_input
 from ._hooks import _LayerHooks
@@ -88,7 +89,8 @@ class LayerIntegratedGradients(_InputMultiplier, _LayerAttribution):
         n_steps : int, default 50
         method : str, default "gausslegendre"
         internal_batch_size : int, optional
-            Rows (path points) per forward; default all ``n_steps * N``.
+            Rows (path points) per forward; default all ``n_steps * N`` on an
+            accelerator, chunks of about ``2**19`` input values on the CPU.
         return_convergence_delta : bool, default False
             Also return ``sum(attributions) - (f(x) - f(baseline))`` per example (over every
             layer's attributions).
@@ -137,7 +139,7 @@ class LayerIntegratedGradients(_InputMultiplier, _LayerAttribution):
         diffs = [a - b for a, b in zip(ends, starts, strict=True)]
         totals = [torch.zeros_like(a) for a in ends]
         R = n_steps * N
-        step = R if internal_batch_size is None else internal_batch_size
+        step = path_pass_rows(xs, R, internal_batch_size)
         for start in range(0, R, step):
             r = torch.arange(start, min(start + step, R), device=device)
             s, i = r // N, r % N  # step and example of each row

@@ -14,6 +14,7 @@ import torch
 from ..._validation import check_flag
 from ..gradient._base import _GradientAttribution, _InputMultiplier
 from ..gradient._call import _differentiable
+from ..gradient._pass_rows import path_pass_rows
 from ..gradient.integrated_gradients import IntegratedGradients
 from ..layer._base import _check_grad_kwargs, _set_layer
 from ..layer._hooks import _LayerHooks
@@ -81,7 +82,8 @@ class NeuronConductance(_InputMultiplier, _GradientAttribution):
             A quadrature rule of :data:`~xai_fast.explainers.gradient.METHODS` (captum's
             default here).
         internal_batch_size : int, optional
-            Rows (path points) per forward; default all ``n_steps * N``.
+            Rows (path points) per forward; default all ``n_steps * N`` on an
+            accelerator, chunks of about ``2**19`` input values on the CPU.
         attribute_to_neuron_input : bool, default False
         grad_kwargs : dict, optional
             Keyword arguments of ``torch.autograd.grad`` for the gradient of the output with
@@ -106,7 +108,7 @@ class NeuronConductance(_InputMultiplier, _GradientAttribution):
         what = "input" if to_input else "output"
         alphas, weights = _alphas(method, n_steps, xs[0])
         R = n_steps * N
-        step = R if internal_batch_size is None else internal_batch_size
+        step = path_pass_rows(xs, R, internal_batch_size)
         totals = tuple(torch.zeros_like(x) for x in xs)
         for start in range(0, R, step):
             r = torch.arange(start, min(start + step, R), device=device)

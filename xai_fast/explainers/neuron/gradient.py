@@ -115,7 +115,8 @@ class NeuronIntegratedGradients(_InputMultiplier, _NeuronAttribution):
         method : str, default "gausslegendre"
             A quadrature rule of :data:`~xai_fast.explainers.gradient.METHODS`.
         internal_batch_size : int, optional
-            Rows (path points) per forward; default all ``n_steps * N``.
+            Rows (path points) per forward; default all ``n_steps * N`` on an
+            accelerator, chunks of about ``2**19`` input values on the CPU.
         attribute_to_neuron_input : bool, default False
 
         Returns

@@ -80,7 +80,7 @@ def _multipliers(
         Input rows and their paired baseline rows, the same shapes.
     eps : float
     chunk : int or None
-        Rows per pass; ``None`` picks about ``2**22`` input values per chunk.
+        Rows per pass; ``None`` picks about ``2**20`` input values per chunk.
     shared : (tuple of torch.Tensor (M, ...), torch.Tensor (R,)), optional
         The ``M`` distinct baseline rows and which one each pair uses. When the model allows
         it, the baseline pass then runs once on the ``M`` rows and its tape is gathered per

@@ -134,7 +134,7 @@ class DeepLift(_BaselineAttribution):
             ``f(multipliers)``, ``f(multipliers, inputs)`` or ``f(multipliers, inputs,
             baselines)`` (tuples of ``(N, ...)`` tensors) returning the attributions.
         internal_batch_size : int, optional, keyword-only
-            Examples per pass; default about ``2**22`` input values per pass.
+            Examples per pass; default about ``2**20`` input values per pass.
 
         Returns
         -------
