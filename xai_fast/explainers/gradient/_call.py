@@ -45,24 +45,30 @@ class _Call:
             self.args = (additional_forward_args,)
         self.N = N
         self.target = check_target(target, N, device)
+        # one target for every example: its indices as ints, selected by basic indexing
+        self.shared = None
+        if self.target is not None and (N == 1 or self.target.stride(0) == 0):  # expanded
+            self.shared = tuple(self.target[0].tolist())
         # range of each target column, checked against the output's shape on every call
-        self.bounds = (
-            None
-            if self.target is None
-            else list(
-                zip(
-                    self.target.min(0).values.tolist(),
-                    self.target.max(0).values.tolist(),
-                    strict=True,
-                )
-            )
-        )
+        if self.target is None:
+            self.bounds = None
+        elif self.shared is not None:
+            self.bounds = [(t, t) for t in self.shared]
+        else:
+            lo, hi = self.target.aminmax(dim=0)
+            self.bounds = list(zip(lo.tolist(), hi.tolist(), strict=True))
         self.index = None
 
     def expand(self, ex: torch.Tensor) -> _Call:
         """The call for new rows, row ``r`` belonging to (current) example ``ex[r]``."""
         new = copy.copy(self)
         new.index = ex if self.index is None else self.index.index_select(0, ex)
+        return new
+
+    def retargeted(self, other: _Call) -> _Call:
+        """This call with ``other``'s target (same rows and extra arguments)."""
+        new = copy.copy(self)
+        new.target, new.bounds, new.shared = other.target, other.bounds, other.shared
         return new
 
     def chunks(self, R: int, step: int | None, device):
@@ -139,9 +145,6 @@ class _Call:
                 f"{per} per example; pass target=None for one value per example, or one index "
                 "per output axis."
             )
-        T = self.target if self.index is None else self.target.index_select(0, self.index)
-        T = T.to(out.device)
-        cols = []
         for j, (lo, hi) in enumerate(self.bounds):
             size = per[j]
             if lo < -size or hi >= size:
@@ -150,8 +153,13 @@ class _Call:
                     f"target {bad} is out of range for output axis {j + 1} of size {size} (the "
                     f"model returns {per} per example); targets must lie in 0..{size - 1}."
                 )
-            cols.append(torch.remainder(T[:, j], size))
-        y = out[(torch.arange(R, device=out.device), *cols)]
+        if self.shared is not None:  # a view; its backward writes one slice
+            y = out[(slice(None), *self.shared)]
+        else:
+            T = self.target if self.index is None else self.target.index_select(0, self.index)
+            T = T.to(out.device)
+            cols = [torch.remainder(T[:, j], size) for j, size in enumerate(per[:m])]
+            y = out[(torch.arange(R, device=out.device), *cols)]
         if y[0].numel() != 1:
             raise ValueError(
                 f"the targeted output still has shape {tuple(y.shape[1:])} per example; "
@@ -213,5 +221,8 @@ def _delta_apart(call: _Call, attrs, xs, bs, chunk: int | None = None) -> torch.
 @contextlib.contextmanager
 def _autograd():
     """Gradients on, also inside the caller's ``torch.no_grad()`` or ``inference_mode()``."""
+    if torch.is_grad_enabled() and not torch.is_inference_mode_enabled():
+        yield  # already on: entering the modes costs more than a small model's backward
+        return
     with torch.inference_mode(False), torch.enable_grad():
         yield

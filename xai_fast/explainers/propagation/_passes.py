@@ -151,12 +151,7 @@ def _memoised(call: _Call) -> _Call:
 
 def _retarget(calls, sub: _Call) -> list:
     """``sub`` (one chunk's call of ``calls[0]``) for each call's target."""
-    out = []
-    for c in calls:
-        s = copy.copy(sub)
-        s.target, s.bounds = c.target, c.bounds
-        out.append(s)
-    return out
+    return [sub.retargeted(c) for c in calls]
 
 
 def _passes(calls, xs, bs, eps: float, chunk: int, shared, layer, to_input=True):
