@@ -7,7 +7,7 @@ import subprocess
 import sys
 import types
 
-from xai_fast._runtime import warm_cache
+from xai_fast._runtime import compile_notice
 
 LIGHT = """
 import sys
@@ -32,18 +32,18 @@ def test_callable_explainers_import_neither_torch_nor_matplotlib():
 
 def test_compiling_notice_once_and_only_without_a_cache(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
-    monkeypatch.setattr(warm_cache, "_NOTICED", set())
+    monkeypatch.setattr(compile_notice, "_NOTICED", set())
     cold = tmp_path / "cold_numba.py"
     warm = tmp_path / "warm_numba.py"
     for p in (cold, warm):
         p.write_text("")
     (tmp_path / "__pycache__").mkdir()
     (tmp_path / "__pycache__" / "warm_numba.kernel-1.py311.nbi").write_text("")
-    warm_cache.compiling_notice(types.SimpleNamespace(__file__=str(warm)))
+    compile_notice.compiling_notice(types.SimpleNamespace(__file__=str(warm)))
     assert capsys.readouterr().err == ""
-    warm_cache.compiling_notice(types.SimpleNamespace(__file__=str(cold)))
+    compile_notice.compiling_notice(types.SimpleNamespace(__file__=str(cold)))
     assert "compiling Numba kernels on first use" in capsys.readouterr().err
     other = tmp_path / "other_numba.py"
     other.write_text("")
-    warm_cache.compiling_notice(types.SimpleNamespace(__file__=str(other)))
+    compile_notice.compiling_notice(types.SimpleNamespace(__file__=str(other)))
     assert capsys.readouterr().err == ""  # one line per process

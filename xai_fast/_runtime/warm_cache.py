@@ -5,48 +5,26 @@ with the Numba backend: Kernel SHAP with each sampler and feature selection, exa
 continuous and on repeating values), LIME on tabular rows with each discretizer, continuous
 and sparse, in float64 and float32, and image LIME (its perturbed images and quickshift). Each
 kernel compiles once for the argument types these paths use and is cached next to its module
-(``__pycache__/*.nbi``); later processes load it from there.
+(``__pycache__/*.nbi``); later processes load it from there. Then the kernels of
+:mod:`xai_fast.backends.aot` are compiled ahead of time, so that tabular LIME's first call
+need not start Numba at all.
 """
 
 from __future__ import annotations
 
-import sys
 import time
 
 import numpy as np
 
-__all__ = ["compiling_notice", "warm"]
-
-_NOTICED: set = set()
-
-
-def compiling_notice(module) -> None:
-    """Say once per process on stderr that ``module``'s Numba kernels are being compiled, when
-    their on-disk cache is missing (the first use after an install that skipped the warm-up)."""
-    import os
-    import pathlib
-
-    if os.environ.get("NUMBA_CACHE_DIR"):  # a cache elsewhere: nothing cheap to look at
-        return
-    path = pathlib.Path(module.__file__)
-    stem = path.stem
-    if stem in _NOTICED:
-        return
-    _NOTICED.add(stem)
-    if not any((path.parent / "__pycache__").glob(f"{stem}.*.nbi")) and not _NOTICED & {"*"}:
-        _NOTICED.add("*")  # one line per process is enough
-        sys.stderr.write(
-            "xai_fast: compiling Numba kernels on first use (cached on disk afterwards; "
-            "`python -m xai_fast._runtime.warm_cache` does it ahead of time)\n"
-        )
+__all__ = ["warm"]
 
 
 def warm() -> float:
     """Run the tiny problems; returns the seconds it took."""
     import xai_fast as xf
-    from xai_fast._runtime import warm_cache  # the module the backends see (not __main__)
+    from xai_fast._runtime import compile_notice
 
-    warm_cache._NOTICED.add("*")  # compiling is what this is for: no notice
+    compile_notice._NOTICED.add("*")  # compiling is what this is for: no notice
     start = time.perf_counter()
     rng = np.random.default_rng(0)
     for dtype in (np.float64, np.float32):
@@ -102,6 +80,12 @@ def _warm_images(xf, rng) -> None:
 def main() -> None:
     took = warm()
     print(f"xai_fast: Numba kernels compiled and cached ({took:.1f} s)")
+    from xai_fast.backends import aot
+
+    start = time.perf_counter()
+    path = aot.build()
+    took = time.perf_counter() - start
+    print(f"xai_fast: LIME kernels compiled ahead of time into {path.name} ({took:.1f} s)")
 
 
 if __name__ == "__main__":

@@ -15,9 +15,8 @@ from __future__ import annotations
 import importlib
 import importlib.util
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
-__all__ = ["KERNELS", "Backend", "available", "get_backend"]
+__all__ = ["AOT_KERNELS", "KERNELS", "Backend", "available", "get_backend"]
 
 _KNOWN = ("numpy", "numba", "torch")
 #: Backends already built, by name.
@@ -50,38 +49,43 @@ TORCH_OPS = (
 )  # fmt: skip
 
 
-@dataclass(frozen=True)
+#: Kernels the ``"numba"`` backend runs from :mod:`.aot_kernels`: compiled ahead of time when
+#: that module was built, without importing Numba (the rest of tabular LIME's first call).
+AOT_KERNELS = (
+    "sample_neighbourhood", "interpretable_rows", "weighted_moments", "select_features",
+    "ridge_fit",
+)  # fmt: skip
+
+
 class Backend:
-    """The kernels of one backend, as :func:`get_backend` returns them;
-    ``implementations[kernel]`` names the backend whose implementation runs (``"numba"`` for
-    the host kernels of ``"torch"``).
+    """The kernels of one backend, as :func:`get_backend` returns them: ``backend.<kernel>``
+    for every kernel of :data:`KERNELS`, each imported at its first use (so an explainer
+    loads only the kernels it runs: tabular LIME on a callable never imports Numba when its
+    kernels were compiled ahead of time); ``implementations[kernel]`` names the backend whose
+    implementation runs (``"numba"`` for the host kernels of ``"torch"``).
 
     Pickles as its name and loads as ``get_backend(name)``: compiled kernels pickled by value
     would lose Numba's on-disk cache and compile again in every process that loads them (about
     15 s per Ray actor), and loading ``"torch"`` by name also registers the extension's ops.
     """
 
-    name: str
-    kernel_design: Callable
-    leverage_design: Callable
-    sample_neighbourhood: Callable
-    fill_masked_rows: Callable
-    background_mean: Callable
-    distinct_masked_rows: Callable
-    fill_rows_at: Callable
-    interpretable_rows: Callable
-    fill_superpixel_images: Callable
-    quickshift_densities: Callable
-    quickshift_parents: Callable
-    constrained_wls: Callable
-    weighted_moments: Callable
-    select_features: Callable
-    ridge_fit: Callable
-    lasso_path_support: Callable
-    implementations: dict = field(default_factory=dict, compare=False)
+    def __init__(self, name: str, implementations: dict):
+        self.name = name
+        self.implementations = implementations
+
+    def __getattr__(self, kernel: str) -> Callable:  # only for kernels not yet loaded
+        impl = self.__dict__.get("implementations", {}).get(kernel)
+        if impl is None:
+            raise AttributeError(f"backend {self.__dict__.get('name')!r} has no kernel {kernel!r}")
+        fn = _kernel(kernel, impl)
+        setattr(self, kernel, fn)
+        return fn
 
     def __reduce__(self):
         return (get_backend, (self.name,))
+
+    def __repr__(self) -> str:
+        return f"Backend({self.name!r})"
 
 
 def _is_available(name: str) -> bool:
@@ -104,12 +108,14 @@ def _kernel(kernel: str, impl: str) -> Callable:
     """Kernel ``kernel`` of implementation ``impl`` (``"numpy"``, ``"numba"`` or ``"torch"``)."""
     if impl == "torch":
         return getattr(importlib.import_module(".torch_ops", __name__), kernel)
+    if impl == "numba" and kernel in AOT_KERNELS:
+        return getattr(importlib.import_module(".aot_kernels", __name__), kernel)
     module = KERNELS[kernel]
     if impl == "numba":
         module = module[: -len("_ref")] + "_numba"
     loaded = importlib.import_module(f"..{module}", __name__)
     if impl == "numba":
-        from .._runtime.warm_cache import compiling_notice
+        from .._runtime.compile_notice import compiling_notice
 
         compiling_notice(loaded)
     return getattr(loaded, kernel)
@@ -137,8 +143,6 @@ def get_backend(name: str = "auto", *, model_is_module: bool = False) -> Backend
     backend = _LOADED.get(name)
     if backend is None:  # built once per process: every explainer asks at construction
         impls = {k: name if name != "torch" or k in TORCH_OPS else "numba" for k in KERNELS}
-        backend = Backend(
-            name, **{k: _kernel(k, impl) for k, impl in impls.items()}, implementations=impls
-        )
+        backend = Backend(name, impls)
         _LOADED[name] = backend
     return backend

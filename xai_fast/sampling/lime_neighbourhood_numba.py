@@ -33,14 +33,21 @@ def sample_neighbourhood(
     seed, n_samples, kinds, cdf, values, lo, hi, mu, sd, center, scale, within_seed=None
 ):
     """See :func:`xai_fast.sampling.lime_neighbourhood_ref.sample_neighbourhood`."""
+    within = seed if within_seed is None else within_seed
+    return draw(
+        np.uint64(seed), np.uint64(within), int(n_samples), kinds.astype(np.int8), cdf, values,
+        lo, hi, mu, sd, center, scale,
+    )  # fmt: skip
+
+
+@nb.njit(cache=True)
+def draw(seed, within, n_samples, kinds, cdf, values, lo, hi, mu, sd, center, scale):
+    """The draws as arrays ``codes, inverse`` of shape ``(n_samples, d)`` (seeds as uint64,
+    ``kinds`` as int8); what the wrapper and the ahead-of-time build call."""
     d = kinds.shape[0]
     codes = np.empty((n_samples, d))
     inverse = np.empty((n_samples, d))
-    within = seed if within_seed is None else within_seed
-    _sample(
-        np.uint64(seed), np.uint64(within), kinds.astype(np.int8), cdf, values, lo, hi, mu, sd,
-        center, scale, codes, inverse,
-    )  # fmt: skip
+    _sample(seed, within, kinds, cdf, values, lo, hi, mu, sd, center, scale, codes, inverse)
     return codes, inverse
 
 
