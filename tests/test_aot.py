@@ -168,3 +168,16 @@ def test_tabular_lime_on_a_callable_never_imports_numba():
         [sys.executable, "-c", LIME_ONLY], capture_output=True, text=True, check=True, timeout=300
     )
     assert out.stdout.split() == ["3", "False"], out.stdout + out.stderr
+
+
+def test_a_failed_build_leaves_the_setup_running(monkeypatch, capsys):
+    from xai_fast._runtime import warm_cache
+
+    def no_compiler(output_dir=None):
+        raise OSError("no C compiler")
+
+    monkeypatch.setattr(warm_cache, "warm", lambda: 0.0)
+    monkeypatch.setattr(aot, "build", no_compiler)
+    warm_cache.main()
+    out = capsys.readouterr().out
+    assert "not compiled ahead of time (OSError: no C compiler)" in out

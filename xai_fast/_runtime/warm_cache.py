@@ -83,7 +83,15 @@ def main() -> None:
     from xai_fast.backends import aot
 
     start = time.perf_counter()
-    path = aot.build()
+    try:
+        path = aot.build()
+    except Exception as err:  # no compiler, a read-only install: the JIT kernels serve
+        print(
+            f"xai_fast: LIME kernels not compiled ahead of time ({type(err).__name__}: {err}); "
+            "LIME uses the cached Numba kernels instead (the same results, about 0.7 s more "
+            "on a process's first call)"
+        )
+        return
     took = time.perf_counter() - start
     print(f"xai_fast: LIME kernels compiled ahead of time into {path.name} ({took:.1f} s)")
 
