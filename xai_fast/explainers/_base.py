@@ -34,6 +34,11 @@ class CoalitionExplainer(SavableExplainer):
     ):  # fmt: skip
         if isinstance(data, Partition) and data.clustering is None:  # rows, as explainer.masker
             data = masker_background(data, None)
+        elif (
+            type(data).__module__.startswith("shap.maskers")
+            and type(data).__name__ == "Independent"
+        ):
+            data = masker_background(data, None)  # its rows (shap's KernelExplainer refuses it)
         refuse_hierarchical_masker(data, type(self).__name__)
         self.link = check_link(link)
         user_model = model

@@ -127,7 +127,8 @@ def masker_background(data, max_samples: int | None = SHAP_MAX_SAMPLES):
 
     Parameters
     ----------
-    data : array-like, DataFrame, Background, shap DenseData or ``shap.maskers.Independent``
+    data : array-like, DataFrame, Background, shap DenseData, ``shap.maskers.Independent`` or
+        ``xai_fast.maskers.Independent`` (or a ``Partition`` without a hierarchy)
     max_samples : int or None
         Plain arrays and DataFrames with more rows are summarised by ``max_samples`` rows drawn
         without replacement as ``shap.utils.sample`` draws them (``sklearn.utils.shuffle`` with
@@ -138,8 +139,12 @@ def masker_background(data, max_samples: int | None = SHAP_MAX_SAMPLES):
     -------
     array-like, DataFrame or Background
     """
-    if type(data).__name__ == "Partition" and getattr(data, "clustering", 0) is None:
-        rows, names = data.data, getattr(data, "feature_names", None)  # no hierarchy: the rows
+    from ..masking.partition_masker import Partition
+
+    if (isinstance(data, Partition) or type(data).__name__ == "Partition") and getattr(
+        data, "clustering", 0
+    ) is None:  # ours or shap's, no hierarchy (our Independent is one): the rows
+        rows, names = data.data, getattr(data, "feature_names", None)
         if names is None:
             return rows
         import pandas as pd

@@ -73,9 +73,11 @@ class Partition(SavableMasker):
     def tree(self) -> Tree:
         """The hierarchy as a checked :class:`~xai_fast.solvers.owen.Tree` (built once)."""
         if self.clustering is None:
+            kind = type(self).__name__
             raise ValueError(
-                "this Partition masker has no hierarchy (clustering=None); build it with "
-                "clustering='correlation' (or a linkage matrix) for PartitionExplainer."
+                f"this {kind} masker has no hierarchy (clustering=None); PartitionExplainer "
+                "needs one: use xai_fast.maskers.Partition(data) (clustering='correlation' "
+                "by default, or a linkage matrix)."
             )
         if self._tree is None:
             self._tree = tree_of(self.clustering, self.data.shape[1])
