@@ -25,24 +25,11 @@ import statistics
 import warnings
 
 import torch
-from common import alternating_rounds, median_ratio, print_results
+from common import alternating_rounds, median_ratio, print_results, small_cnn
 
 import xai_fast as xf
 
 warnings.filterwarnings("ignore")
-
-
-def _net(pool: torch.nn.Module) -> torch.nn.Module:
-    g = torch.Generator().manual_seed(0)
-    net = torch.nn.Sequential(
-        torch.nn.Conv2d(3, 16, 3, padding=1), torch.nn.ReLU(), pool,
-        torch.nn.Conv2d(16, 32, 3, padding=1), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(4),
-        torch.nn.Flatten(), torch.nn.Linear(512, 10),
-    ).eval()  # fmt: skip
-    with torch.no_grad():
-        for p in net.parameters():
-            p.copy_(torch.randn(p.shape, generator=g) * 0.2)
-    return net
 
 
 def _miss(net, attrs, x, bg, target) -> float:
@@ -58,13 +45,13 @@ def deep_lift_shap_vs_captum(repeats: int) -> dict:
     g = torch.Generator().manual_seed(1)
     x = torch.randn(20, 3, 32, 32, generator=g)
     bg = torch.randn(100, 3, 32, 32, generator=g)
-    net = _net(torch.nn.MaxPool2d(2))
+    net = small_cnn(torch.nn.MaxPool2d(2))
     fns = {
         "ours": lambda: xf.DeepLiftShap(net).attribute(x, bg, target=3),
         "captum": lambda: CaptumDLS(net).attribute(x, bg, target=3),
     }
     times, out = alternating_rounds(fns, repeats)
-    plain = _net(torch.nn.AvgPool2d(2))
+    plain = small_cnn(torch.nn.AvgPool2d(2))
     a = xf.DeepLiftShap(plain).attribute(x[:4], bg[:25], target=3)
     b = CaptumDLS(plain).attribute(x[:4], bg[:25], target=3).detach()
     return {
@@ -84,7 +71,7 @@ def deep_explainer_vs_shap(repeats: int) -> dict:
     g = torch.Generator().manual_seed(2)
     x = torch.randn(20, 3, 32, 32, generator=g)
     bg = torch.randn(100, 3, 32, 32, generator=g)
-    net = _net(torch.nn.MaxPool2d(2))
+    net = small_cnn(torch.nn.MaxPool2d(2))
     fns = {
         "ours": lambda: xf.DeepExplainer(net, bg).shap_values(x),
         "shap": lambda: shap.DeepExplainer(net, bg).shap_values(x, check_additivity=False),

@@ -21,24 +21,11 @@ import statistics
 import warnings
 
 import torch
-from common import alternating_rounds, median_ratio, print_results
+from common import alternating_rounds, median_ratio, print_results, small_cnn
 
 import xai_fast as xf
 
 warnings.filterwarnings("ignore")
-
-
-def _net() -> torch.nn.Module:
-    g = torch.Generator().manual_seed(0)
-    net = torch.nn.Sequential(
-        torch.nn.Conv2d(3, 16, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-        torch.nn.Conv2d(16, 32, 3, padding=1), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(4),
-        torch.nn.Flatten(), torch.nn.Linear(512, 10),
-    ).eval()  # fmt: skip
-    with torch.no_grad():
-        for p in net.parameters():
-            p.copy_(torch.randn(p.shape, generator=g) * 0.2)
-    return net
 
 
 def conductance_vs_captum(repeats: int) -> dict:
@@ -46,7 +33,7 @@ def conductance_vs_captum(repeats: int) -> dict:
 
     g = torch.Generator().manual_seed(1)
     x = torch.randn(16, 3, 32, 32, generator=g)
-    net = _net()
+    net = small_cnn()
     layer = net[3]
     fns = {
         "ours": lambda: xf.LayerConductance(net, layer).attribute(x, target=3, n_steps=50),
@@ -98,7 +85,7 @@ def all_methods(repeats: int) -> dict:
     g = torch.Generator().manual_seed(2)
     x = torch.randn(16, 3, 32, 32, generator=g)
     bg = torch.randn(10, 3, 32, 32, generator=g)
-    net = _net()
+    net = small_cnn()
     layer = net[3]
     out = {}
     for name, kw in _calls(x, bg, layer).items():

@@ -18,8 +18,7 @@ import time
 import warnings
 
 import torch
-from bench_layer import _net
-from common import print_results
+from common import print_results, small_cnn
 
 import xai_fast as xf
 
@@ -38,7 +37,7 @@ def conductance_vs_captum(repeats: int) -> dict:
 
     g = torch.Generator().manual_seed(1)
     x = torch.randn(16, 3, 32, 32, generator=g)
-    net = _net()
+    net = small_cnn()
     rows = _count_rows(net)
     layer, neuron = net[3], (5, 4, 4)
     kw = dict(neuron_selector=neuron, target=3, n_steps=50)

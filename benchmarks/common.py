@@ -104,6 +104,23 @@ def print_results(result: dict, width: int = 18) -> None:
             print(f"  {k:{width}s} {v:.4g}" if isinstance(v, float) else f"  {k:{width}s} {v:,}")
 
 
+def small_cnn(pool: torch.nn.Module | None = None) -> torch.nn.Module:
+    """The benchmarks' CNN on 3x32x32 images: conv 3->16, ReLU, ``pool`` (default max pooling
+    2), conv 16->32, ReLU, average pooling to 4x4, linear 512->10; N(0, 0.2**2) weights from
+    seed 0, eval mode."""
+    g = torch.Generator().manual_seed(0)
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 16, 3, padding=1), torch.nn.ReLU(),
+        torch.nn.MaxPool2d(2) if pool is None else pool,
+        torch.nn.Conv2d(16, 32, 3, padding=1), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(4),
+        torch.nn.Flatten(), torch.nn.Linear(512, 10),
+    ).eval()  # fmt: skip
+    with torch.no_grad():
+        for p in net.parameters():
+            p.copy_(torch.randn(p.shape, generator=g) * 0.2)
+    return net
+
+
 def seeded_net(build, seed):
     """``build()`` (a torch module) with torch's global generator restored afterwards, its
     parameters drawn uniformly in +-1/sqrt(fan_in) from ``torch.Generator().manual_seed(seed)``."""

@@ -28,6 +28,7 @@ from .._validation import (
     is_int,
 )
 from ..masking import Game
+from ..masking.distinct_coalitions import distinct_coalitions
 from ..masking.tensor_masker import TensorMasker
 from ..masking.tensor_tuple import ExtraArgs, ScalarForward, WholeBatchForward, forward_args
 from ..models import ModelAdapter, is_torch_module
@@ -113,11 +114,14 @@ class TensorPerturbationExplainer(CaptumSurface):
         self.workers = check_workers(workers)
         check_model(model, accepts="a tensor (N, ...)")
         normalize_seed(0 if seed is None else check_seed(seed))  # validate the type now
-        self.model = self.forward_func = model  # forward_func: captum's name for it
-        self.is_module = is_torch_module(model)
         self.seed = seed
         self.batch_size = check_batch_size(batch_size)
+        # a ModelAdapter brings its settings (dedup_rows, channels_last) and its model
         self.adapter = ModelAdapter(model, batch_size=self.batch_size, workers=self.workers)
+        model = self.adapter.model
+        self.batch_size, self.workers = self.adapter.batch_size, self.adapter.workers
+        self.model = self.forward_func = model  # forward_func: captum's name for it
+        self.is_module = is_torch_module(model)
 
     def _chunk_workers(self, device) -> int:
         """Chunks evaluated at once on ``device``: several for a module on the CPU."""
@@ -195,7 +199,10 @@ class TensorPerturbationExplainer(CaptumSurface):
             fn = ScalarForward(fn, masker.X.shape[0])
         if multi:
             fn = masker.target.flat_outputs(fn)
-        adapter = ModelAdapter(fn, batch_size=self.batch_size, workers=self.workers)
+        adapter = ModelAdapter(
+            fn, batch_size=self.batch_size, workers=self.workers,
+            dedup_rows=self.adapter.dedup_rows,
+        )  # fmt: skip
         adapter.param_device, adapter.param_dtype = (
             self.adapter.param_device,
             self.adapter.param_dtype,
@@ -315,8 +322,9 @@ class TensorPerturbationExplainer(CaptumSurface):
         call per perturbed batch (the forward gives one output of ``size`` elements per call)."""
         rows = self._row_forward(batch, args)
         adapter = ModelAdapter(
-            WholeBatchForward(rows, size), batch_size=self.batch_size, workers=self.workers
-        )
+            WholeBatchForward(rows, size), batch_size=self.batch_size, workers=self.workers,
+            dedup_rows=self.adapter.dedup_rows,
+        )  # fmt: skip
         adapter.param_device, adapter.param_dtype = (
             self.adapter.param_device,
             self.adapter.param_dtype,
@@ -334,9 +342,20 @@ class TensorPerturbationExplainer(CaptumSurface):
         width = D if shaped else masker.n_ids
         outs = []  # one (N, width) per output attributed (one but for every output kept)
         game = Game(adapter, masker)
-        bar.total += sum(len(rows) * len(Z) for rows, Z, _ in designs)
-        for rows, Z, extra in designs:
-            values = game.evaluate(Z, rows, progress=bar)  # (n, S, k)
+        # repeated coalitions of a design are evaluated once (unless the model may be random)
+        distinct = [
+            None if adapter.dedup_rows is False else distinct_coalitions(Z) for _, Z, _ in designs
+        ]
+        bar.total += sum(
+            len(rows) * (len(Z) if d is None else len(d[0]))
+            for (rows, Z, _), d in zip(designs, distinct, strict=True)
+        )
+        for (rows, Z, extra), d in zip(designs, distinct, strict=True):
+            if d is None:
+                values = game.evaluate(Z, rows, progress=bar)  # (n, S, k)
+            else:
+                values = game.evaluate(np.asarray(Z)[d[0]], rows, progress=bar)
+                values = values[:, torch.as_tensor(d[1], device=values.device)]
             while len(outs) < values.shape[2]:
                 outs.append(torch.zeros((N, width), dtype=torch.float64, device=masker.X.device))
             for j, out in enumerate(outs):  # each output its own solve (one for a target)
