@@ -95,7 +95,7 @@ def test_values_equal_the_default_layout_oracle(rng):
 
 
 def test_trial_is_two_rows_in_each_layout_once(rng):
-    net = Recording(_cnn(int(rng.integers(1000))))
+    net = Recording(_cnn(int(rng.integers(1000)))).eval()
     x = torch.as_tensor(rng.normal(size=(6, 3, 8, 8)), dtype=torch.float32)
     adapter = ModelAdapter(net)
     out = adapter.call_tensor(x)
@@ -179,6 +179,36 @@ def test_true_skips_the_trial(rng):
     x = torch.as_tensor(rng.normal(size=(3, 3, 8, 8)), dtype=torch.float32)
     ModelAdapter(net, channels_last=True).call_tensor(x)
     assert net.calls == [(3, True)]
+
+
+def test_gradient_methods_run_channels_last_and_return_the_default_layout(rng):
+    captum_attr = pytest.importorskip("captum.attr")
+    from xai_fast import IntegratedGradients, LayerActivation, LayerConductance
+
+    seed = int(rng.integers(1000))
+    net = Recording(_cnn(seed)).eval()
+    x = torch.as_tensor(rng.normal(size=(3, 3, 8, 8)), dtype=torch.float32)
+    ours = IntegratedGradients(net).attribute(x, target=1, n_steps=8)
+    assert net.calls[:2] == [(2, False), (2, True)] and net.calls[-1][1]
+    ref = captum_attr.IntegratedGradients(net.net).attribute(x, target=1, n_steps=8)
+    assert ours.is_contiguous() and float(ref.abs().max()) > 1e-3
+    torch.testing.assert_close(ours, ref, rtol=1e-5, atol=1e-6)
+    layer = net.net[3]
+    ours = LayerConductance(net, layer).attribute(x, target=2, n_steps=8)
+    ref = captum_attr.LayerConductance(net.net, layer).attribute(x, target=2, n_steps=8)
+    assert ours.is_contiguous()
+    torch.testing.assert_close(ours, ref, rtol=1e-5, atol=1e-6)
+    act = LayerActivation(net, layer).attribute(x)
+    assert act.is_contiguous()  # the layer ran channels-last; the result is not
+    with torch.no_grad():
+        torch.testing.assert_close(act, net.net[:4](x), rtol=1e-5, atol=1e-6)
+
+
+def test_a_module_in_training_mode_is_not_tried(rng):
+    net = Recording(_cnn(int(rng.integers(1000))).train())
+    x = torch.as_tensor(rng.normal(size=(3, 3, 8, 8)), dtype=torch.float32)
+    ModelAdapter(net).call_tensor(x)
+    assert net.calls == [(3, False)]
 
 
 def test_the_option_is_checked():

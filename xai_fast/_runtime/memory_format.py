@@ -24,7 +24,7 @@ from __future__ import annotations
 import threading
 import weakref
 
-__all__ = ["layout_forward"]
+__all__ = ["as_channels_last", "channels_last_ok", "layout_forward"]
 
 #: ``{module: {(example shape, dtype): keep channels-last?}}``, decided once per key.
 _CHOICES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -74,38 +74,53 @@ def _same_outputs(a, b) -> bool:
     return bool((a - b).abs().max() <= _RTOL * max(scale, 1e-30)) if a.numel() else True
 
 
-def _channels_last(x):
+def as_channels_last(x):
+    """``x`` ``(n, C, H, W)`` in channels-last layout (the same values; differentiable)."""
     import torch
 
     return x.contiguous(memory_format=torch.channels_last)
 
 
 def _decide(module, x) -> bool:
-    """Run ``module`` on the first rows of ``x`` in both layouts: True when channels-last runs
-    and gives the same outputs."""
-    trial = x[:_TRIAL_ROWS].contiguous()
-    ref = module(trial)  # the model's own errors surface here, as without the trial
-    try:
-        alt = module(_channels_last(trial))
-    except Exception:  # noqa: BLE001 - any failure in the other layout: keep the default
-        return False
+    """Run ``module`` on the first rows of ``x`` in both layouts, without gradients: True when
+    channels-last runs and gives the same outputs."""
+    import torch
+
+    with torch.no_grad():
+        trial = x[:_TRIAL_ROWS].detach().contiguous()
+        ref = module(trial)  # the model's own errors surface here, as without the trial
+        try:
+            alt = module(as_channels_last(trial))
+        except Exception:  # noqa: BLE001 - any failure in the other layout: keep the default
+            return False
     return _same_outputs(ref, alt)
+
+
+def channels_last_ok(module, t, trial: bool = True) -> bool:
+    """Whether ``module`` gets chunks of ``t`` ``(n, ...)`` in channels-last layout: a candidate
+    (see the module docstring) that was found to run on it and to give the same outputs;
+    ``trial=False`` takes channels-last for every candidate without trying it. A module with a
+    submodule in training mode is not tried (its trial could update batch-norm statistics or
+    draw dropout masks)."""
+    if t.shape[0] == 0 or not _candidate(module, t):
+        return False
+    if not trial:
+        return True
+    key = (tuple(t.shape[1:]), t.dtype)
+    with _LOCK:
+        keep = _CHOICES.get(module, {}).get(key)
+    if keep is None:
+        if any(m.training for m in module.modules()):
+            return False
+        keep = _decide(module, t)
+        with _LOCK:
+            _CHOICES.setdefault(module, {})[key] = keep
+    return keep
 
 
 def layout_forward(module, t, trial: bool = True):
     """The forward to run on chunks of ``t`` ``(n, ...)``: ``module`` itself, or one that hands
-    it its chunks in channels-last layout where that was found to run and to give the same
-    outputs (see the module docstring); ``trial=False`` takes channels-last for every
-    candidate without trying it. Call under ``torch.inference_mode``."""
-    if t.shape[0] == 0 or not _candidate(module, t):
+    it its chunks in channels-last layout where :func:`channels_last_ok`."""
+    if not channels_last_ok(module, t, trial):
         return module
-    key = (tuple(t.shape[1:]), t.dtype)
-    with _LOCK:
-        keep = _CHOICES.get(module, {}).get(key) if trial else True
-    if keep is None:
-        keep = _decide(module, t)
-        with _LOCK:
-            _CHOICES.setdefault(module, {})[key] = keep
-    if not keep:
-        return module
-    return lambda x: module(_channels_last(x))
+    return lambda x: module(as_channels_last(x))

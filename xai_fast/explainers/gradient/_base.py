@@ -18,6 +18,12 @@ def _format(attrs, as_tuple: bool, delta, with_delta: bool):
     return (out, delta) if with_delta else out
 
 
+def _default_layout(t):
+    """``t`` in torch's default (contiguous) layout: attributions come back as users expect
+    them, whatever layout the model ran in."""
+    return t.contiguous() if isinstance(t, torch.Tensor) else t
+
+
 class _GradientAttribution(CaptumSurface):
     """An attribution method: ``attribute`` validates, ``_run`` computes on validated rows.
 
@@ -84,8 +90,9 @@ class _GradientAttribution(CaptumSurface):
             bs = self._checked_baselines(baselines, inputs, xs, is_tuple)
             call = _Call(
                 self.forward_func, additional_forward_args, target, len(xs[0]), xs[0].device
-            )
+            ).use_fast_layout(xs)
             attrs, delta = self._run(xs, bs, call, with_delta, {}, **options)
+        attrs = tuple(_default_layout(a) for a in attrs)
         return _format(attrs, self._output_is_tuple(is_tuple, attrs), delta, with_delta)
 
     def _run(self, xs, bs, call, delta, rngs, **options):  # pragma: no cover - abstract

@@ -13,6 +13,7 @@ import copy
 
 import torch
 
+from ..._runtime.memory_format import as_channels_last, channels_last_ok
 from ..._runtime.model_errors import USER_ERRORS, from_model
 from ..._validation import check_target
 
@@ -58,6 +59,16 @@ class _Call:
             lo, hi = self.target.aminmax(dim=0)
             self.bounds = list(zip(lo.tolist(), hi.tolist(), strict=True))
         self.index = None
+        self.channels_last = False  # see use_fast_layout
+
+    def use_fast_layout(self, xs) -> _Call:
+        """Hand a module its image rows channels-last where that is its fast layout and gives
+        the same outputs (:func:`~xai_fast._runtime.memory_format.channels_last_ok`; one
+        input tensor, no extra arguments). Call before any hook is placed on the model."""
+        fn = self.forward_func
+        if len(xs) == 1 and not self.args and isinstance(fn, torch.nn.Module):
+            self.channels_last = channels_last_ok(fn, xs[0])
+        return self
 
     def expand(self, ex: torch.Tensor) -> _Call:
         """The call for new rows, row ``r`` belonging to (current) example ``ex[r]``."""
@@ -99,6 +110,8 @@ class _Call:
     def __call__(self, rows: tuple[torch.Tensor, ...]) -> torch.Tensor:
         """The targeted output of every row, shape ``(R,)``; differentiable when the rows are."""
         R = rows[0].shape[0]
+        if self.channels_last and rows[0].dim() == 4:
+            rows = (as_channels_last(rows[0]),)
         try:
             out = self.forward_func(*rows, *self._row_args())
         except USER_ERRORS as err:

@@ -9,7 +9,7 @@ import torch
 
 from ..._runtime.model_errors import USER_ERRORS, from_model
 from ..._validation import check_flag
-from ..gradient._base import _GradientAttribution
+from ..gradient._base import _default_layout, _GradientAttribution
 from ..gradient._call import _autograd, _Call, _differentiable
 from ..gradient._inputs import _check_inputs
 from ._hooks import _check_layers, _LayerHooks
@@ -36,6 +36,7 @@ def _set_layer(owner, layer, device_ids, many: bool = False) -> None:
 
 def _formatted(per_layer: list, is_list: bool):
     """captum's shapes: per layer a tensor, or a tuple when it has several; a list of layers."""
+    per_layer = [tuple(_default_layout(a) for a in t) for t in per_layer]
     outs = [t[0] if len(t) == 1 else tuple(t) for t in per_layer]
     return outs if is_list else outs[0]
 
@@ -138,7 +139,7 @@ class _LayerAttribution(_GradientAttribution):
             bs = self._checked_baselines(baselines, inputs, xs, is_tuple)
             call = _Call(
                 self.forward_func, additional_forward_args, target, len(xs[0]), xs[0].device
-            )
+            ).use_fast_layout(xs)
             per_layer, delta = self._run(xs, bs, call, with_delta, {}, **options)
         out = _formatted(per_layer, self._is_list)
         return (out, delta) if with_delta else out
