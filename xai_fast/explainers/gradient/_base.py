@@ -34,6 +34,9 @@ class _GradientAttribution(CaptumSurface):
     """
 
     _BASELINES = "none"
+    # image rows channels-last for a conv module where that gives the same outputs; off for
+    # the propagation methods, which follow the input tensors through the forward themselves
+    _FAST_LAYOUT = True
 
     def __init__(self, forward_func):
         _check_forward_func(forward_func)
@@ -90,7 +93,9 @@ class _GradientAttribution(CaptumSurface):
             bs = self._checked_baselines(baselines, inputs, xs, is_tuple)
             call = _Call(
                 self.forward_func, additional_forward_args, target, len(xs[0]), xs[0].device
-            ).use_fast_layout(xs)
+            )
+            if self._FAST_LAYOUT:
+                call.use_fast_layout(xs)
             attrs, delta = self._run(xs, bs, call, with_delta, {}, **options)
         attrs = tuple(_default_layout(a) for a in attrs)
         return _format(attrs, self._output_is_tuple(is_tuple, attrs), delta, with_delta)

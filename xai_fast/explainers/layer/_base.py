@@ -139,7 +139,9 @@ class _LayerAttribution(_GradientAttribution):
             bs = self._checked_baselines(baselines, inputs, xs, is_tuple)
             call = _Call(
                 self.forward_func, additional_forward_args, target, len(xs[0]), xs[0].device
-            ).use_fast_layout(xs)
+            )
+            if self._FAST_LAYOUT:
+                call.use_fast_layout(xs)
             per_layer, delta = self._run(xs, bs, call, with_delta, {}, **options)
         out = _formatted(per_layer, self._is_list)
         return (out, delta) if with_delta else out

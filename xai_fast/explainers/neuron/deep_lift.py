@@ -28,6 +28,8 @@ class NeuronDeepLift(_InputMultiplier, _NeuronAttribution):
         As in :class:`~xai_fast.DeepLift`.
     """
 
+    _FAST_LAYOUT = False  # the passes follow the input tensors themselves
+
     _INNER = DeepLift
 
     def __init__(self, model, layer, multiply_by_inputs=True, *, eps=1e-10):

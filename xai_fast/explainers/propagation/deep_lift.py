@@ -99,6 +99,8 @@ class DeepLift(_BaselineAttribution):
         Where ``|x - x_b| < eps`` at a nonlinearity, its derivative replaces the ratio.
     """
 
+    _FAST_LAYOUT = False  # the passes follow the input tensors themselves
+
     _BASELINES = "per_example"
 
     def __init__(self, model, multiply_by_inputs=True, eps=1e-10):
