@@ -8,7 +8,7 @@ import torch
 
 from xai_fast.compare import METHODS, Comparison, compare
 
-ALL = ("kernel", "kernel_auto", "exact", "lime", "ig", "gradient_shap")
+ALL = ("kernel", "kernel_auto", "exact", "permutation", "lime", "ig", "gradient_shap")
 
 
 def mlp(d, k=1, seed=0):
@@ -48,7 +48,7 @@ def test_agreement_with_exact(result):
     for m in ("kernel", "kernel_auto"):  # 2**6 coalitions: every one of them
         assert record(result, m)["rel_error"] < 1e-8
         assert record(result, m)["rank_corr"] == pytest.approx(1)
-    for m in ("kernel", "kernel_auto", "exact"):
+    for m in ("kernel", "kernel_auto", "exact", "permutation"):  # efficient by construction
         assert record(result, m)["efficiency_gap"] < 1e-8
     for m in ("ig", "gradient_shap", "lime"):
         r = record(result, m)

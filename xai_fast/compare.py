@@ -6,6 +6,6 @@ package: importing a submodule sets it as an attribute of its package, so a late
 with this module.
 """
 
-from .evaluation.compare import METHODS, Comparison, compare
+from .evaluation.compare import LAYER_METHODS, METHODS, Comparison, compare
 
-__all__ = ["Comparison", "compare", "METHODS"]
+__all__ = ["Comparison", "compare", "LAYER_METHODS", "METHODS"]

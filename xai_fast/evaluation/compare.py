@@ -5,8 +5,11 @@ method's explainer (:mod:`~xai_fast.evaluation.method_runs`), timed around its c
 call -> ``(n, d)`` attributions per method -> efficiency gaps against ``f(x) - E_background f``
 and, when the exact Shapley values could be computed, agreement with them
 (:mod:`~xai_fast.evaluation.agreement`) -> a :class:`~xai_fast.evaluation.comparison.Comparison`.
+With ``layer=``, the methods are layer attributions ``(n, u)`` to the ``u`` units of a hidden
+layer's output, and the reference is the units' exact Shapley values
+(:mod:`~xai_fast.evaluation.layer_runs`).
 
-torch is imported only for the gradient methods of a module.
+torch is imported only for the gradient methods of a module and for ``layer=``.
 """
 
 from __future__ import annotations
@@ -21,11 +24,19 @@ from ..background import Background, as_background
 from ..models import ModelAdapter
 from .agreement import agreement
 from .comparison import COLUMNS, Comparison
-from .method_runs import GRADIENT_SHAP_SAMPLES, IG_STEPS, LIME_SAMPLES, run_method
+from .layer_runs import LAYER_ADDITIVE, LAYER_METHODS, LAYER_NOTES, layer_units, run_layer_method
+from .method_runs import (
+    GRADIENT_SHAP_SAMPLES,
+    IG_STEPS,
+    LIME_SAMPLES,
+    PERMUTATION_EVALS,
+    run_method,
+)
 from .output_column import single_output
 
 __all__ = [
     "DEFAULT_METHODS",
+    "LAYER_METHODS",
     "GRADIENT_SHAP_SAMPLES",
     "IG_STEPS",
     "LIME_SAMPLES",
@@ -35,10 +46,10 @@ __all__ = [
 ]
 
 #: Names ``compare`` accepts, in the default order.
-METHODS = ("kernel", "kernel_auto", "exact", "lime", "ig", "gradient_shap")
+METHODS = ("kernel", "kernel_auto", "exact", "permutation", "lime", "ig", "gradient_shap")
 DEFAULT_METHODS = ("kernel", "exact", "lime", "ig", "gradient_shap")
 #: Methods whose values should add up to ``f(x) - E_background f``.
-_ADDITIVE = ("kernel", "kernel_auto", "exact", "ig", "gradient_shap")
+_ADDITIVE = ("kernel", "kernel_auto", "exact", "permutation", "ig", "gradient_shap")
 _GRADIENT = ("ig", "gradient_shap")
 _NOTES = {
     "exact": "reference",
@@ -52,8 +63,9 @@ def compare(
     model,
     X,
     background,
-    methods=DEFAULT_METHODS,
+    methods=None,
     *,
+    layer=None,
     feature_names=None,
     target=None,
     nsamples="auto",
@@ -74,13 +86,21 @@ def compare(
         Rows to explain, or one row.
     background : array-like, DataFrame or Background, shape (N, d)
         Rows standing for "feature absent" (the baselines of the gradient methods).
-    methods : sequence of str, default ("kernel", "exact", "lime", "ig", "gradient_shap")
+    methods : sequence of str, optional
         Any of ``"kernel"`` (:class:`~xai_fast.KernelExplainer`), ``"kernel_auto"`` (the same
-        with ``sampler="auto"``), ``"exact"`` (:class:`~xai_fast.ExactExplainer`), ``"lime"``
-        (:class:`~xai_fast.LimeTabularExplainer`), ``"ig"`` (integrated gradients from the
-        background mean) and ``"gradient_shap"`` (baselines drawn from the background).
+        with ``sampler="auto"``), ``"exact"`` (:class:`~xai_fast.ExactExplainer`),
+        ``"permutation"`` (:class:`~xai_fast.PermutationExplainer`, ``max_evals=nsamples``, 500
+        for ``"auto"``), ``"lime"`` (:class:`~xai_fast.LimeTabularExplainer`), ``"ig"``
+        (integrated gradients from the background mean) and ``"gradient_shap"`` (baselines drawn
+        from the background). Default: :data:`DEFAULT_METHODS`. With ``layer``: names from
+        :data:`LAYER_METHODS`, all of them by default.
+    layer : torch.nn.Module, optional, keyword-only
+        A submodule of ``model`` (which must be a module) that runs once per forward and
+        returns one tensor. The methods then attribute the output to the ``u`` units of the
+        layer's output (its size per row, flattened), and ``"exact"`` is their Shapley values
+        over the background's activations (``2**u * N`` model rows per row).
     feature_names : list of str, optional, keyword-only
-        Defaults to the columns of a DataFrame ``X`` or of the background.
+        Defaults to the columns of a DataFrame ``X`` or of the background (without ``layer``).
     target : int, optional, keyword-only
         Output column to explain; required when the model returns several.
     nsamples : int or "auto", keyword-only
@@ -90,8 +110,8 @@ def compare(
     top_k : int, default 5, keyword-only
         ``k`` of the top-k overlap (capped at ``d``).
     max_exact_features : int, default 16, keyword-only
-        ``"exact"`` runs only up to this many features (it needs ``2**d * N`` model evaluations
-        per row); beyond it the method is skipped with a note.
+        ``"exact"`` runs only up to this many features, or layer units (it needs ``2**d * N``
+        model evaluations per row); beyond it the method is skipped with a note.
     silent : bool, default True, keyword-only
         Hide progress bars.
     warmup : bool, default True, keyword-only
@@ -108,7 +128,8 @@ def compare(
         For unknown or repeated method names, empty or non-finite ``X``, ``X`` and background
         with different columns, or a multi-output model without a valid ``target``.
     TypeError
-        For ``methods`` that is not a sequence, or ``silent`` / ``warmup`` that are not bools.
+        For ``methods`` that is not a sequence, ``silent`` / ``warmup`` that are not bools, a
+        ``layer`` that is not a module, or ``layer`` with a model that is not a module.
 
     Notes
     -----
@@ -116,7 +137,7 @@ def compare(
     efficiency gap of a row is ``|sum_j a_j - (f(x) - E_background f)|``; the reported number
     is the largest over rows (NaN for LIME, whose weights are not meant to add up to anything).
     """
-    methods = _check_methods(methods)
+    methods = _check_methods(methods, LAYER_METHODS if layer is not None else METHODS)
     Xc, columns, _ = check_data(X, name="X", allow_1d=True)
     if not np.isfinite(Xc).all():
         raise ValueError("X contains NaN or infinity; impute or drop those rows first.")
@@ -128,7 +149,6 @@ def compare(
             f"X has {d} features but the background has {bg.data.shape[1]}; pass rows with the "
             "background's columns."
         )
-    names = check_feature_names(feature_names, d) or columns or bg.feature_names
     top_k = check_int(top_k, "top_k", 1)
     max_exact_features = check_int(max_exact_features, "max_exact_features", 0)
     silent = check_flag(silent, "silent")
@@ -136,28 +156,45 @@ def compare(
     nsamples = check_nsamples(nsamples)
 
     adapter = ModelAdapter(model)
+    if layer is not None:
+        _check_layer(layer, adapter)
     with adapter.evaluating():
         fn = single_output(model, adapter, bg.data, target)
         f = ModelAdapter(fn)
         fx = f(Xc)[:, 0]  # (n,)
         expected = float(bg.weights @ f(bg.data)[:, 0])
+        if layer is None:
+            width = d
+            names = check_feature_names(feature_names, d) or columns or bg.feature_names
+
+            def run(m, rows, quiet):
+                return run_method(m, fn, adapter, rows, bg, nsamples, seed, quiet)
+
+        else:
+            width = layer_units(fn, adapter, layer, Xc)
+            names = check_feature_names(feature_names, width)
+
+            def run(m, rows, quiet):
+                return run_layer_method(m, fn, adapter, layer, rows, bg, seed)
+
         attributions, notes, seconds = {}, {}, {}
         for m in methods:
-            skip = _skip_reason(m, d, max_exact_features, adapter.is_module)
+            skip = _skip_reason(m, width, max_exact_features, adapter.is_module)
             if skip:
                 notes[m] = skip
                 continue
             if warmup:
-                run_method(m, fn, adapter, Xc[:1], bg, nsamples, seed, True)
+                run(m, Xc[:1], True)
             start = time.perf_counter()
-            values = run_method(m, fn, adapter, Xc, bg, nsamples, seed, silent)
+            values = run(m, Xc, silent)
             seconds[m] = time.perf_counter() - start
-            attributions[m] = np.asarray(values, dtype=np.float64).reshape(n, d)
-            notes[m] = _note(m, d, nsamples)
+            attributions[m] = np.asarray(values, dtype=np.float64).reshape(n, width)
+            notes[m] = LAYER_NOTES[m] if layer is not None else _note(m, d, nsamples)
 
     exact = attributions.get("exact")
     gap_target = fx - expected
-    k = min(top_k, d)
+    additive = _ADDITIVE if layer is None else LAYER_ADDITIVE
+    k = min(top_k, width)
     records = []
     for m in methods:
         a = attributions.get(m)
@@ -165,7 +202,7 @@ def compare(
         rec = {"method": m, **rec, "note": notes[m]}
         if a is not None:
             rec["seconds"] = seconds[m]
-            if m in _ADDITIVE:
+            if m in additive:
                 rec["efficiency_gap"] = float(np.max(np.abs(a.sum(1) - gap_target)))
             if exact is not None:
                 rec.update(agreement(a, exact, k))
@@ -174,24 +211,42 @@ def compare(
 
 
 # ---------------------------------------------------------------------------- checks
-def _check_methods(methods) -> tuple:
+def _check_methods(methods, valid: tuple) -> tuple:
+    if methods is None:
+        return DEFAULT_METHODS if valid is METHODS else valid
     if isinstance(methods, str):
         methods = (methods,)
     try:
         methods = tuple(methods)
     except TypeError:
         raise TypeError(
-            f"methods must be a sequence of names from {list(METHODS)}; got {methods!r}."
+            f"methods must be a sequence of names from {list(valid)}; got {methods!r}."
         ) from None
     if not methods:
-        raise ValueError(f"methods is empty; pass at least one of {list(METHODS)}.")
-    unknown = [m for m in methods if not isinstance(m, str) or m not in METHODS]
+        raise ValueError(f"methods is empty; pass at least one of {list(valid)}.")
+    unknown = [m for m in methods if not isinstance(m, str) or m not in valid]
     if unknown:
-        raise ValueError(f"unknown method(s) {unknown}; valid methods: {list(METHODS)}.")
+        mode = " with layer=" if valid is LAYER_METHODS else ""
+        raise ValueError(f"unknown method(s) {unknown}{mode}; valid methods: {list(valid)}.")
     repeated = sorted({m for m in methods if methods.count(m) > 1})
     if repeated:
         raise ValueError(f"method(s) {repeated} are listed more than once; list each once.")
     return methods
+
+
+def _check_layer(layer, adapter: ModelAdapter) -> None:
+    import torch
+
+    if not isinstance(layer, torch.nn.Module):
+        raise TypeError(
+            f"layer must be a torch.nn.Module of the model (e.g. model[2]); got "
+            f"{type(layer).__name__}."
+        )
+    if not adapter.is_module:
+        raise TypeError(
+            "layer= needs the model to be a torch.nn.Module (layer methods hook its submodules); "
+            "got a plain callable."
+        )
 
 
 def _check_background(background) -> Background:
@@ -209,6 +264,9 @@ def _check_background(background) -> Background:
 
 def _note(method: str, d: int, nsamples) -> str:
     """What a reader of the table should know about ``method``'s numbers."""
+    if method == "permutation":
+        evals = PERMUTATION_EVALS if nsamples == "auto" else nsamples
+        return f"max_evals={evals} per row: {evals // (2 * d + 1)} antithetic pairs of orders"
     if method not in ("kernel", "kernel_auto"):
         return _NOTES.get(method, "")
     if d < 2:
@@ -222,7 +280,7 @@ def _note(method: str, d: int, nsamples) -> str:
 
 
 def _skip_reason(method: str, d: int, max_exact_features: int, is_module: bool) -> str:
-    """Why ``method`` cannot run here (empty when it can)."""
+    """Why ``method`` cannot run here (empty when it can); ``d`` features or layer units."""
     if method == "exact" and d > max_exact_features:
         return (
             f"skipped: {d} features > max_exact_features={max_exact_features} (exact needs "

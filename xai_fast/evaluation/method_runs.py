@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["GRADIENT_SHAP_SAMPLES", "IG_STEPS", "LIME_SAMPLES", "run_method"]
+__all__ = ["GRADIENT_SHAP_SAMPLES", "IG_STEPS", "LIME_SAMPLES", "PERMUTATION_EVALS", "run_method"]
 
 #: Points on the integrated-gradients path.
 IG_STEPS = 50
 #: Random (baseline, path point) draws per row for GradientShap.
 GRADIENT_SHAP_SAMPLES = 100
+#: ``max_evals`` per row of the permutation method with ``nsamples="auto"`` (shap's default).
+PERMUTATION_EVALS = 500
 #: Neighbourhood size per row for LIME.
 LIME_SAMPLES = 5000
 
@@ -30,7 +32,7 @@ def run_method(method, fn, adapter, X, bg, nsamples, seed, silent) -> np.ndarray
     bg : Background
         ``N`` rows ``(N, d)`` and their weights ``(N,)``.
     nsamples : int or "auto"
-        Coalitions per row of the Kernel SHAP methods.
+        Coalitions per row of the Kernel SHAP methods; ``max_evals`` of the permutation method.
     seed : int
     silent : bool
 
@@ -39,7 +41,12 @@ def run_method(method, fn, adapter, X, bg, nsamples, seed, silent) -> np.ndarray
     ndarray
         ``n * d`` values, ``(n, d)`` or the explainer's ``(n, d, 1)`` (the caller reshapes).
     """
-    from ..explainers import ExactExplainer, KernelExplainer, LimeTabularExplainer
+    from ..explainers import (
+        ExactExplainer,
+        KernelExplainer,
+        LimeTabularExplainer,
+        PermutationExplainer,
+    )
     from ..explainers.exact import DEFAULT_MAX_EVALS
 
     if method in ("kernel", "kernel_auto"):
@@ -51,6 +58,10 @@ def run_method(method, fn, adapter, X, bg, nsamples, seed, silent) -> np.ndarray
         need = 2 ** X.shape[1] * bg.data.shape[0]
         explainer = ExactExplainer(fn, bg, max_evals=max(DEFAULT_MAX_EVALS, need))
         return explainer.shap_values(X, silent=silent)
+    if method == "permutation":
+        explainer = PermutationExplainer(fn, bg, seed=seed)
+        max_evals = PERMUTATION_EVALS if nsamples == "auto" else nsamples
+        return explainer(X, max_evals=max_evals, silent=silent).values
     if method == "lime":
         explainer = LimeTabularExplainer(
             bg.data,
