@@ -5,14 +5,15 @@ from __future__ import annotations
 import torch
 
 from ._inputs import _take
-from ._random import _draw
+from ._random import _background_picks, _noisy
 
 
 def _noise_tunnel(method, xs, bs, call, delta, rngs, options, *, n, batch, stdevs, draw, g):
     """Run ``method`` on ``n`` noisy copies of every example, ``batch`` copies per call.
 
     Copies are example-major (row ``i * batch + j`` is copy ``j`` of example ``i``, as captum).
-    With ``draw``, each copy gets a baseline drawn from the background rows ``bs``.
+    With ``draw``, each copy gets a baseline drawn from the background rows ``bs``. ``g`` is
+    the call's generator, or ``None`` for captum's draws (``_random.py``).
 
     Returns
     -------
@@ -21,22 +22,25 @@ def _noise_tunnel(method, xs, bs, call, delta, rngs, options, *, n, batch, stdev
     delta : torch.Tensor of shape (N * n,) or None
     """
     N, device = xs[0].shape[0], xs[0].device
-    sums = squares = None
+    sums = squares = full_runs = None
     deltas = []
     for start in range(0, n, batch):
         b = min(batch, n - start)
         ex = torch.arange(N, device=device).repeat_interleave(b)  # copy -> example
-        noisy = []
-        for x, sd in zip(xs, stdevs, strict=True):
-            x = x.index_select(0, ex)
-            if sd > 0:
-                x = x + sd * _draw(torch.randn, g, x.shape, dtype=x.dtype, device=device)
-            noisy.append(x)
+        noisy = [_noisy(x.index_select(0, ex), sd, g) for x, sd in zip(xs, stdevs, strict=True)]
         if method._BASELINES != "per_example":  # none, or background rows drawn from inside
             inner = bs
+        elif draw and g is None:  # captum's draws: one per baseline tensor, and the rows of
+            # the first full run reused by every full run (a shorter last run draws its own)
+            if b != batch or full_runs is None:
+                picks = [_background_picks(t.shape[0], len(ex), None, device) for t in bs]
+                inner = tuple(t.index_select(0, p) for t, p in zip(bs, picks, strict=True))
+                full_runs = inner if b == batch else full_runs
+            else:
+                inner = full_runs
         elif draw:
             M = max(t.shape[0] for t in bs)
-            pick = _draw(torch.randint, g, M, (len(ex),), dtype=torch.int64, device=device)
+            pick = _background_picks(M, len(ex), g, device)
             inner = tuple(t if t.shape[0] == 1 else t.index_select(0, pick) for t in bs)
         else:
             inner = tuple(_take(t, ex) for t in bs)

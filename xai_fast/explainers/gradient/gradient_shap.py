@@ -4,14 +4,12 @@ single-sample attribution it averages over noisy copies with drawn baselines.
 
 from __future__ import annotations
 
-import torch
-
 from ..._validation import check_flag, check_int, check_seed, is_real
 from ._base import _BaselineAttribution, _GradientAttribution
 from ._call import _delta, _gradients
 from ._inputs import _check_stdevs, _column
 from ._noisy_copies import _noise_tunnel
-from ._random import _draw, _rng
+from ._random import _path_points, _rng
 
 __all__ = ["GradientShap"]
 
@@ -30,7 +28,7 @@ class _InputBaselineXGradient(_GradientAttribution):
 
     def _run(self, xs, bs, call, delta, rngs, generator):
         x0 = xs[0]
-        u = _draw(torch.rand, generator, x0.shape[0], dtype=x0.dtype, device=x0.device)
+        u = _path_points(generator, x0.shape[0], x0)
         rows = tuple(
             _column(u, x) * x + (1 - _column(u, x)) * b for x, b in zip(xs, bs, strict=True)
         )
@@ -46,7 +44,7 @@ class GradientShap(_BaselineAttribution):
     Each of ``n_samples`` copies of an example adds Gaussian noise (``stdevs``) to it, draws a
     baseline row from the background and a point ``u ~ U(0, 1)`` on the path, and contributes
     ``(x_noisy - b) * grad f(b + u (x_noisy - b))``; the copies are averaged. All copies of all
-    examples are one batch. Randomness comes from ``seed`` only.
+    examples are one batch.
 
     Parameters
     ----------
@@ -55,8 +53,13 @@ class GradientShap(_BaselineAttribution):
     multiply_by_inputs : bool, default True
         ``False`` averages the gradients without the factor ``x_noisy - b``.
     seed : int, numpy Generator, torch.Generator or None, keyword-only
-        An int makes every call reproducible; a ``torch.Generator`` is used as is (its state
-        advances); ``None`` draws fresh entropy on every call. Never global random state.
+        An int makes every call reproducible and leaves the global generators alone; a
+        ``torch.Generator`` is used as is (its state advances). ``None`` takes captum's very
+        draws: the noise from torch's global generator (``torch.normal``, also for ``stdevs``
+        0), the baseline rows (``np.random.choice``, one draw per input tensor) and the path
+        points (``np.random.uniform``) from numpy's, so after the same ``torch.manual_seed``
+        and ``np.random.seed`` the values are captum's and both generators end where captum
+        leaves them.
     """
 
     _BASELINES = "distribution"

@@ -30,7 +30,8 @@ class NoiseTunnel:
     attribution_method : IntegratedGradients, Saliency, InputXGradient, GradientShap or
         LayerGradCam
     seed : int, numpy Generator, torch.Generator or None, keyword-only
-        Seed of the noise (and of drawn baselines); see :class:`GradientShap`.
+        Seed of the noise (and of drawn baselines); ``None`` takes captum's draws from
+        torch's (noise) and numpy's (baselines) global generators; see :class:`GradientShap`.
     """
 
     def __init__(self, attribution_method, *, seed=None):

@@ -8,14 +8,12 @@ values there.
 
 from __future__ import annotations
 
-import torch
-
 from ..._validation import check_flag, check_seed
 from ..gradient._base import _InputMultiplier
 from ..gradient._call import _delta
 from ..gradient._inputs import _check_stdevs, _column
 from ..gradient._noisy_copies import _noise_tunnel
-from ..gradient._random import _draw, _rng
+from ..gradient._random import _path_points, _rng
 from ..gradient.gradient_shap import GradientShap
 from ._base import _layer_gradients, _layer_values, _LayerAttribution, _to_input
 
@@ -38,7 +36,7 @@ class _LayerInputBaselineXGradient(_LayerAttribution):
 
     def _run(self, xs, bs, call, delta, rngs, generator, to_input):
         x0 = xs[0]
-        u = _draw(torch.rand, generator, x0.shape[0], dtype=x0.dtype, device=x0.device)
+        u = _path_points(generator, x0.shape[0], x0)
         b_rows = tuple(b.expand_as(x).contiguous() for x, b in zip(xs, bs, strict=True))
         rows = tuple(
             _column(u, x) * x + (1 - _column(u, x)) * b for x, b in zip(xs, b_rows, strict=True)
@@ -58,8 +56,7 @@ class LayerGradientShap(_InputMultiplier, _LayerAttribution):
     Each of ``n_samples`` copies of an example adds Gaussian noise (``stdevs``) to it, draws a
     baseline row from the background and a point ``u ~ U(0, 1)`` between them, and
     contributes ``(l(x_noisy) - l(b)) * dF/dl (b + u (x_noisy - b))`` with ``l`` the layer's
-    tensors; the copies are averaged. Randomness comes from ``seed`` only (as in
-    :class:`~xai_fast.GradientShap`; captum draws from numpy's and torch's global state).
+    tensors; the copies are averaged. Randomness as in :class:`~xai_fast.GradientShap`.
 
     Parameters
     ----------
@@ -72,8 +69,8 @@ class LayerGradientShap(_InputMultiplier, _LayerAttribution):
     multiply_by_inputs : bool, default True
         ``False`` averages the layer gradients without the factor ``l(x_noisy) - l(b)``.
     seed : int, numpy Generator, torch.Generator or None, keyword-only
-        An int makes every call reproducible; ``None`` draws the seed from torch's global
-        generator.
+        An int makes every call reproducible; ``None`` takes captum's very draws from torch's
+        and numpy's global generators (the same values as captum after the same seeds).
     """
 
     _BASELINES = "distribution"

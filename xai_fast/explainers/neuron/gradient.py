@@ -139,8 +139,8 @@ class NeuronGradientShap(_InputMultiplier, _NeuronAttribution):
     """GradientShap of one neuron of a layer (captum's ``NeuronGradientShap``): each of
     ``n_samples`` copies of an example adds Gaussian noise (``stdevs``), draws a baseline row
     and a point ``u ~ U(0, 1)`` between them, and contributes ``(x_noisy - b) * dn/dx (b + u
-    (x_noisy - b))``; the copies are averaged. Randomness comes from ``seed`` only (captum
-    draws from numpy's and torch's global state).
+    (x_noisy - b))``; the copies are averaged. Randomness as in :class:`~xai_fast.GradientShap`
+    (``seed=None``: captum's draws from the global generators).
 
     Parameters
     ----------
