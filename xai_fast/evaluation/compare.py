@@ -175,7 +175,7 @@ def compare(
             names = check_feature_names(feature_names, width)
 
             def run(m, rows, quiet):
-                return run_layer_method(m, fn, adapter, layer, rows, bg, seed)
+                return run_layer_method(m, fn, adapter, layer, rows, bg, seed, quiet)
 
         attributions, notes, seconds = {}, {}, {}
         for m in methods:

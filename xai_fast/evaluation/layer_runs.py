@@ -60,7 +60,7 @@ def layer_units(fn, adapter, layer, X: np.ndarray) -> int:
     return int(_activations(fn, layer, _tensor(adapter, X[:1]))[0].numel())
 
 
-def run_layer_method(method, fn, adapter, layer, X, bg, seed) -> np.ndarray:
+def run_layer_method(method, fn, adapter, layer, X, bg, seed, silent=True) -> np.ndarray:
     """Attributions of ``fn`` at ``X`` to the units of ``layer``'s output by ``method``.
 
     Parameters
@@ -78,6 +78,8 @@ def run_layer_method(method, fn, adapter, layer, X, bg, seed) -> np.ndarray:
         ``N`` rows ``(N, d)`` and their weights ``(N,)``.
     seed : int
         Seed of ``"layer_gradient_shap"``.
+    silent : bool, default True
+        Hide the progress bar of ``"exact"`` (shown after 2 s of work).
 
     Returns
     -------
@@ -93,7 +95,7 @@ def run_layer_method(method, fn, adapter, layer, X, bg, seed) -> np.ndarray:
     mean = (w @ B)[None, :]  # (1, d)
     n = X.shape[0]
     if method == "exact":
-        return _exact(fn, layer, X, B, bg.weights)
+        return _exact(fn, layer, X, B, bg.weights, silent)
     if method == "layer_ig":
         attr = ex.LayerIntegratedGradients(fn, layer).attribute(X, mean, n_steps=IG_STEPS)
     elif method == "layer_conductance":
@@ -137,7 +139,7 @@ def _activations(fn, layer, X):
     return out
 
 
-def _exact(fn, layer, X, B, weights: np.ndarray) -> np.ndarray:
+def _exact(fn, layer, X, B, weights: np.ndarray, silent: bool = True) -> np.ndarray:
     """Exact Shapley values ``(n, u)`` of the units' game (module docstring) at the rows
     ``X`` ``(n, d)``, background rows ``B`` ``(N, d)`` (tensors) and ``weights`` ``(N,)``.
 
@@ -146,6 +148,7 @@ def _exact(fn, layer, X, B, weights: np.ndarray) -> np.ndarray:
     """
     import torch
 
+    from .._runtime.progress import Progress
     from ..explainers.layer._hooks import _LayerHooks
 
     hx = _activations(fn, layer, X)  # (n, ...)
@@ -158,13 +161,18 @@ def _exact(fn, layer, X, B, weights: np.ndarray) -> np.ndarray:
     C = Z.shape[0]
     total = n * C * N
     values = torch.empty(total, dtype=torch.float64)
-    with torch.no_grad():
-        for start in range(0, total, _EXACT_CHUNK):  # chunks of (row, coalition, bg) triples
-            flat = torch.arange(start, min(start + _EXACT_CHUNK, total), device=X.device)
-            i, c, b = flat // (C * N), (flat // N) % C, flat % N
-            h = torch.where(Z[c], hx[i], hb[b]).reshape(-1, *shape)
-            with _LayerHooks((layer,), False, "replace", replacements=[(h,)], model=fn):
-                out = fn(X[i])
-            values[start : start + flat.shape[0]] = out.reshape(-1).to("cpu", torch.float64)
+    bar = Progress(total, "xai_fast: exact layer units", enabled=not silent)
+    try:
+        with torch.no_grad():
+            for start in range(0, total, _EXACT_CHUNK):  # chunks of (row, coalition, bg)
+                flat = torch.arange(start, min(start + _EXACT_CHUNK, total), device=X.device)
+                i, c, b = flat // (C * N), (flat // N) % C, flat % N
+                h = torch.where(Z[c], hx[i], hb[b]).reshape(-1, *shape)
+                with _LayerHooks((layer,), False, "replace", replacements=[(h,)], model=fn):
+                    out = fn(X[i])
+                values[start : start + flat.shape[0]] = out.reshape(-1).to("cpu", torch.float64)
+                bar.update(flat.shape[0])
+    finally:
+        bar.close()
     v = values.numpy().reshape(n, C, N) @ np.asarray(weights, dtype=np.float64)  # (n, C)
     return shapley_from_values(v[:, :, None])[:, :, 0]
