@@ -123,6 +123,22 @@ def test_noise_tunnel_in_partitions_and_drawn_baselines(rng, seed):
     )
 
 
+def test_numpy_stdevs_and_half_precision_models(rng, seed):
+    """A numpy float64 ``stdevs`` draws float64 noise, as captum's ``torch.tensor(stdev)``; a
+    bfloat16 model keeps its dtype (captum's float32 noise would promote the rows)."""
+    model = mlp(rng)
+    x, B = torch.as_tensor(rng.normal(size=(3, 6))), torch.as_tensor(rng.normal(size=(7, 6)))
+    sd = np.float64(0.2)
+    assert_same_draws(
+        lambda: xf.GradientShap(model).attribute(x, B, n_samples=3, stdevs=sd, target=0),
+        lambda: captum.GradientShap(model).attribute(x, B, n_samples=3, stdevs=sd, target=0),
+        seed,
+    )
+    half = mlp(rng).to(torch.bfloat16)
+    out = xf.NoiseTunnel(xf.Saliency(half)).attribute(x.bfloat16(), target=0, stdevs=0.1)
+    assert out.dtype == torch.bfloat16 and bool(torch.isfinite(out).all())
+
+
 def test_an_explicit_seed_ignores_the_global_generators(rng):
     model = mlp(rng)
     x, B = torch.as_tensor(rng.normal(size=(3, 6))), torch.as_tensor(rng.normal(size=(7, 6)))

@@ -171,7 +171,7 @@ def compare(
                 return run_method(m, fn, adapter, rows, bg, nsamples, seed, quiet)
 
         else:
-            width = layer_units(fn, adapter, layer, Xc)
+            width = layer_units(fn, adapter, layer, Xc, bg.data)
             names = check_feature_names(feature_names, width)
 
             def run(m, rows, quiet):
@@ -179,7 +179,8 @@ def compare(
 
         attributions, notes, seconds = {}, {}, {}
         for m in methods:
-            skip = _skip_reason(m, width, max_exact_features, adapter.is_module)
+            what = "features" if layer is None else "units"
+            skip = _skip_reason(m, width, max_exact_features, adapter.is_module, nsamples, what)
             if skip:
                 notes[m] = skip
                 continue
@@ -266,7 +267,11 @@ def _note(method: str, d: int, nsamples) -> str:
     """What a reader of the table should know about ``method``'s numbers."""
     if method == "permutation":
         evals = PERMUTATION_EVALS if nsamples == "auto" else nsamples
-        return f"max_evals={evals} per row: {evals // (2 * d + 1)} antithetic pairs of orders"
+        pairs = evals // (2 * d + 1)
+        return (
+            f"max_evals={evals} per row: {pairs} antithetic pairs of orders (more in rows where "
+            "some features do not vary)"
+        )
     if method not in ("kernel", "kernel_auto"):
         return _NOTES.get(method, "")
     if d < 2:
@@ -279,12 +284,21 @@ def _note(method: str, d: int, nsamples) -> str:
     return f"{p.nsamples} coalitions per row" + (" (all: exact)" if p.fully_enumerated else "")
 
 
-def _skip_reason(method: str, d: int, max_exact_features: int, is_module: bool) -> str:
-    """Why ``method`` cannot run here (empty when it can); ``d`` features or layer units."""
+def _skip_reason(
+    method: str, d: int, max_exact_features: int, is_module: bool, nsamples, what: str
+) -> str:
+    """Why ``method`` cannot run here (empty when it can); ``d`` features or layer units
+    (``what``)."""
     if method == "exact" and d > max_exact_features:
         return (
-            f"skipped: {d} features > max_exact_features={max_exact_features} (exact needs "
+            f"skipped: {d} {what} > max_exact_features={max_exact_features} (exact needs "
             f"2**{d} coalitions per row)"
+        )
+    evals = PERMUTATION_EVALS if nsamples == "auto" else nsamples
+    if method == "permutation" and evals < 2 * d + 1:
+        return (
+            f"skipped: max_evals={evals} is below 2 * {d} features + 1 = {2 * d + 1}, the "
+            f"least one pair of orders needs; pass nsamples >= {2 * d + 1}"
         )
     if method in _GRADIENT and not is_module:
         return "skipped: gradients need a torch.nn.Module, not a plain callable"

@@ -55,9 +55,24 @@ LAYER_NOTES = {
 _EXACT_CHUNK = 2**14
 
 
-def layer_units(fn, adapter, layer, X: np.ndarray) -> int:
-    """How many units the layer's output has per row (its size without the batch axis)."""
-    return int(_activations(fn, layer, _tensor(adapter, X[:1]))[0].numel())
+def layer_units(fn, adapter, layer, X: np.ndarray, B: np.ndarray) -> int:
+    """How many units the layer's output has per row (its size without the batch axis),
+    from a forward of two rows (the first of ``X`` and of the background ``B``).
+
+    Raises
+    ------
+    ValueError
+        For a layer whose output does not hold the rows on axis 0.
+    """
+    probe = _tensor(adapter, np.concatenate([X[:1], B[:1]]))  # (2, d)
+    out = _activations(fn, layer, probe)
+    if out.dim() == 0 or out.shape[0] != 2:
+        raise ValueError(
+            f"the layer's output has shape {tuple(out.shape)} for 2 input rows; compare(layer="
+            "...) needs a layer whose output holds the rows on axis 0, shape (n, ...). Pick a "
+            "submodule that keeps the batch axis first."
+        )
+    return int(out[0].numel())
 
 
 def run_layer_method(method, fn, adapter, layer, X, bg, seed, silent=True) -> np.ndarray:

@@ -141,14 +141,15 @@ def _check_distribution(baselines, inputs, xs, is_tuple: bool, owner: str):
 
 
 def _check_stdevs(stdevs, n_inputs: int) -> tuple[float, ...]:
-    """One non-negative standard deviation per input tensor."""
+    """One non-negative standard deviation per input tensor: floats and numpy floating
+    scalars as given (captum's noise takes a numpy scalar's precision), other reals as floats."""
     values = stdevs if isinstance(stdevs, tuple) else (stdevs,) * n_inputs
     if len(values) != n_inputs or not all(is_real(v) and v >= 0 for v in values):
         raise ValueError(
             f"stdevs must be a number >= 0 or a tuple of {n_inputs} such numbers (one per input "
             f"tensor); got {stdevs!r}."
         )
-    return tuple(float(v) for v in values)
+    return tuple(v if isinstance(v, (float, np.floating)) else float(v) for v in values)
 
 
 def _take(b: torch.Tensor, ex: torch.Tensor) -> torch.Tensor:

@@ -48,9 +48,12 @@ def _rng(owner, rngs: dict, device) -> torch.Generator | None:
 
 def _noisy(x: torch.Tensor, sd: float, g: torch.Generator | None) -> torch.Tensor:
     """``x`` ``(R, ...)`` plus Gaussian noise of standard deviation ``sd``: captum's
-    ``torch.normal`` draw when ``g`` is ``None``, else one from ``g`` (none when ``sd`` is 0)."""
+    ``torch.normal`` draw when ``g`` is ``None`` (in the precision ``torch.tensor(sd)`` has:
+    float32 for a Python float, a numpy scalar's own), else one from ``g`` (none when ``sd`` is
+    0). The noisy rows keep ``x``'s dtype."""
     if g is None:
-        return x + torch.normal(0, torch.tensor(float(sd), device=x.device).repeat(x.shape))
+        noise = torch.normal(0, torch.tensor(sd, device=x.device).repeat(x.shape))
+        return x + noise.to(x.dtype)
     if sd > 0:
         return x + sd * _draw(torch.randn, g, x.shape, dtype=x.dtype, device=x.device)
     return x
