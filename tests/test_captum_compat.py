@@ -210,10 +210,13 @@ def test_default_lime_equals_captums_after_the_same_seed(rng, call):
     """Lime's defaults are captum's: the same perturbations from torch's global generator, the
     same kernel and Lasso, so the numbers and the generator's state afterwards are equal."""
     captum_attr = pytest.importorskip("captum.attr")
-    model = torch.nn.Sequential(torch.nn.Linear(6, 3), torch.nn.Tanh())
+    # outputs of a few units (tanh, then scaled by 5): large enough that captum's Lasso
+    # (alpha 0.01) keeps some coefficient, so the comparison below means something
+    model = torch.nn.Sequential(torch.nn.Linear(6, 3), torch.nn.Tanh(), torch.nn.Linear(3, 3))
     with torch.no_grad():
         for p in model.parameters():
             p.copy_(torch.as_tensor(rng.normal(size=tuple(p.shape))))
+        model[2].weight.mul_(5.0)
     x = torch.as_tensor(rng.normal(size=(3, 6)), dtype=torch.float32)
     seed = int(rng.integers(1 << 30))
     torch.manual_seed(seed)

@@ -86,3 +86,21 @@ def test_default_passes_are_chunks_with_the_values_of_one_pass(
     torch.testing.assert_close(chunked, whole, rtol=1e-12, atol=1e-12)
     ref = getattr(captum_attr, name)(*args).attribute(x, **kw).detach()
     torch.testing.assert_close(chunked, ref, rtol=1e-5, atol=1e-9 + 1e-5 * float(ref.abs().max()))
+
+
+@pytest.mark.parametrize("internal_batch_size", [None, 8, 7])
+def test_steps_are_summed_alike_in_every_path_method(rng, internal_batch_size):
+    """Integrated gradients and layer integrated gradients at the first layer's input run the
+    same path and sum it the same way, so in float32 they agree bit for bit (as captum's)."""
+    g = torch.Generator().manual_seed(int(rng.integers(2**31)))
+    model = torch.nn.Sequential(torch.nn.Linear(5, 7), torch.nn.Tanh(), torch.nn.Linear(7, 2))
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(torch.randn(p.shape, generator=g))
+    x, b = torch.randn(4, 5, generator=g), torch.randn(4, 5, generator=g)
+    kw = dict(target=1, n_steps=9, internal_batch_size=internal_batch_size)
+    ig = xf.IntegratedGradients(model).attribute(x, b, **kw)
+    lig = xf.LayerIntegratedGradients(model, model[0]).attribute(
+        x, b, attribute_to_layer_input=True, **kw
+    )
+    assert torch.equal(ig, lig)

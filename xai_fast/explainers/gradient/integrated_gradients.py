@@ -13,7 +13,7 @@ from ..._validation import check_flag, check_int
 from ._base import _BaselineAttribution
 from ._call import _delta, _gradients
 from ._inputs import _column, _take
-from ._pass_rows import path_pass_rows
+from ._pass_rows import add_steps, path_pass_rows
 
 __all__ = ["IntegratedGradients"]
 
@@ -156,7 +156,7 @@ class IntegratedGradients(_BaselineAttribution):
             )
             grads, _ = _gradients(call.expand(i), rows)
             for total, g in zip(totals, grads, strict=True):
-                total.index_add_(0, i, g * _column(weights[s], g))
+                add_steps(total, g * _column(weights[s], g), start, N)
         attrs = (
             tuple(t * d for t, d in zip(totals, diffs, strict=True))
             if self._multiply_by_inputs

@@ -15,6 +15,7 @@ import torch
 from ..._validation import check_flag
 from ..gradient._call import _delta
 from ..gradient._inputs import _column, _take
+from ..gradient._pass_rows import add_steps as _add_steps
 from ..gradient._pass_rows import path_pass_rows
 from ..gradient.integrated_gradients import IntegratedGradients, _quadrature
 from ._base import _check_grad_kwargs, _layer_gradients, _LayerAttribution, _to_input
@@ -30,16 +31,6 @@ def _path(xs, bs, alphas, r, N: int):
         _take(b, i) + _column(alphas[s], x) * (x.index_select(0, i) - _take(b, i))
         for x, b in zip(xs, bs, strict=True)
     )
-
-
-def _add_steps(total, term, start: int, N: int) -> None:
-    """Add the step-major rows ``start, start + 1, ...`` of ``term`` into ``total`` ``(N, ...)``,
-    each to its example; whole steps are summed over the step axis."""
-    R = term.shape[0]
-    if start % N == 0 and R % N == 0:
-        total += term.reshape((R // N, N) + tuple(term.shape[1:])).sum(0)
-    else:
-        total.index_add_(0, torch.arange(start, start + R, device=term.device) % N, term)
 
 
 def _path_options(

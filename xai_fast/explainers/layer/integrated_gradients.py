@@ -17,11 +17,11 @@ from ..._validation import check_flag
 from ..gradient._base import _InputMultiplier
 from ..gradient._call import _delta, _differentiable
 from ..gradient._inputs import _column
+from ..gradient._pass_rows import add_steps as _add_steps
 from ..gradient._pass_rows import path_pass_rows
 from ..gradient.integrated_gradients import IntegratedGradients, _quadrature
 from ._base import _check_grad_kwargs, _layer_values, _LayerAttribution, _to_input
 from ._hooks import _LayerHooks
-from .conductance import _add_steps
 
 __all__ = ["LayerIntegratedGradients"]
 

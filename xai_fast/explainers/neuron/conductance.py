@@ -14,11 +14,12 @@ import torch
 from ..._validation import check_flag
 from ..gradient._base import _GradientAttribution, _InputMultiplier
 from ..gradient._call import _differentiable
+from ..gradient._pass_rows import add_steps as _add_steps
 from ..gradient._pass_rows import path_pass_rows
 from ..gradient.integrated_gradients import IntegratedGradients
 from ..layer._base import _check_grad_kwargs, _set_layer
 from ..layer._hooks import _LayerHooks
-from ..layer.conductance import _add_steps, _alphas, _path
+from ..layer.conductance import _alphas, _path
 from ._base import _check_selector, _select
 
 __all__ = ["NeuronConductance"]
