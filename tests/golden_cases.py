@@ -1,9 +1,12 @@
 """Fixed problems whose values must not move when the engine is reorganised.
 
 Each case returns a dict of arrays; ``tests/golden/values.npz`` holds the values recorded from a
-known-good commit, and ``tests/test_golden.py`` checks they are reproduced bit for bit. After an
-intended change of numbers, rewrite the file with ``python tests/golden_cases.py --write`` and say
-why in the commit.
+known-good commit, and ``tests/test_golden.py`` checks they are reproduced to rounding: within
+:func:`tolerance` times the largest recorded value of the key. Bit-for-bit equality does not
+carry across CPUs, because BLAS picks its kernels (and with them the order of its sums) by the
+instruction set: on two hosts with the same packages the Kernel SHAP values moved by 1.3e-15.
+After an intended change of numbers, rewrite the file with ``python tests/golden_cases.py
+--write`` and say why in the commit.
 """
 
 from __future__ import annotations
@@ -14,6 +17,26 @@ from pathlib import Path
 import numpy as np
 
 GOLDEN = Path(__file__).with_name("golden") / "values.npz"
+
+# Relative tolerance by dtype: a few hundred roundings of a float64 sum, a float32 one's.
+RTOL = {np.dtype(np.float64): 1e-12, np.dtype(np.float32): 1e-5}
+# Keys whose computation amplifies rounding, with the reason (prefix -> relative tolerance).
+# kernel/auto: the Gaussian-process surrogate's prior covariance is near-singular on this small
+# design (condition number 2e15, bounded near 1e10 by odd_gp.NUGGET), so a change of 1e-15 in
+# the model's outputs moves the values by 2.5e-6 on values of about 2.5, and the BLAS
+# difference between two hosts by 2.7e-6: a thousandth of their standard error (1.6e-3).
+LOOSER = {"kernel/auto": 1e-5}
+
+
+def tolerance(key: str, want: np.ndarray) -> float:
+    """The largest difference from ``want`` (the recorded values of ``key``) taken as rounding."""
+    rtol = RTOL.get(want.dtype, 0.0)
+    for prefix, looser in LOOSER.items():
+        if key == prefix or key.startswith(prefix + "/"):
+            rtol = max(rtol, looser)
+    finite = want[np.isfinite(want)] if want.dtype.kind == "f" else want
+    scale = float(np.max(np.abs(finite))) if finite.size else 0.0
+    return rtol * max(scale, 1.0)
 
 
 def _mlp(d: int, k: int, seed: int, dtype=None):
