@@ -28,14 +28,79 @@ WIDTH = r"first layer takes 4 features per row but got 5: pass inputs with 4 fea
         lambda net: xf.KernelShap(net).attribute(torch.rand(2, 5), target=0),
         lambda net: xf.Lime(net).attribute(torch.rand(2, 5), target=0),
         lambda net: xf.KernelExplainer(net, np.random.default_rng(0).normal(size=(4, 5))),
+        # the propagation methods run the model's layers inside our own dispatch code
+        lambda net: xf.DeepLift(net).attribute(torch.rand(2, 5), target=0),
+        lambda net: xf.GuidedBackprop(net).attribute(torch.rand(2, 5), target=0),
+        lambda net: xf.Deconvolution(net).attribute(torch.rand(2, 5), target=0),
+        lambda net: xf.LayerDeepLift(net, net[1]).attribute(torch.rand(2, 5), target=0),
+        lambda net: xf.NeuronDeepLift(net, net[1]).attribute(torch.rand(2, 5), 0),
+        lambda net: xf.NeuronFeatureAblation(net, net[1]).attribute(torch.rand(2, 5), 0),
+        lambda net: xf.DeepExplainer(net, torch.rand(6, 5)),  # X is checked against data
+        lambda net: xf.GradientExplainer(net, torch.rand(6, 5)),
     ],
-    ids=["ig", "saliency", "kernel-shap", "lime", "kernel-explainer"],
+    ids=[
+        "ig",
+        "saliency",
+        "kernel-shap",
+        "lime",
+        "kernel-explainer",
+        "deeplift",
+        "guided",
+        "deconvolution",
+        "layer-deeplift",
+        "neuron-deeplift",
+        "neuron-ablation",
+        "deep-explainer",
+        "gradient-explainer",
+    ],  # fmt: skip
 )
 def test_wrong_input_width_says_what_the_model_takes(call):
     with pytest.raises(ModelCallError, match=WIDTH) as info:
         call(_net())
     assert "of shape" in str(info.value) and isinstance(info.value.__cause__, RuntimeError)
     assert isinstance(info.value, ValueError) and isinstance(info.value, TypeError)
+
+
+def _cnn():
+    torch.manual_seed(0)
+    conv = torch.nn.Conv2d(1, 2, 3, padding=1)
+    return torch.nn.Sequential(conv, torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(32, 2))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda net, x: xf.IntegratedGradients(net).attribute(x, target=0),
+        lambda net, x: xf.Saliency(net).attribute(x, target=0),
+        lambda net, x: xf.LayerConductance(net, net[0]).attribute(x, target=0),
+        lambda net, x: xf.LayerGradCam(net, net[0]).attribute(x, target=0),
+        lambda net, x: xf.DeepLiftShap(net).attribute(x, torch.zeros(3, 3, 4, 4), target=0),
+    ],
+    ids=["ig", "saliency", "layer-conductance", "grad-cam", "deeplift-shap"],
+)
+def test_wrong_channel_count_says_what_the_first_convolution_takes(call):
+    # eval mode: the channels-last trial runs first and must not leak torch's message
+    with pytest.raises(ModelCallError, match="first convolution takes 1 channels but got 3"):
+        call(_cnn().eval(), torch.rand(2, 3, 4, 4))
+
+
+@pytest.mark.parametrize(
+    "call, dtype",
+    [
+        (lambda net, x: xf.IntegratedGradients(net).attribute(x, target=0), torch.float64),
+        (lambda net, x: xf.DeepLift(net).attribute(x, target=0), torch.float64),
+        (lambda net, x: xf.GuidedBackprop(net).attribute(x, target=0), torch.float64),
+        # shap's explainers cast floats to the background's dtype, not integers
+        (lambda net, x: xf.DeepExplainer(net, torch.rand(6, 4)).shap_values(x), torch.int64),
+        (lambda net, x: xf.GradientExplainer(net, torch.rand(6, 4)).shap_values(x), torch.int64),
+    ],
+    ids=["ig", "deeplift", "guided", "deep-explainer", "gradient-explainer"],
+)
+def test_inputs_of_another_dtype_than_the_model_are_told_to_cast(call, dtype):
+    x = (torch.rand(2, 4) * 3).to(dtype)
+    with pytest.raises(ModelCallError, match=r"dtype differs.*inputs\.float\(\)") as info:
+        call(_net().eval(), x)
+    assert f"dtype {dtype}" in str(info.value)
 
 
 def test_a_callable_that_wants_tensors_is_told_how_to_wrap_it(rng):

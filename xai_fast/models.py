@@ -16,7 +16,7 @@ import numpy as np
 
 from ._runtime.chunked_calls import array_rows, chunked_with_oom_retry, tensor_rows
 from ._runtime.memory_format import layout_forward
-from ._runtime.model_errors import USER_ERRORS, from_model
+from ._runtime.model_errors import USER_ERRORS, reraise
 from ._validation import check_batch_size, check_optional_flag, check_workers
 
 __all__ = ["FrameModelAdapter", "ModelAdapter", "is_torch_module"]
@@ -177,7 +177,7 @@ class ModelAdapter:
                 try:
                     out = self.model(t.to(self.device, self.torch_dtype))
                 except USER_ERRORS as err:
-                    raise from_model(err, t) from err
+                    reraise(err, t)
             if not isinstance(out, torch.Tensor):
                 raise TypeError(
                     f"the model returned {type(out).__name__}; expected a tensor of shape (n,) "
@@ -188,7 +188,7 @@ class ModelAdapter:
             try:
                 out = self.model(X)
             except USER_ERRORS as err:
-                raise from_model(err, X) from err
+                reraise(err, X)
             if hasattr(out, "detach") and hasattr(out, "cpu"):  # a tensor from a callable
                 out = out.detach().cpu().numpy()
             elif hasattr(out, "to_numpy"):  # pandas: a DataFrame's columns name the outputs
@@ -239,7 +239,7 @@ class ModelAdapter:
                     fn = layout_forward(self.model, t, trial=self.channels_last is None)
                 out = chunked_with_oom_retry(fn, t, step, tensor_rows)
             except USER_ERRORS as err:
-                raise from_model(err, t) from err
+                reraise(err, t)
         if check and self.check_finite and not bool(torch.isfinite(out).all()):
             bad = torch.nonzero(~torch.isfinite(out).all(dim=1))[:, 0].cpu().numpy()
             raise ValueError(

@@ -8,10 +8,12 @@ numpy arrays, an input width that does not match the first layer).
 
 from __future__ import annotations
 
+import linecache
 import os
 import re
+from typing import NoReturn
 
-__all__ = ["USER_ERRORS", "ModelCallError", "from_model", "model_call_error"]
+__all__ = ["USER_ERRORS", "ModelCallError", "from_model", "model_call_error", "reraise"]
 
 # what a model raises on inputs it does not take (not MemoryError, not KeyboardInterrupt)
 USER_ERRORS = (TypeError, ValueError, RuntimeError, AttributeError, IndexError, KeyError)
@@ -54,6 +56,17 @@ def model_call_error(err: Exception, inputs, what: str = "the model") -> ModelCa
             f" Its first layer takes {m.group(3)} features per row but got {m.group(2)}: pass "
             f"inputs with {m.group(3)} features (the model's input width)."
         )
+    elif m := re.search(r"expected input\[[^\]]*\] to have (\d+) channels, but got (\d+)", msg):
+        hint = (
+            f" Its first convolution takes {m.group(1)} channels but got {m.group(2)}: pass "
+            f"inputs with {m.group(1)} channels on axis 1 (channels first)."
+        )
+    elif re.search(r"same dtype|type \(\w+\) and (bias|weight) type|expected scalar type", msg):
+        hint = (
+            " The inputs' dtype differs from the model's parameters': cast the inputs to the "
+            "model's dtype (e.g. inputs.float() for a float32 model), or the model to theirs "
+            "(model.double())."
+        )
     elif "shape" in msg or "size" in msg:
         hint = " Check that the inputs have the shape the model was built for."
     return ModelCallError(
@@ -66,9 +79,30 @@ def from_model(err: Exception, inputs, what: str = "the model") -> Exception:
     :class:`ModelCallError` already or is out of memory, else :func:`model_call_error`."""
     if isinstance(err, ModelCallError) or "out of memory" in str(err):
         return err  # ours already, or an OOM the chunk loop retries with fewer rows
+    if _raised_by_us(err):
+        return err
+    return model_call_error(err, inputs, what)
+
+
+def reraise(err: Exception, inputs, what: str = "the model") -> NoReturn:
+    """Raise :func:`from_model`'s exception for ``err``: explained, with ``err`` as its cause,
+    or ``err`` itself unchanged (keeping its own cause, e.g. the model's original error)."""
+    explained = from_model(err, inputs, what)
+    if explained is err:
+        raise err
+    raise explained from err
+
+
+def _raised_by_us(err: Exception) -> bool:
+    """Whether ``err`` comes from a ``raise`` statement of this package: the innermost frame is
+    ours and its line raises. An op that fails inside our own code (a dispatch mode or a
+    replaced forward running the model's layers) also has our frame innermost, on a call."""
     tb = err.__traceback__
     while tb is not None and tb.tb_next is not None:
         tb = tb.tb_next
-    if tb is not None and os.path.abspath(tb.tb_frame.f_code.co_filename).startswith(_PACKAGE):
-        return err
-    return model_call_error(err, inputs, what)
+    if tb is None:
+        return False
+    filename = os.path.abspath(tb.tb_frame.f_code.co_filename)
+    if not filename.startswith(_PACKAGE):
+        return False
+    return linecache.getline(filename, tb.tb_lineno).lstrip().startswith("raise")

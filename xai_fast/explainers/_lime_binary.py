@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._rng import numpy_global_seed
-from .._runtime.model_errors import USER_ERRORS, from_model
+from .._runtime.model_errors import USER_ERRORS, reraise
 from .._validation import is_int
 from ..backends import get_backend
 from ._lime_tabular_checks import _check_feature_selection, _check_kernel
@@ -56,7 +56,7 @@ def call_classifier(fn, batch, k=None) -> np.ndarray:
     try:
         out = fn(batch)
     except USER_ERRORS as err:
-        raise from_model(err, batch, "classifier_fn") from err
+        reraise(err, batch, "classifier_fn")
     if hasattr(out, "detach") and hasattr(out, "cpu"):  # a torch tensor
         out = out.detach().cpu().numpy()
     try:

@@ -17,11 +17,14 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .._runtime.model_errors import USER_ERRORS, reraise
+
 __all__ = [
     "RANK_ORDERS",
     "as_explanation",
     "background",
     "check_rank_order",
+    "forward",
     "layer_inputs",
     "model_and_layer",
     "output_ranks",
@@ -163,6 +166,16 @@ def shap_shaped(phis: list, multi_input: bool):
     return per_input if multi_input else per_input[0]
 
 
+def forward(model, xs, on: str):
+    """``model(*xs)`` without gradients; the model's own errors name ``on`` (``"X"`` or
+    ``"data"``) and say what arrived and how to fix it."""
+    try:
+        with torch.no_grad():
+            return model(*xs)
+    except USER_ERRORS as err:
+        reraise(err, tuple(xs), f"the model (on {on})")
+
+
 def layer_inputs(model, layer, data) -> tuple:
     """The tensors ``layer`` gets as positional inputs when ``model`` runs on ``data``."""
     seen = []
@@ -172,8 +185,7 @@ def layer_inputs(model, layer, data) -> tuple:
 
     handle = layer.register_forward_pre_hook(keep)
     try:
-        with torch.no_grad():
-            model(*data)
+        forward(model, data, "data")
     finally:
         handle.remove()
     if len(seen) != 1 or not seen[0]:

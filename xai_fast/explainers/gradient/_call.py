@@ -14,7 +14,7 @@ import copy
 import torch
 
 from ..._runtime.memory_format import as_channels_last, channels_last_ok
-from ..._runtime.model_errors import USER_ERRORS, from_model
+from ..._runtime.model_errors import USER_ERRORS, reraise
 from ..._validation import check_target
 
 
@@ -115,7 +115,7 @@ class _Call:
         try:
             out = self.forward_func(*rows, *self._row_args())
         except USER_ERRORS as err:
-            raise from_model(err, tuple(rows), "forward_func") from err
+            reraise(err, tuple(rows), "forward_func")
         if not isinstance(out, torch.Tensor):
             raise TypeError(
                 f"forward_func returned {type(out).__name__}; expected a tensor of shape ({R},) "

@@ -68,8 +68,7 @@ class GradientExplainer:
         self.data = list(self.model_inputs)
         if self.layer is not None:
             self.data = list(shp.layer_inputs(self.model, self.layer, self.model_inputs))
-        with torch.no_grad():
-            raw = self.model(*self.model_inputs)
+        raw = shp.forward(self.model, self.model_inputs, "data")
         out = shp.outputs_2d(raw, "GradientExplainer")
         self._flat_output = raw.dim() == 1
         self.num_outputs = out.shape[1]
@@ -115,8 +114,7 @@ class GradientExplainer:
         with_vars = check_flag(return_variances, "return_variances")
         with _autograd():
             xs = shp.torch_inputs(X, self.multi_input, self.model_inputs, "X")
-            with torch.no_grad():
-                out = shp.outputs_2d(self.model(*xs), "GradientExplainer")
+            out = shp.outputs_2d(shp.forward(self.model, xs, "X"), "GradientExplainer")
             ranks = shp.output_ranks(out, ranked_outputs, order)
             phis, variances = self._values(xs, ranks, ns, seed)
         values = shp.shap_shaped(phis, len(self.data) > 1)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import torch
 
-from ..._runtime.model_errors import USER_ERRORS, from_model
+from ..._runtime.model_errors import USER_ERRORS, reraise
 from ..._validation import check_flag
 from ..gradient._base import _default_layout, _GradientAttribution
 from ..gradient._call import _autograd, _Call, _differentiable
@@ -46,7 +46,7 @@ def _forward(call: _Call, rows) -> object:
     try:
         return call.forward_func(*rows, *call._row_args())
     except USER_ERRORS as err:
-        raise from_model(err, tuple(rows), "forward_func") from err
+        reraise(err, tuple(rows), "forward_func")
 
 
 def _layer_values(owner, call: _Call, rows, to_input: bool, chunk: int | None = None) -> list:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 import torch
 
+from ..._runtime.model_errors import USER_ERRORS, reraise
 from ..._validation import check_flag
 from .._captum_surface import CaptumSurface
 from ..gradient._call import _check_forward_func
@@ -143,6 +144,8 @@ def _neuron_function(model, layer, selector, to_input: bool, total: bool = False
                 model(*args)
         except _Stop:
             pass
+        except USER_ERRORS as err:
+            reraise(err, args, "forward_func")
         return _select(hooks.taken(), selector, what, total)
 
     return neuron

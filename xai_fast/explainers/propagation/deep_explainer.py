@@ -58,8 +58,7 @@ class DeepExplainer:
         if hasattr(self.model, "eval"):
             self.model.eval()
         self.data, self.multi_input = shp.background(data, "DeepExplainer")
-        with torch.no_grad():
-            raw = self.model(*self.data)
+        raw = shp.forward(self.model, self.data, "data")
         out = shp.outputs_2d(raw, "DeepExplainer")
         self._flat_output = raw.dim() == 1  # (N,): targets are None
         self.num_outputs = out.shape[1]
@@ -101,8 +100,7 @@ class DeepExplainer:
         check = check_flag(check_additivity, "check_additivity")
         with _autograd():
             xs = shp.torch_inputs(X, self.multi_input, self.data, "X")
-            with torch.no_grad():
-                out = shp.outputs_2d(self.model(*xs), "DeepExplainer")
+            out = shp.outputs_2d(shp.forward(self.model, xs, "X"), "DeepExplainer")
             ranks = shp.output_ranks(out, ranked_outputs, order)
             phis = self._values(xs, ranks)
         if check:
