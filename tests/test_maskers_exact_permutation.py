@@ -378,3 +378,21 @@ def test_permutation_error_bounds_and_main_effects_through_a_masker(rng):
     np.testing.assert_array_equal(part.error_std[0], exp.error_std[1])
     np.testing.assert_array_equal(part.main_effects[1], exp.main_effects[2])
     assert exp[0].main_effects.shape == exp.values[0].shape
+
+
+@pytest.mark.parametrize("cls", [xf.PartitionExplainer, xf.ExactExplainer, xf.PermutationExplainer])
+def test_rows_with_other_columns_than_the_maskers_frame_are_refused(rng, cls):
+    pd = pytest.importorskip("pandas")
+    bg = pd.DataFrame(rng.normal(size=(12, 4)), columns=list("abcd"))
+
+    def f(A):
+        A = np.asarray(A)
+        return 2 * A[:, 0] + A[:, 3] * A[:, 1]
+
+    ex = cls(f, xf.maskers.Partition(bg))
+    right = ex(bg.iloc[:2]).values
+    assert right.shape == (2, 4) and np.abs(right[:, 2]).max() < 1e-12
+    for wrong in (bg.iloc[:2][list("dcba")], bg.iloc[:2].set_axis(list("wxyz"), axis=1)):
+        with pytest.raises(ValueError, match="do not match the masker's background's"):
+            ex(wrong)
+    np.testing.assert_allclose(ex(bg.iloc[:2].to_numpy()).values, right, rtol=0, atol=1e-12)

@@ -86,6 +86,41 @@ def test_exact_values_equal_brute_force_captum_and_kernel_shap(rng):
     torch.testing.assert_close(ours, captum_attr.ShapleyValues(f).attribute(x), rtol=0, atol=1e-6)
 
 
+def test_negative_ids_stay_at_the_baseline_with_zero_as_captums(rng):
+    """captum's ids start at 0: elements with a negative id are never added to a coalition."""
+    w = torch.as_tensor(rng.normal(size=4))
+
+    def f(t):
+        return torch.tanh(t @ w) * (1 + t[:, 0] * t[:, 3])
+
+    x = torch.as_tensor(rng.normal(size=(2, 4)))
+    mask = torch.tensor([[-1, 0, 1, -3]])
+    ours = ShapleyValues(f).attribute(x, feature_mask=mask)
+    assert torch.all(ours[:, [0, 3]] == 0) and not torch.any(torch.signbit(ours[:, [0, 3]]))
+    # oracle: the exact Shapley values of features 1, 2 with elements 0 and 3 fixed at 0
+    for i in range(2):
+
+        def v(s1, s2, i=i):
+            z = torch.zeros(4, dtype=x.dtype)
+            z[1], z[2] = x[i, 1] * s1, x[i, 2] * s2
+            return f(z[None])[0]
+
+        phi1 = (v(1, 0) - v(0, 0) + v(1, 1) - v(0, 1)) / 2
+        phi2 = (v(0, 1) - v(0, 0) + v(1, 1) - v(1, 0)) / 2
+        torch.testing.assert_close(ours[i, 1:3].double(), torch.stack([phi1, phi2]), rtol=0,
+                                   atol=1e-6)  # fmt: skip
+    torch.manual_seed(3)
+    sampled = ShapleyValueSampling(f).attribute(x, feature_mask=mask, n_samples=4)
+    captum_attr = pytest.importorskip("captum.attr")
+    torch.testing.assert_close(ours, captum_attr.ShapleyValues(f).attribute(x, feature_mask=mask),
+                               rtol=0, atol=1e-6)  # fmt: skip
+    torch.manual_seed(3)
+    ref = captum_attr.ShapleyValueSampling(f).attribute(x, feature_mask=mask, n_samples=4)
+    torch.testing.assert_close(sampled, ref, rtol=0, atol=1e-6)
+    every = torch.full((1, 4), -2)
+    assert torch.all(ShapleyValues(f).attribute(x, feature_mask=every) == 0)
+
+
 def test_explicit_seed_leaves_the_global_generator_alone_and_errors(rng):
     net = small_cnn(0)
     x = torch.as_tensor(rng.normal(size=(2, 3, 8, 8)), dtype=torch.float32)

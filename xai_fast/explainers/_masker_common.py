@@ -75,12 +75,18 @@ class MaskedModel:
         if isinstance(m, Image):
             single = tuple(np.shape(X)) == m.input_shape
             return m.images(X), single
-        Xc, _, was_1d = check_data(X, name="X", allow_1d=True)
+        Xc, columns, was_1d = check_data(X, name="X", allow_1d=True)
         d = m.data.shape[1]
         if Xc.shape[1] != d:
             raise ValueError(
                 f"X has {Xc.shape[1]} features but the masker's background has {d}; pass rows "
                 "with the background's columns."
+            )
+        names = getattr(m, "feature_names", None)  # the background DataFrame's columns
+        if columns is not None and names is not None and list(columns) != list(names):
+            raise ValueError(
+                f"X's columns {list(columns)[:5]}... do not match the masker's background's "
+                f"{list(names)[:5]}...; select and order X's columns like the background's."
             )
         return np.asarray(Xc, dtype=np.float64), was_1d
 

@@ -72,7 +72,9 @@ class _PermutationExplainer(CaptumPerturbation):
     def _designs(self, masker, groups, n_samples, seeds) -> list:
         """One permutation set over captum's ids ``0..max id``; examples with the same ids
         share the prefix design."""
-        F = masker.id_offset + masker.n_ids  # captum counts ids from 0, absent ones too
+        # captum counts ids from 0, absent ones too (at least one, so that a mask of only
+        # negative ids, which captum never perturbs, still makes a design)
+        F = max(masker.id_offset + masker.n_ids, 1)
         perms = self._permutations(F, n_samples, seeds[0])
         if perms.shape[0] * (F + 1) * F > MAX_DESIGN:
             raise ValueError(
@@ -86,13 +88,18 @@ class _PermutationExplainer(CaptumPerturbation):
             ids = masker.given_ids(rows).cpu().numpy() + masker.id_offset  # (n, M) captum ids
             for key in np.unique(ids, axis=0):
                 same = rows[(ids == key).all(axis=1)]
-                out.append((same, Z_all[:, key], (perms, key)))
+                # a negative id is in no permutation (captum's ids start at 0): its elements
+                # stay at the baseline and get 0
+                Z = Z_all[:, np.maximum(key, 0)] & (key >= 0)[None, :]
+                out.append((same, Z, (perms, key)))
         return out
 
     def _solve_rows(self, values, Z, extra, masker, rows) -> torch.Tensor:
         perms, key = extra
         per_feature = permutation_values(values, perms)  # (n, F) over captum's ids
-        return per_feature[:, torch.as_tensor(key, device=values.device)]
+        at = torch.as_tensor(np.maximum(key, 0), device=values.device)
+        kept = torch.as_tensor(key >= 0, device=values.device)
+        return torch.where(kept, per_feature[:, at], torch.zeros((), dtype=per_feature.dtype))
 
 
 class ShapleyValueSampling(_PermutationExplainer):
