@@ -103,6 +103,54 @@ def test_inputs_of_another_dtype_than_the_model_are_told_to_cast(call, dtype):
     assert f"dtype {dtype}" in str(info.value)
 
 
+def _with_nan(n, row=1):
+    x = torch.rand(n, 4)
+    x[row, 2] = float("nan")
+    return x
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda net: xf.GradientExplainer(net, _with_nan(6)), r"on data for 1 of 6 .*\[1\]"),
+        (lambda net: xf.DeepExplainer(net, _with_nan(6, 4)), r"on data for 1 of 6 .*\[4\]"),
+        (
+            lambda net: xf.GradientExplainer(net, torch.rand(6, 4)).shap_values(_with_nan(3)),
+            r"on X for 1 of 3 .*\[1\]",
+        ),
+        (
+            lambda net: xf.DeepExplainer(net, torch.rand(6, 4)).shap_values(_with_nan(3)),
+            r"on X for 1 of 3 .*\[1\]",
+        ),
+        (
+            lambda net: xf.DeepLift(net).attribute(torch.rand(3, 4), _with_nan(1, 0), target=0),
+            "on the baselines of 3 of 3 rows",
+        ),
+        (
+            lambda net: xf.DeepLiftShap(net).attribute(torch.rand(3, 4), _with_nan(5), target=0),
+            "on the baselines of 3 of 15 rows",
+        ),
+        (
+            lambda net: xf.LayerDeepLift(net, net[1]).attribute(torch.rand(2, 4), _with_nan(1, 0)),
+            "on the baselines of 2 of 2 rows",
+        ),
+    ],
+    ids=[
+        "gradient-data",
+        "deep-data",
+        "gradient-x",
+        "deep-x",
+        "deeplift-baseline",
+        "deeplift-shap-baselines",
+        "layer-deeplift-baseline",
+    ],  # fmt: skip
+)
+def test_nan_where_the_model_runs_is_an_error_not_nan_values(call, match):
+    net = torch.nn.Sequential(*_net(), torch.nn.Linear(2, 1)).eval()  # one output
+    with pytest.raises(ValueError, match=match):
+        call(net)
+
+
 def test_a_callable_that_wants_tensors_is_told_how_to_wrap_it(rng):
     net = _net()
     B = rng.normal(size=(5, 4))

@@ -175,6 +175,17 @@ def test_feature_ablation(rng, kind, to_input):
         _both("LayerFeatureAblation", model, layer, kw)
 
 
+def test_feature_ablation_of_a_plain_callable(rng):
+    """A function wrapping the model (no module of its own) takes the general path."""
+    model = mlp(rng)
+    kw = dict(inputs=t(rng, 4, 5), target=1)
+    layer = model[2]
+    ours = xf.LayerFeatureAblation(lambda x: model(x), layer).attribute(**kw)
+    _same(ours, captum_attr.LayerFeatureAblation(lambda x: model(x), layer).attribute(**kw))
+    _same(ours, xf.LayerFeatureAblation(model, layer).attribute(**kw))
+    assert float(ours.abs().max()) > 1e-3 and no_hooks(model)
+
+
 def test_gradient_shap_where_the_draws_do_not_matter(rng):
     """One baseline, no noise and a linear model after the layer: every draw gives the same
     sample, so captum's global-random draws and ours must agree."""

@@ -119,16 +119,25 @@ def background(data, owner: str) -> tuple[list, bool]:
     return out, multi
 
 
-def outputs_2d(out, owner: str) -> torch.Tensor:
-    """The model's outputs as ``(N, K)``: ``(N,)`` is one output."""
+def outputs_2d(out, owner: str, on: str = "X") -> torch.Tensor:
+    """The model's outputs on ``on`` (``"X"`` or ``"data"``) as ``(N, K)``: ``(N,)`` is one
+    output; NaN or inf is an error (every value explained would be NaN)."""
     if not isinstance(out, torch.Tensor):
         raise TypeError(f"the model returned {type(out).__name__}; {owner} needs a tensor.")
     if out.dim() == 1:
-        return out.unsqueeze(1)
+        out = out.unsqueeze(1)
     if out.dim() != 2:
         raise ValueError(
             f"the model returns outputs of shape {tuple(out.shape)}; {owner} explains models "
             "with outputs (N, K) or (N,). Wrap the model to flatten or select its outputs."
+        )
+    finite = torch.isfinite(out).all(dim=1)
+    if not bool(finite.all()):
+        bad = torch.nonzero(~finite)[:, 0].tolist()
+        raise ValueError(
+            f"the model returned NaN or inf on {on} for {len(bad)} of {out.shape[0]} examples "
+            f"(first: {bad[:5]}); {owner} would explain them with NaN. Check those examples "
+            "(NaN in the inputs?) and the model."
         )
     return out
 

@@ -69,7 +69,7 @@ class GradientExplainer:
         if self.layer is not None:
             self.data = list(shp.layer_inputs(self.model, self.layer, self.model_inputs))
         raw = shp.forward(self.model, self.model_inputs, "data")
-        out = shp.outputs_2d(raw, "GradientExplainer")
+        out = shp.outputs_2d(raw, "GradientExplainer", "data")
         self._flat_output = raw.dim() == 1
         self.num_outputs = out.shape[1]
         self.multi_output = self.num_outputs > 1

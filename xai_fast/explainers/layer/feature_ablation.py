@@ -112,7 +112,7 @@ def _after_layer(model, layers, to_input):
     ``nn.Sequential``, the one layer is one of its children, and neither they nor all modules
     (global hooks) have hooks. Running them on the replaced tensor gives what the whole model
     gives with the layer replaced."""
-    if len(layers) != 1 or type(model).forward is not torch.nn.Sequential.forward:
+    if len(layers) != 1 or getattr(type(model), "forward", None) is not torch.nn.Sequential.forward:
         return None
     layer = layers[0]
     hooked = (

@@ -121,9 +121,24 @@ def _multipliers(
     if out is None:
         out = _passes(calls, xs, bs, eps, chunk, None, layer, to_layer_input)
     mults, y, y_b, acts = out
+    _check_finite(y, "inputs")
+    _check_finite(y_b, "baselines")
     if one:
         mults, y, y_b = mults[0], y[0], y_b[0]
     return (mults, y, y_b) if layer is None else (mults, y, y_b, acts)
+
+
+def _check_finite(ys, what: str) -> None:
+    """Raise when a targeted output of the model on the ``what`` rows is NaN or inf (every
+    multiplier of those rows would be NaN)."""
+    for y in ys:
+        bad = ~torch.isfinite(y.detach())
+        if bool(bad.any()):
+            raise ValueError(
+                f"the model returned NaN or inf at the target on the {what} of "
+                f"{int(bad.sum())} of {y.shape[0]} rows; their attributions would be NaN. "
+                f"Check the {what} (NaN in them?) and the model."
+            )
 
 
 def _layer_hook(layer, to_input: bool, model=None):
