@@ -127,7 +127,7 @@ class ModelAdapter:
             self.param_dtype = fl.dtype if fl is not None else None
             tdtype = fl.dtype if fl is not None else torch.get_default_dtype()
             self.device = (
-                torch.device(device)
+                _device(device)
                 if device is not None
                 else (first.device if first is not None else torch.device("cpu"))
             )
@@ -210,11 +210,8 @@ class ModelAdapter:
             )
         if check and self.check_finite and not np.isfinite(out).all():
             bad = np.nonzero(~np.isfinite(out.reshape(n, -1)).all(axis=1))[0]
-            raise ValueError(
-                f"the model returned non-finite values (NaN or inf) for {len(bad)} of {n} rows "
-                f"(first rows: {bad[:5].tolist()}). Fix the model or its inputs, or wrap it as "
-                "xai_fast.ModelAdapter(model, check_finite=False) to accept them."
-            )
+            nan_in = _has_nan(X, bad)
+            raise non_finite_outputs(bad, n, nan_in)
         return out
 
     def call_tensor(self, t, check: bool = True):
@@ -241,12 +238,9 @@ class ModelAdapter:
             except USER_ERRORS as err:
                 reraise(err, t)
         if check and self.check_finite and not bool(torch.isfinite(out).all()):
-            bad = torch.nonzero(~torch.isfinite(out).all(dim=1))[:, 0].cpu().numpy()
-            raise ValueError(
-                f"the model returned non-finite values (NaN or inf) for {len(bad)} of {n} rows "
-                f"(first rows: {bad[:5].tolist()}). Fix the model or its inputs, or wrap it as "
-                "xai_fast.ModelAdapter(model, check_finite=False) to accept them."
-            )
+            bad = torch.nonzero(~torch.isfinite(out).all(dim=1))[:, 0]
+            nan_in = bool(t.is_floating_point()) and bool(t[bad].isnan().any())
+            raise non_finite_outputs(bad.cpu().numpy(), n, nan_in)
         return out
 
     def call_batch(self, batch):
@@ -263,6 +257,44 @@ class ModelAdapter:
         """
         rows = self.batch_rows(X.shape[1])
         return chunked_with_oom_retry(lambda A: self.raw_call(A, check), X, rows, array_rows)
+
+
+def _device(device):
+    """``device`` as a ``torch.device``; a clear error for a name torch does not know."""
+    import torch
+
+    try:
+        return torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise ValueError(
+            f"device={device!r} is not a torch device; pass e.g. 'cpu', 'cuda', 'cuda:1' or a "
+            "torch.device."
+        ) from None
+
+
+def _has_nan(X, rows) -> bool:
+    """Whether rows ``rows`` of the model inputs ``X`` (an array or a DataFrame) hold NaN."""
+    try:
+        A = np.asarray(X.iloc[rows] if hasattr(X, "iloc") else X[rows])
+        return A.dtype.kind == "f" and bool(np.isnan(A).any())
+    except (TypeError, ValueError, IndexError):  # object columns: no NaN of ours to blame
+        return False
+
+
+def non_finite_outputs(bad, n: int, nan_in_inputs: bool = False) -> ValueError:
+    """The error for a model that returned NaN or inf for rows ``bad`` of ``n``; when those
+    rows' inputs hold NaN (from the data explained or the background), it says so."""
+    where = f"for {len(bad)} of {n} rows (first rows: {bad[:5].tolist()})"
+    if nan_in_inputs:
+        return ValueError(
+            f"the model returned NaN or inf {where}, whose inputs contain NaN (from the rows "
+            "explained or the background data). Impute or drop the missing values, or use a "
+            "model that takes NaN."
+        )
+    return ValueError(
+        f"the model returned non-finite values (NaN or inf) {where}. Fix the model or its "
+        "inputs, or wrap it as xai_fast.ModelAdapter(model, check_finite=False) to accept them."
+    )
 
 
 def _tensor_outputs(fn, device):

@@ -35,6 +35,8 @@ def tensor_rows(out, n: int):
 
 def array_rows(out, n: int):
     """:meth:`ModelAdapter.raw_call`'s checked ``(n,)`` or ``(n, k)`` output as ``(n, k)``."""
+    if n == 0:  # no rows: k from the output's shape, as reshape cannot infer it
+        return out.reshape(0, out.shape[1] if out.ndim == 2 else 1)
     return out.reshape(n, -1)
 
 

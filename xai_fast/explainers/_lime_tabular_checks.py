@@ -115,7 +115,15 @@ def _check_training_data(training_data):
     if hasattr(training_data, "toarray") and hasattr(training_data, "nnz"):
         return training_data.tocsr().astype(np.float64), None, True
     data, columns, _ = check_data(training_data, name="training_data")
-    return data.astype(np.float64), columns, False
+    data = data.astype(np.float64)
+    finite = np.isfinite(data).all(axis=1)
+    if not finite.all():
+        bad = np.nonzero(~finite)[0]
+        raise ValueError(
+            f"training_data contains NaN or infinity in {len(bad)} of {len(data)} rows (first: "
+            f"{bad[:5].tolist()}); its statistics would be NaN. Impute or drop those rows first."
+        )
+    return data, columns, False
 
 
 def _check_training_labels(training_labels, n: int, used: bool = True):
@@ -180,7 +188,12 @@ def _check_labels(mode, class_names, labels, top_labels, k, y_self, y_shared, ro
         )
     if top_labels is not None:
         return np.arange(k)
-    ids = np.asarray(list(labels), dtype=np.int64).reshape(-1)
+    try:
+        ids = np.asarray([int(t) for t in labels], dtype=np.int64)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"labels must be a sequence of class indices, e.g. labels=(1,); got {labels!r}."
+        ) from None
     if ids.size == 0 or (ids < 0).any() or (ids >= k).any():
         raise ValueError(
             f"labels must be class indices in [0, {k}); got {list(labels)}. The model "

@@ -15,6 +15,7 @@ import torch
 
 from .._rng import normalize_seed, torch_global_seed
 from .._runtime.chunk_workers import default_workers
+from .._runtime.model_errors import USER_ERRORS, reraise
 from .._runtime.progress import Progress
 from .._validation import (
     CaptumTypeError,
@@ -303,8 +304,25 @@ class TensorPerturbationExplainer(CaptumSurface):
 
     def _first_output(self, masker, args):
         """The forward's output on the inputs (one call, as captum's first evaluation)."""
-        with torch.no_grad(), self.adapter.evaluating():
-            out = self._row_forward(masker, args)(masker.X)
+        try:
+            with torch.no_grad(), self.adapter.evaluating():
+                out = self._row_forward(masker, args)(masker.X)
+        except USER_ERRORS as err:
+            given = (
+                masker.split.tensors(masker.X)
+                if masker.split is not None
+                else masker.X.reshape((masker.X.shape[0],) + masker.example_shape)
+            )
+            given = given if isinstance(given, tuple) else (given,)
+            counts = [t.shape[0] for t in given]
+            if len(set(counts)) > 1:
+                raise ValueError(
+                    f"the input tensors hold {counts} examples on axis 0, and forward_func "
+                    f"raised {type(err).__name__} on them ({str(err).splitlines()[0]}). Give "
+                    "every input tensor the same examples on axis 0 (different first "
+                    "dimensions are for a forward that takes them, as captum's)."
+                ) from err
+            reraise(err, given, "forward_func")
         if isinstance(out, torch.futures.Future):
             raise CaptumTypeError(
                 "forward_func returned a torch.futures.Future; attribute() needs tensors (or "

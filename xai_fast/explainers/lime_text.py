@@ -9,6 +9,8 @@ selection and ridge kernels).
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from .._runtime.progress import Progress
@@ -74,6 +76,14 @@ class LimeTextExplainer:
         self.split_expression = split_expression
         if not (isinstance(split_expression, str) or callable(split_expression)):
             raise TypeError("split_expression must be a regular expression (str) or a callable.")
+        if isinstance(split_expression, str):
+            try:
+                re.compile(split_expression)
+            except re.error as err:
+                raise ValueError(
+                    f"split_expression {split_expression!r} is not a valid regular expression: "
+                    f"{err}. Escape special characters, e.g. re.escape({split_expression!r})."
+                ) from None
         self.bow, self.char_level = bool(bow), bool(char_level)
         self.mask_string = mask_string
         self.random_state = lime_random_state(random_state)
@@ -148,6 +158,9 @@ class LimeTextExplainer:
         batch = (
             DEFAULT_BATCH if batch_size is None else check_positive_int(batch_size, "batch_size")
         )
+        texts = list(texts)
+        if not texts:
+            return []  # as explain_instances of images: nothing to explain
         views, masks, strings, where = [], [], [], []
         for text in texts:  # per text: its features, samples and distinct strings
             idx = self.indexed(text)
@@ -166,6 +179,11 @@ class LimeTextExplainer:
             strings.extend(perturbed_strings(idx, Z[first]))
         uniq, back = np.unique(np.array(strings, dtype=object), return_inverse=True)
         y = self._outputs(list(uniq), classifier_fn, batch, silent)
+        if self.class_names is not None and len(self.class_names) != y.shape[1]:
+            raise ValueError(
+                f"class_names has {len(self.class_names)} names but classifier_fn returned "
+                f"{y.shape[1]} classes; pass one name per column of its output."
+            )
         out = []
         for idx, Z, rows in zip(views, masks, where, strict=True):
             Y = y[back.ravel()[rows]]  # (S, k)

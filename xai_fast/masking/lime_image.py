@@ -47,8 +47,14 @@ def fudged_image(image, segments, hide_color) -> np.ndarray:
     image's dtype, as lime assigns it); else ``hide_color`` everywhere.
     """
     if hide_color is not None:
+        color = np.asarray(hide_color)
+        if color.ndim > 1 or (color.ndim == 1 and color.shape[0] not in (1, image.shape[2])):
+            raise ValueError(
+                f"hide_color must be one number or one value per channel ({image.shape[2]} "
+                f"here); got {hide_color!r}."
+            )
         out = np.empty_like(image)
-        out[:] = hide_color
+        out[:] = color
         return out
     M = int(segments.max()) + 1
     flat = segments.ravel()

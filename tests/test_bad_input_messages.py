@@ -1,0 +1,114 @@
+"""Bad input to the tabular, LIME and tensor front doors gets an error that says what was
+expected and how to fix it (never a raw numpy/torch/re error, never NaN values)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import xai_fast as xf
+
+
+def _proba(A):
+    p = 1 / (1 + np.exp(-np.asarray(A, dtype=np.float64).sum(1)))
+    return np.stack([1 - p, p], 1)
+
+
+def _with_nan(rng, n, d, row):
+    A = rng.normal(size=(n, d))
+    A[row, 1] = np.nan
+    return A
+
+
+def test_nan_in_the_data_is_named_as_the_cause(rng):
+    def f(A):
+        return np.asarray(A) @ np.ones(4)
+
+    B = rng.normal(size=(8, 4))
+    with pytest.raises(ValueError, match=r"for 1 of 8 rows \(first rows: \[5\]\), whose inputs "):
+        xf.KernelExplainer(f, _with_nan(rng, 8, 4, 5))
+    with pytest.raises(
+        ValueError, match=r"1 of 3 rows \(first rows: \[2\]\), whose inputs contain"
+    ):
+        xf.KernelExplainer(f, B).shap_values(_with_nan(rng, 3, 4, 2), silent=True)
+    net = torch.nn.Linear(4, 1)
+    with pytest.raises(ValueError, match=r"\[2\]\), whose inputs contain NaN"):
+        xf.KernelExplainer(net, B).shap_values(_with_nan(rng, 3, 4, 2), silent=True)
+    # a model that makes NaN itself is still told to fix the model
+    with pytest.raises(ValueError, match="Fix the model or its inputs"):
+        xf.KernelExplainer(lambda A: np.where(np.asarray(A)[:, 0] > 0, np.nan, 1.0), B)
+    with pytest.raises(ValueError, match=r"training_data contains NaN .* 1 of 20 rows .*\[7\]"):
+        xf.LimeTabularExplainer(_with_nan(rng, 20, 4, 7))
+
+
+def test_nan_aware_models_still_explain_rows_with_nan(rng):
+    def f(A):  # NaN counts as 0, as a model trained with missing values might
+        return np.nan_to_num(np.asarray(A, dtype=np.float64)) @ np.arange(1.0, 5.0)
+
+    B = rng.normal(size=(8, 4))
+    X = _with_nan(rng, 2, 4, 1)
+    phi = xf.KernelExplainer(f, B).shap_values(X, silent=True)
+    np.testing.assert_allclose(phi[0], (X[0] - B.mean(0)) * np.arange(1.0, 5.0), atol=1e-10)
+    assert np.isfinite(phi).all()
+
+
+@pytest.mark.parametrize("labels", [1, ("a",), [None]])
+def test_lime_tabular_labels_must_be_class_indices(rng, labels):
+    B = rng.normal(size=(20, 4))
+    with pytest.raises(TypeError, match=r"labels must be a sequence of class indices, e\.g\."):
+        xf.LimeTabularExplainer(B).explain_instance(B[0], _proba, labels=labels, num_samples=50)
+
+
+def test_lime_text_misuse_is_explained():
+    def fn(strings):
+        return np.full((len(strings), 2), 0.5)
+
+    assert xf.LimeTextExplainer().explain_instances([], fn) == []
+    with pytest.raises(ValueError, match=r"split_expression '\(' is not a valid regular"):
+        xf.LimeTextExplainer(split_expression="(")
+    ex = xf.LimeTextExplainer(class_names=["a", "b", "c"])
+    with pytest.raises(ValueError, match="class_names has 3 names but classifier_fn returned 2"):
+        ex.explain_instance("good plot bad acting", fn, num_samples=20)
+
+
+def test_lime_image_hide_color_is_one_value_or_one_per_channel(rng):
+    img = rng.random((8, 8, 3))
+
+    def seg(im):
+        return np.arange(64).reshape(8, 8) // 16
+
+    def fn(ims):
+        ims = np.asarray(ims)
+        return np.stack([ims.mean((1, 2, 3)), 1 - ims.mean((1, 2, 3))], 1)
+
+    ex = xf.LimeImageExplainer(random_state=0)
+    with pytest.raises(ValueError, match=r"one value per channel \(3 here\); got \(1, 2\)"):
+        ex.explain_instance(img, fn, hide_color=(1, 2), segmentation_fn=seg, num_samples=20)
+    for color in (0.5, (0.5, 0.5, 0.5)):  # the same fill either way
+        e = ex.explain_instance(img, fn, hide_color=color, segmentation_fn=seg, num_samples=20,
+                                random_seed=0)  # fmt: skip
+        assert len(e.local_exp[1]) == 4
+
+
+def test_model_adapter_device_and_empty_rows():
+    net = torch.nn.Linear(4, 2)
+    with pytest.raises(ValueError, match=r"device='bogus' is not a torch device; pass e\.g\."):
+        xf.ModelAdapter(net, device="bogus")
+    out = xf.ModelAdapter(net)(np.zeros((0, 4)))
+    assert out.shape == (0, 2) and out.dtype == np.float64
+    assert xf.ModelAdapter(lambda A: np.asarray(A)[:, 0])(np.zeros((0, 4))).shape == (0, 1)
+
+
+@pytest.mark.parametrize("cls", ["KernelShap", "FeatureAblation", "ShapleyValueSampling"])
+def test_tuple_inputs_with_different_example_counts_are_explained(cls):
+    net = torch.nn.Linear(4, 1)
+
+    def two(a, b):
+        return net(torch.cat([a, b], 1))
+
+    a, b = torch.rand(3, 2), torch.rand(2, 2)
+    with pytest.raises(ValueError, match=r"hold \[3, 2\] examples on axis 0.*same examples"):
+        getattr(xf, cls)(two).attribute((a, b), target=0)
+    out = getattr(xf, cls)(two).attribute((a, torch.rand(3, 2)), target=0)
+    assert out[0].shape == (3, 2) and out[1].shape == (3, 2)
