@@ -112,3 +112,10 @@ def test_tuple_inputs_with_different_example_counts_are_explained(cls):
         getattr(xf, cls)(two).attribute((a, b), target=0)
     out = getattr(xf, cls)(two).attribute((a, torch.rand(3, 2)), target=0)
     assert out[0].shape == (3, 2) and out[1].shape == (3, 2)
+
+
+def test_noise_tunnel_and_feature_permutation_misuse():
+    with pytest.raises(TypeError, match=r"instance, e\.g\. NoiseTunnel\(Saliency\(model\)\)"):
+        xf.NoiseTunnel(xf.Saliency)
+    with pytest.raises(TypeError, match="feature_mask must be an integer tensor"):
+        xf.FeaturePermutation(lambda x: x.sum(1)).attribute(torch.rand(4, 3), feature_mask="abc")

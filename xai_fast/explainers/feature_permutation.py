@@ -143,6 +143,11 @@ class FeaturePermutation(FeatureAblation):
         if feature_mask is None:
             feature_mask = elementwise_mask(inputs)
         masks = feature_mask if isinstance(feature_mask, tuple) else (feature_mask,)
+        if not all(isinstance(m, torch.Tensor) for m in masks):
+            raise TypeError(
+                "feature_mask must be an integer tensor (or a tuple of them, one per input "
+                f"tensor) of feature ids; got {type(feature_mask).__name__}."
+            )
         if len(masks) != len(xs):
             raise ValueError(
                 f"feature_mask has {len(masks)} tensors for {len(xs)} input tensors; pass one "

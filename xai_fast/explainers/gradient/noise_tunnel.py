@@ -36,6 +36,11 @@ class NoiseTunnel:
 
     def __init__(self, attribution_method, *, seed=None):
         method = attribution_method
+        if isinstance(method, type):
+            raise TypeError(
+                f"attribution_method must be an instance, e.g. NoiseTunnel({method.__name__}"
+                f"(model)); got the class {method.__name__} itself."
+            )
         if not isinstance(method, _GradientAttribution):
             if not callable(getattr(method, "attribute", None)):
                 raise TypeError(
