@@ -240,6 +240,32 @@ def test_captums_noise_tunnel_wraps_our_methods(rng):
     ]  # fmt: skip
 
 
+def test_our_noise_tunnel_gathers_a_per_example_mask_per_copy(rng):
+    """A feature mask with one row per example follows each noisy copy (captum repeats it)."""
+    captum_attr = pytest.importorskip("captum.attr")
+    from xai_fast import NoiseTunnel
+
+    w = torch.as_tensor(rng.normal(size=4))
+
+    def f(t):
+        return torch.tanh(t @ w) * t[:, 0]
+
+    x = torch.as_tensor(rng.normal(size=(3, 4)))
+    mask = torch.tensor([[0, 0, 1, 2], [0, 1, 1, 1], [2, 2, 0, 1]])
+    kw = dict(feature_mask=mask, nt_samples=4, stdevs=0.0)
+    out = NoiseTunnel(FeatureAblation(f)).attribute(x, **kw)
+    torch.testing.assert_close(out, FeatureAblation(f).attribute(x, feature_mask=mask),
+                               rtol=0, atol=1e-12)  # fmt: skip
+    torch.manual_seed(5)
+    noisy = NoiseTunnel(FeatureAblation(f)).attribute(x, **dict(kw, stdevs=0.3))
+    torch.manual_seed(5)
+    ref = captum_attr.NoiseTunnel(captum_attr.FeatureAblation(f)).attribute(
+        x, **dict(kw, stdevs=0.3)
+    )
+    torch.testing.assert_close(noisy, ref, rtol=0, atol=1e-10)
+    assert float((noisy - out).abs().max()) > 1e-3  # the noise was applied
+
+
 def test_examples_of_one_number_each(rng):
     """Inputs ``(N,)``: each example is one number, its own feature (captum's 0-d examples)."""
     x, b = torch.as_tensor(rng.normal(size=5)), torch.as_tensor(rng.normal(size=5))
