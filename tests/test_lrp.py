@@ -352,6 +352,19 @@ def test_a_layer_without_rule_is_named(rng):
     LRP(model).attribute(_x(rng, 2, 6), target=0)
 
 
+@pytest.mark.parametrize("rules", list(MLP_RULES), ids=list(MLP_RULES))
+def test_captums_own_rule_objects_are_read_as_ours(rng, rules):
+    """``module.rule = captum's EpsilonRule(...)`` with only the LRP import swapped."""
+    mine, theirs = _pair(_init(MLP(), rng), MLP_RULES[rules])
+    x = _x(rng, 3, 6)
+    ref = _captum(copy.deepcopy(theirs), x, target=1).detach()
+    _close(LRP(theirs).attribute(x, target=1), ref)  # captum's rule objects on our LRP
+    _close(LRP(mine).attribute(x, target=1), ref)
+    assert all(  # the user's rule objects are left as they were
+        type(m.rule).__module__.startswith("captum") for m in theirs.modules() if hasattr(m, "rule")
+    )
+
+
 def test_bad_rule_attributes(rng):
     model = _init(MLP(), rng)
     model.l2.rule = 1
@@ -359,8 +372,16 @@ def test_bad_rule_attributes(rng):
         LRP(model)
     model.l2.rule = None  # None: the default
     lrp = LRP(model)
-    model.l2.rule = captum_rules.EpsilonRule()  # set after construction: checked per call
-    with pytest.raises(TypeError, match="captum's rule classes"):
+    model.l2.rule = 1  # set after construction: checked per call
+    with pytest.raises(TypeError, match="got int"):
+        lrp.attribute(_x(rng, 2, 6), target=0)
+
+    class Custom(captum_rules.PropagationRule):  # captum's API for its own weights code
+        def _manipulate_weights(self, module, inputs, outputs):
+            pass
+
+    model.l2.rule = Custom()
+    with pytest.raises(TypeError, match="got Custom .*PropagationRule subclass of ours"):
         lrp.attribute(_x(rng, 2, 6), target=0)
     with pytest.raises(TypeError, match="torch.nn.Module; got function"):
         LRP(lambda x: x)

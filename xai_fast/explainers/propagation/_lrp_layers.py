@@ -15,7 +15,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .lrp_rules import EpsilonRule, PropagationRule
+from .lrp_rules import (
+    Alpha1_Beta0_Rule,
+    EpsilonRule,
+    GammaRule,
+    IdentityRule,
+    PropagationRule,
+)
 
 __all__ = ["_Hooks", "_check_rules", "_plan"]
 
@@ -55,15 +61,36 @@ def _check_rule(name: str, module) -> PropagationRule | None:
     if rule is None or isinstance(rule, PropagationRule):
         return rule
     hint = ""
-    if type(rule).__module__.startswith("captum"):
-        hint = " (captum's rule classes are not read here: take the same names from " + (
-            "xai_fast.explainers.propagation)"
+    if any(c.__module__.startswith("captum") for c in type(rule).__mro__):
+        ours = _from_captum(rule)
+        if ours is not None:
+            return ours
+        hint = " (of captum's rules, EpsilonRule, GammaRule, Alpha1_Beta0_Rule and " + (
+            "IdentityRule are read; write another as a PropagationRule subclass of ours)"
         )
     raise TypeError(
         f"the rule of layer {_label(name, module)} must be an LRP rule ({_RULES} from "
         f"xai_fast.explainers.propagation, or a PropagationRule subclass) or None; got "
         f"{type(rule).__name__}{hint}."
     )
+
+
+def _from_captum(rule) -> PropagationRule | None:
+    """Our rule equal to captum's built-in ``rule`` (same class name and settings), so that
+    ``module.rule = captum's EpsilonRule(...)`` keeps working after the import swap; ``None``
+    for other captum classes (a user's subclass: its own weights code is captum's API)."""
+    name = type(rule).__name__
+    if type(rule).__module__ != "captum.attr._utils.lrp_rules":
+        return None  # a subclass (elsewhere) may change what the built-in rule does
+    if name == "IdentityRule":
+        return IdentityRule()
+    if name == "EpsilonRule":
+        return EpsilonRule(getattr(rule, "STABILITY_FACTOR", 1e-9))
+    if name == "GammaRule":
+        return GammaRule(rule.gamma, bool(getattr(rule, "set_bias_to_zero", False)))
+    if name == "Alpha1_Beta0_Rule":
+        return Alpha1_Beta0_Rule(bool(getattr(rule, "set_bias_to_zero", False)))
+    return None
 
 
 def _check_rules(model: nn.Module) -> None:
