@@ -119,3 +119,10 @@ def test_noise_tunnel_and_feature_permutation_misuse():
         xf.NoiseTunnel(xf.Saliency)
     with pytest.raises(TypeError, match="feature_mask must be an integer tensor"):
         xf.FeaturePermutation(lambda x: x.sum(1)).attribute(torch.rand(4, 3), feature_mask="abc")
+
+
+def test_convergence_delta_names_its_own_arguments():
+    ig = xf.IntegratedGradients(torch.nn.Linear(4, 1))
+    x = torch.rand(4, 4)
+    with pytest.raises(ValueError, match=r"start_point of shape \(2, 4\) does not match end_point"):
+        ig.compute_convergence_delta(ig.attribute(x), torch.rand(2, 4), x)

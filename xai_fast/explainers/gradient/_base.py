@@ -150,7 +150,7 @@ class _BaselineAttribution(_InputMultiplier, _GradientAttribution):
         """
         with _autograd():
             xs, is_tuple = _check_inputs(end_point)
-            bs = _check_baselines(start_point, xs, is_tuple)
+            bs = _check_baselines(start_point, xs, is_tuple, ("start_point", "end_point's"))
             attrs = attributions if isinstance(attributions, tuple) else (attributions,)
             if len(attrs) != len(xs) or any(
                 not isinstance(a, torch.Tensor) or a.shape != x.shape

@@ -89,17 +89,20 @@ def _baseline_tensor(b, x: torch.Tensor, name: str) -> torch.Tensor:
     return t.reshape((1,) * (x.dim() - t.dim()) + tuple(t.shape)).to(x.dtype)
 
 
-def _check_baselines(baselines, xs, is_tuple: bool) -> tuple[torch.Tensor, ...]:
-    """One baseline per example: tensors broadcastable to each input, batch axis 1 or ``N``."""
+def _check_baselines(
+    baselines, xs, is_tuple: bool, names: tuple[str, str] = ("baselines", "the inputs'")
+) -> tuple[torch.Tensor, ...]:
+    """One baseline per example: tensors broadcastable to each input, batch axis 1 or ``N``.
+    ``names``: what the caller calls the baselines and the inputs (for the messages)."""
     if baselines is None:
         return tuple(torch.zeros((1,) * x.dim(), dtype=x.dtype, device=x.device) for x in xs)
     out = []
-    for k, (b, x) in enumerate(zip(_as_tuple(baselines, xs, "baselines"), xs, strict=True)):
-        name = f"baselines[{k}]" if is_tuple else "baselines"
+    for k, (b, x) in enumerate(zip(_as_tuple(baselines, xs, names[0]), xs, strict=True)):
+        name = f"{names[0]}[{k}]" if is_tuple else names[0]
         t = _baseline_tensor(b, x, name)
         if any(s not in (1, n) for s, n in zip(t.shape, x.shape, strict=True)):
             raise ValueError(
-                f"{name} of shape {tuple(b.shape)} does not match the inputs' shape "
+                f"{name} of shape {tuple(b.shape)} does not match {names[1]} shape "
                 f"{tuple(x.shape)}; pass a scalar, one example {tuple(x.shape[1:])}, a batch of "
                 f"one (1, ...) or one baseline per example {tuple(x.shape)} (size-1 axes "
                 "broadcast)."
