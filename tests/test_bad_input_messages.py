@@ -126,3 +126,22 @@ def test_convergence_delta_names_its_own_arguments():
     x = torch.rand(4, 4)
     with pytest.raises(ValueError, match=r"start_point of shape \(2, 4\) does not match end_point"):
         ig.compute_convergence_delta(ig.attribute(x), torch.rand(2, 4), x)
+
+
+def test_a_channels_first_image_is_pointed_out(rng):
+    def fn(ims):
+        m = np.asarray(ims).mean(axis=(1, 2, 3))
+        return np.stack([m, 1 - m], 1)
+
+    def seg(im):
+        return np.zeros(im.shape[:2], dtype=int)
+
+    ex = xf.LimeImageExplainer(random_state=0)
+    with pytest.warns(UserWarning, match=r"looks channels-first .*np\.moveaxis"):
+        ex.explain_instance(rng.random((3, 16, 16)), fn, segmentation_fn=seg, num_samples=10)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # channels-last RGB and grey images: no warning
+        ex.explain_instance(rng.random((16, 16, 3)), fn, segmentation_fn=seg, num_samples=10)
+        ex.explain_instance(rng.random((16, 16)), fn, segmentation_fn=seg, num_samples=10)

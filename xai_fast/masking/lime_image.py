@@ -3,6 +3,8 @@ off take the colour of a "fudged" image (each superpixel's mean colour, or ``hid
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 __all__ = ["as_rgb", "check_segments", "fudged_image", "perturbed_images"]
@@ -21,6 +23,14 @@ def as_rgb(image) -> np.ndarray:
             f"image must have shape (H, W) or (H, W, C) (channels last, as lime takes it); got "
             f"{img.shape}. For a channels-first image use np.moveaxis(image, 0, -1); for a "
             "batch use explain_instances."
+        )
+    if img.shape[0] in (1, 3, 4) and img.shape[2] not in (1, 3, 4) and min(img.shape[1:]) > 4:
+        warnings.warn(
+            f"the image has shape {img.shape}: it looks channels-first ({img.shape[0]} "
+            f"channels of {img.shape[1]}x{img.shape[2]}), but is read channels-last (height "
+            f"{img.shape[0]}, {img.shape[2]} channels), as lime reads it. Pass "
+            "np.moveaxis(image, 0, -1) if it is channels-first.",
+            stacklevel=3,
         )
     return img
 
