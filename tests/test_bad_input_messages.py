@@ -145,3 +145,9 @@ def test_a_channels_first_image_is_pointed_out(rng):
         warnings.simplefilter("error")  # channels-last RGB and grey images: no warning
         ex.explain_instance(rng.random((16, 16, 3)), fn, segmentation_fn=seg, num_samples=10)
         ex.explain_instance(rng.random((16, 16)), fn, segmentation_fn=seg, num_samples=10)
+
+
+def test_a_perm_func_of_the_wrong_shape_is_explained():
+    ex = xf.FeaturePermutation(lambda x: x.sum(1), perm_func=lambda x, mask: x[:2])
+    with pytest.raises(ValueError, match=r"perm_func returned \(2, 3\) for an input of shape"):
+        ex.attribute(torch.rand(4, 3))

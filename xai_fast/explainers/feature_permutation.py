@@ -235,7 +235,16 @@ class FeaturePermutation(FeatureAblation):
                             perms[k][f] = _randperm(xs[k].shape[0], xs[k].device)
                             continue
                         where = masks[k] == f
-                        out[k] = torch.where(where, self.perm_func(xs[k], where), out[k])
+                        permuted = self.perm_func(xs[k], where)
+                        if not isinstance(permuted, torch.Tensor) or permuted.shape != xs[k].shape:
+                            got = getattr(permuted, "shape", None)
+                            got = type(permuted).__name__ if got is None else tuple(got)
+                            raise ValueError(
+                                f"perm_func returned {got} "
+                                f"for an input of shape {tuple(xs[k].shape)}; it must return the "
+                                "input with the masked elements permuted, of the input's shape."
+                            )
+                        out[k] = torch.where(where, permuted, out[k])
         if default:
             out = [_gather(x, m, p) for x, m, p in zip(xs, masks, perms, strict=True)]
         return tuple(out), skipped
