@@ -2,7 +2,8 @@
 
 Each case returns a dict of arrays; ``tests/golden/values.npz`` holds the values recorded from a
 known-good commit, and ``tests/test_golden.py`` checks they are reproduced to rounding: within
-:func:`tolerance` times the largest recorded value of the key. Bit-for-bit equality does not
+:func:`tolerance`, a relative tolerance times the key's largest recorded magnitude (:func:`moved`
+compares). Bit-for-bit equality does not
 carry across CPUs, because BLAS picks its kernels (and with them the order of its sums) by the
 instruction set: on two hosts with the same packages the Kernel SHAP values moved by 1.3e-15.
 After an intended change of numbers, rewrite the file with ``python tests/golden_cases.py
@@ -29,14 +30,31 @@ LOOSER = {"kernel/auto": 1e-5}
 
 
 def tolerance(key: str, want: np.ndarray) -> float:
-    """The largest difference from ``want`` (the recorded values of ``key``) taken as rounding."""
+    """The largest difference from ``want`` (the recorded values of ``key``) taken as rounding:
+    the key's relative tolerance times its own largest magnitude (0 for an all-zero key)."""
     rtol = RTOL.get(want.dtype, 0.0)
     for prefix, looser in LOOSER.items():
         if key == prefix or key.startswith(prefix + "/"):
             rtol = max(rtol, looser)
     finite = want[np.isfinite(want)] if want.dtype.kind == "f" else want
     scale = float(np.max(np.abs(finite))) if finite.size else 0.0
-    return rtol * max(scale, 1.0)
+    return rtol * scale
+
+
+def moved(key: str, value: np.ndarray, want: np.ndarray) -> str | None:
+    """Why ``value`` is not ``want`` (the recorded values of ``key``) to rounding, or None."""
+    if value.shape != want.shape or value.dtype != want.dtype:
+        return f"{key}: {value.dtype} {value.shape}, recorded {want.dtype} {want.shape}"
+    if value.dtype.kind == "f" and not np.array_equal(np.isnan(value), np.isnan(want)):
+        return f"{key}: NaNs moved"
+    if value.dtype.kind not in "fc":
+        return None if np.array_equal(value, want) else f"{key}: values moved"
+    both = np.isfinite(want)
+    if not np.array_equal(value[~both], want[~both], equal_nan=True):
+        return f"{key}: infinities moved"
+    tol = tolerance(key, want)
+    diff = float(np.max(np.abs(value[both] - want[both]), initial=0.0))
+    return None if diff <= tol else f"{key}: values moved by {diff:.3g} (rounding allows {tol:.3g})"
 
 
 def _mlp(d: int, k: int, seed: int, dtype=None):

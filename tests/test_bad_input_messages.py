@@ -40,6 +40,13 @@ def test_nan_in_the_data_is_named_as_the_cause(rng):
         xf.KernelExplainer(lambda A: np.where(np.asarray(A)[:, 0] > 0, np.nan, 1.0), B)
     with pytest.raises(ValueError, match=r"training_data contains NaN .* 1 of 20 rows .*\[7\]"):
         xf.LimeTabularExplainer(_with_nan(rng, 20, 4, 7))
+    # without bins, the statistics skip NaN (lime's StandardScaler); infinity is refused
+    ok = xf.LimeTabularExplainer(_with_nan(rng, 20, 4, 7), discretize_continuous=False)
+    assert np.isfinite(ok.explain_instance(np.zeros(4), _proba, num_samples=50).intercept[1])
+    inf = _with_nan(rng, 20, 4, 3)
+    inf[3, 1] = np.inf
+    with pytest.raises(ValueError, match=r"training_data contains infinity in 1 of 20 rows"):
+        xf.LimeTabularExplainer(inf, discretize_continuous=False)
 
 
 def test_nan_aware_models_still_explain_rows_with_nan(rng):
@@ -53,7 +60,7 @@ def test_nan_aware_models_still_explain_rows_with_nan(rng):
     assert np.isfinite(phi).all()
 
 
-@pytest.mark.parametrize("labels", [1, ("a",), [None]])
+@pytest.mark.parametrize("labels", [1, ("a",), [None], (1.7,), "12", (True,), np.array([1.0])])
 def test_lime_tabular_labels_must_be_class_indices(rng, labels):
     B = rng.normal(size=(20, 4))
     with pytest.raises(TypeError, match=r"labels must be a sequence of class indices, e\.g\."):
@@ -67,9 +74,13 @@ def test_lime_text_misuse_is_explained():
     assert xf.LimeTextExplainer().explain_instances([], fn) == []
     with pytest.raises(ValueError, match=r"split_expression '\(' is not a valid regular"):
         xf.LimeTextExplainer(split_expression="(")
-    ex = xf.LimeTextExplainer(class_names=["a", "b", "c"])
-    with pytest.raises(ValueError, match="class_names has 3 names but classifier_fn returned 2"):
+    ex = xf.LimeTextExplainer(class_names=["a"])
+    with pytest.raises(ValueError, match="class_names has 1 names but classifier_fn returned 2"):
         ex.explain_instance("good plot bad acting", fn, num_samples=20)
+    more = xf.LimeTextExplainer(class_names=["a", "b", "c"])  # lime takes extra names
+    assert more.explain_instance("good plot bad acting", fn, num_samples=20).class_names[:2] == [
+        "a", "b",
+    ]  # fmt: skip
 
 
 def test_lime_image_hide_color_is_one_value_or_one_per_channel(rng):
@@ -137,8 +148,9 @@ def test_a_channels_first_image_is_pointed_out(rng):
         return np.zeros(im.shape[:2], dtype=int)
 
     ex = xf.LimeImageExplainer(random_state=0)
-    with pytest.warns(UserWarning, match=r"looks channels-first .*np\.moveaxis"):
+    with pytest.warns(UserWarning, match=r"looks channels-first .*np\.moveaxis") as seen:
         ex.explain_instance(rng.random((3, 16, 16)), fn, segmentation_fn=seg, num_samples=10)
+    assert len(seen) == 1 and seen[0].filename == __file__  # once, at the caller's line
     import warnings
 
     with warnings.catch_warnings():
@@ -151,3 +163,16 @@ def test_a_perm_func_of_the_wrong_shape_is_explained():
     ex = xf.FeaturePermutation(lambda x: x.sum(1), perm_func=lambda x, mask: x[:2])
     with pytest.raises(ValueError, match=r"perm_func returned \(2, 3\) for an input of shape"):
         ex.attribute(torch.rand(4, 3))
+
+
+def test_swapped_or_missing_columns_are_named(rng):
+    pd = pytest.importorskip("pandas")
+    cols = [f"c{i}" for i in range(8)]
+    bg = pd.DataFrame(rng.normal(size=(10, 8)), columns=cols)
+    ex = xf.KernelExplainer(lambda A: np.asarray(A).sum(1), bg)
+    swapped = bg.iloc[:2][cols[:6] + ["c7", "c6"]]
+    with pytest.raises(ValueError, match=r"at position 6, X has 'c7' where the background has"):
+        ex.shap_values(swapped, silent=True)
+    renamed = bg.iloc[:2].rename(columns={"c3": "z"})
+    with pytest.raises(ValueError, match=r"missing: \['c3'\]; extra: \['z'\]"):
+        ex.shap_values(renamed, silent=True)

@@ -112,15 +112,21 @@ def _with_nan(n, row=1):
 @pytest.mark.parametrize(
     "call, match",
     [
-        (lambda net: xf.GradientExplainer(net, _with_nan(6)), r"on data for 1 of 6 .*\[1\]"),
-        (lambda net: xf.DeepExplainer(net, _with_nan(6, 4)), r"on data for 1 of 6 .*\[4\]"),
+        (
+            lambda net: xf.GradientExplainer(net, _with_nan(6)),
+            r"data contains NaN or inf in 1 of 6 .*\[1\]",
+        ),
+        (
+            lambda net: xf.DeepExplainer(net, _with_nan(6, 4)),
+            r"data contains NaN or inf in 1 of 6 .*\[4\]",
+        ),
         (
             lambda net: xf.GradientExplainer(net, torch.rand(6, 4)).shap_values(_with_nan(3)),
-            r"on X for 1 of 3 .*\[1\]",
+            r"X contains NaN or inf in 1 of 3 .*\[1\]",
         ),
         (
             lambda net: xf.DeepExplainer(net, torch.rand(6, 4)).shap_values(_with_nan(3)),
-            r"on X for 1 of 3 .*\[1\]",
+            r"X contains NaN or inf in 1 of 3 .*\[1\]",
         ),
         (
             lambda net: xf.DeepLift(net).attribute(torch.rand(3, 4), _with_nan(1, 0), target=0),
@@ -149,6 +155,29 @@ def test_nan_where_the_model_runs_is_an_error_not_nan_values(call, match):
     net = torch.nn.Sequential(*_net(), torch.nn.Linear(2, 1)).eval()  # one output
     with pytest.raises(ValueError, match=match):
         call(net)
+
+
+def test_an_output_masked_to_minus_inf_is_fine_while_not_explained():
+    """Masked logits: shap explains the other outputs; a model's NaN where explained is not."""
+    net = _net().eval()
+
+    def masked(x):
+        out = net(x)
+        return torch.cat([out, torch.full_like(out[:, :1], -float("inf"))], 1)
+
+    bg, x = torch.rand(6, 4), torch.rand(3, 4)
+    ge = xf.GradientExplainer(masked, bg)
+    v, ranks = ge.shap_values(x, ranked_outputs=2, nsamples=8, rseed=0)
+    assert np.isfinite(np.asarray(v)).all() and int(ranks.max()) <= 1
+    de = xf.DeepExplainer(masked, bg)
+    v, ranks = de.shap_values(x, ranked_outputs=1)
+    assert np.isfinite(np.asarray(v)).all() and int(ranks.max()) <= 1
+
+    def nan_model(x):
+        return net(x) * torch.where(x[:, :1] > 0.5, float("nan"), 1.0)
+
+    with pytest.raises(ValueError, match="came out NaN or inf for the explained output"):
+        xf.GradientExplainer(nan_model, bg).shap_values(torch.full((2, 4), 0.9), nsamples=4)
 
 
 def test_a_callable_that_wants_tensors_is_told_how_to_wrap_it(rng):

@@ -393,6 +393,9 @@ def test_rows_with_other_columns_than_the_maskers_frame_are_refused(rng, cls):
     right = ex(bg.iloc[:2]).values
     assert right.shape == (2, 4) and np.abs(right[:, 2]).max() < 1e-12
     for wrong in (bg.iloc[:2][list("dcba")], bg.iloc[:2].set_axis(list("wxyz"), axis=1)):
-        with pytest.raises(ValueError, match="do not match the masker's background's"):
+        with pytest.raises(
+            ValueError,
+            match=r"do not match the masker's background \(at position 0, X has 'd'|missing: \['a'",
+        ):
             ex(wrong)
     np.testing.assert_allclose(ex(bg.iloc[:2].to_numpy()).values, right, rtol=0, atol=1e-12)

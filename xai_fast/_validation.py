@@ -114,6 +114,28 @@ def check_feature_names(feature_names, d: int):
     return names
 
 
+def check_same_columns(columns, names, what: str = "the background") -> None:
+    """Refuse DataFrame rows whose columns ``columns`` are not ``names`` in the same order,
+    naming the first position that differs and the missing and extra columns."""
+    if columns is None or names is None or list(columns) == list(names):
+        return
+    columns, names = list(columns), list(names)
+    missing = [c for c in names if c not in columns]
+    extra = [c for c in columns if c not in names]
+    at = next((i for i, (a, b) in enumerate(zip(columns, names)) if a != b), None)  # noqa: B905
+    parts = []
+    if at is not None:
+        parts.append(f"at position {at}, X has {columns[at]!r} where {what} has {names[at]!r}")
+    if missing:
+        parts.append(f"missing: {missing[:5]}{' ...' if len(missing) > 5 else ''}")
+    if extra:
+        parts.append(f"extra: {extra[:5]}{' ...' if len(extra) > 5 else ''}")
+    raise ValueError(
+        f"X's columns do not match {what} ({'; '.join(parts)}); select and order them like "
+        f"{what}'s: {names[:5]}{' ...' if len(names) > 5 else ''}."
+    )
+
+
 def check_link(link) -> str:
     """``"identity"`` or ``"logit"``."""
     if link in ("identity", "logit"):

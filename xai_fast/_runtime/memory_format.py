@@ -81,9 +81,10 @@ def as_channels_last(x):
     return x.contiguous(memory_format=torch.channels_last)
 
 
-def _decide(module, x) -> bool:
+def _decide(module, x) -> bool | None:
     """Run ``module`` on the first rows of ``x`` in both layouts, without gradients: True when
-    channels-last runs and gives the same outputs."""
+    channels-last runs and gives the same outputs; None when the model raises on its own
+    layout (nothing is learnt: the real call raises again, explained, or works)."""
     import torch
 
     with torch.no_grad():
@@ -91,7 +92,7 @@ def _decide(module, x) -> bool:
         try:
             ref = module(trial)
         except Exception:  # noqa: BLE001 - the model's own call raises it again, explained
-            return False
+            return None
         try:
             alt = module(as_channels_last(trial))
         except Exception:  # noqa: BLE001 - any failure in the other layout: keep the default
@@ -116,6 +117,8 @@ def channels_last_ok(module, t, trial: bool = True) -> bool:
         if any(m.training for m in module.modules()):
             return False
         keep = _decide(module, t)
+        if keep is None:  # not remembered: a fixed model gets its trial next time
+            return False
         with _LOCK:
             _CHOICES.setdefault(module, {})[key] = keep
     return keep

@@ -8,7 +8,7 @@ numpy arrays, an input width that does not match the first layer).
 
 from __future__ import annotations
 
-import linecache
+import dis
 import os
 import re
 from typing import NoReturn
@@ -18,6 +18,8 @@ __all__ = ["USER_ERRORS", "ModelCallError", "from_model", "model_call_error", "r
 # what a model raises on inputs it does not take (not MemoryError, not KeyboardInterrupt)
 USER_ERRORS = (TypeError, ValueError, RuntimeError, AttributeError, IndexError, KeyError)
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# the opcodes of a ``raise`` statement (``raise``, ``raise e``, ``raise e from c``)
+_RAISES = {dis.opmap[name] for name in ("RAISE_VARARGS", "RERAISE") if name in dis.opmap}
 
 
 class ModelCallError(TypeError, ValueError):
@@ -37,6 +39,16 @@ def _describe(x) -> str:
     return " ".join(parts)
 
 
+def _axis_sizes(inputs, axis: int) -> set:
+    """The sizes of axis ``axis`` of the input tensors or arrays (those that have it)."""
+    sizes = set()
+    for x in inputs if isinstance(inputs, tuple) else (inputs,):
+        shape = getattr(x, "shape", None)
+        if shape is not None and len(shape) > (axis if axis >= 0 else -axis - 1):
+            sizes.add(int(shape[axis]))
+    return sizes
+
+
 def model_call_error(err: Exception, inputs, what: str = "the model") -> ModelCallError:
     """A :class:`ModelCallError` for ``err``, raised by ``what`` on ``inputs`` (an array, a
     tensor, a DataFrame or a tuple of tensors)."""
@@ -52,15 +64,29 @@ def model_call_error(err: Exception, inputs, what: str = "the model") -> ModelCa
             "model(torch.as_tensor(X, dtype=torch.float32)).detach().numpy()."
         )
     elif m := re.search(r"mat1 and mat2 shapes cannot be multiplied \((\d+)x(\d+) and (\d+)x", msg):
-        hint = (
-            f" Its first layer takes {m.group(3)} features per row but got {m.group(2)}: pass "
-            f"inputs with {m.group(3)} features (the model's input width)."
-        )
+        takes, got = m.group(3), m.group(2)
+        if int(got) in _axis_sizes(inputs, -1):
+            hint = (
+                f" Its first layer takes {takes} features per row but got {got}: pass inputs "
+                f"with {takes} features (the model's input width)."
+            )
+        else:  # an inner layer: the inputs are not what it got
+            hint = (
+                f" A layer inside the model takes {takes} features but got {got}: the model's "
+                "layers do not fit together (or the inputs' other axes are not the expected ones)."
+            )
     elif m := re.search(r"expected input\[[^\]]*\] to have (\d+) channels, but got (\d+)", msg):
-        hint = (
-            f" Its first convolution takes {m.group(1)} channels but got {m.group(2)}: pass "
-            f"inputs with {m.group(1)} channels on axis 1 (channels first)."
-        )
+        takes, got = m.group(1), m.group(2)
+        if int(got) in _axis_sizes(inputs, 1):
+            hint = (
+                f" Its first convolution takes {takes} channels but got {got}: pass inputs "
+                f"with {takes} channels on axis 1 (channels first)."
+            )
+        else:
+            hint = (
+                f" A convolution inside the model takes {takes} channels but got {got}: the "
+                "model's layers do not fit together."
+            )
     elif re.search(r"same dtype|type \(\w+\) and (bias|weight) type|expected scalar type", msg):
         hint = (
             " The inputs' dtype differs from the model's parameters': cast the inputs to the "
@@ -95,14 +121,16 @@ def reraise(err: Exception, inputs, what: str = "the model") -> NoReturn:
 
 def _raised_by_us(err: Exception) -> bool:
     """Whether ``err`` comes from a ``raise`` statement of this package: the innermost frame is
-    ours and its line raises. An op that fails inside our own code (a dispatch mode or a
-    replaced forward running the model's layers) also has our frame innermost, on a call."""
+    ours and its last instruction is a raise. An op that fails inside our own code (a dispatch
+    mode or a replaced forward running the model's layers) also has our frame innermost, on a
+    call instruction."""
     tb = err.__traceback__
     while tb is not None and tb.tb_next is not None:
         tb = tb.tb_next
     if tb is None:
         return False
     filename = os.path.abspath(tb.tb_frame.f_code.co_filename)
-    if not filename.startswith(_PACKAGE):
+    if not filename.startswith(_PACKAGE + os.sep):
         return False
-    return linecache.getline(filename, tb.tb_lineno).lstrip().startswith("raise")
+    code = tb.tb_frame.f_code.co_code
+    return 0 <= tb.tb_lasti < len(code) and code[tb.tb_lasti] in _RAISES

@@ -7,7 +7,13 @@ import warnings
 
 import numpy as np
 
-from .._validation import check_data, check_feature_names, check_flag, check_link
+from .._validation import (
+    check_data,
+    check_feature_names,
+    check_flag,
+    check_link,
+    check_same_columns,
+)
 from ..backends import get_backend
 from ..background import Background, as_background
 from ..explanation import Explanation
@@ -159,12 +165,7 @@ class CoalitionExplainer(SavableExplainer):
                 f"X has {Xc.shape[1]} features but the background data has {d}; pass rows with "
                 "the same columns as the background."
             )
-        names = self.background.feature_names
-        if columns is not None and names is not None and list(columns) != list(names):
-            raise ValueError(
-                f"X's columns {list(columns)[:5]}... do not match the background's "
-                f"{list(names)[:5]}...; select and order X's columns like the background's."
-            )
+        check_same_columns(columns, self.background.feature_names)
         return (self.codes.encode(Xc) if coded else Xc), columns, was_1d
 
     def _game(self, X):

@@ -7,6 +7,7 @@ the seed of the entropy discretizer's tree.
 
 from __future__ import annotations
 
+import operator
 import warnings
 
 import numpy as np
@@ -109,19 +110,28 @@ def _check_stats(stats):
         raise ValueError(f"training_data_stats is missing keys {missing}.")
 
 
-def _check_training_data(training_data):
+def _check_training_data(training_data, discretize: bool):
     """``(data, columns, sparse)``: float64 data ``(n, d)`` (CSR when sparse, as lime takes it)
-    and a DataFrame's column names."""
+    and a DataFrame's column names. Infinity is refused, and NaN where the quantile bins are
+    made from the data (``discretize``); without them, the statistics skip NaN, as lime's
+    ``StandardScaler``."""
     if hasattr(training_data, "toarray") and hasattr(training_data, "nnz"):
         return training_data.tocsr().astype(np.float64), None, True
     data, columns, _ = check_data(training_data, name="training_data")
     data = data.astype(np.float64)
-    finite = np.isfinite(data).all(axis=1)
-    if not finite.all():
-        bad = np.nonzero(~finite)[0]
+    bad_values = np.isinf(data) | (np.isnan(data) if discretize else False)
+    if bad_values.any():
+        bad = np.nonzero(bad_values.any(axis=1))[0]
+        what = "NaN or infinity" if discretize else "infinity"
+        why = "the discretizer's bins would be NaN" if discretize else "its scale would be inf"
         raise ValueError(
-            f"training_data contains NaN or infinity in {len(bad)} of {len(data)} rows (first: "
-            f"{bad[:5].tolist()}); its statistics would be NaN. Impute or drop those rows first."
+            f"training_data contains {what} in {len(bad)} of {len(data)} rows (first: "
+            f"{bad[:5].tolist()}); {why}. Impute or drop those rows first"
+            + (
+                ", or pass discretize_continuous=False (its statistics skip NaN)."
+                if discretize
+                else "."
+            )
         )
     return data, columns, False
 
@@ -189,7 +199,9 @@ def _check_labels(mode, class_names, labels, top_labels, k, y_self, y_shared, ro
     if top_labels is not None:
         return np.arange(k)
     try:
-        ids = np.asarray([int(t) for t in labels], dtype=np.int64)
+        if isinstance(labels, (str, bytes)) or any(isinstance(t, (bool, np.bool_)) for t in labels):
+            raise TypeError
+        ids = np.asarray([operator.index(t) for t in labels], dtype=np.int64)
     except (TypeError, ValueError):
         raise TypeError(
             f"labels must be a sequence of class indices, e.g. labels=(1,); got {labels!r}."

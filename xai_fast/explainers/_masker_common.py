@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_data, check_feature_names
+from .._validation import check_data, check_feature_names, check_same_columns
 from ..explanation import Explanation
 from ..links import apply_link
 from ..masking.image_masker import Image
@@ -82,12 +82,8 @@ class MaskedModel:
                 f"X has {Xc.shape[1]} features but the masker's background has {d}; pass rows "
                 "with the background's columns."
             )
-        names = getattr(m, "feature_names", None)  # the background DataFrame's columns
-        if columns is not None and names is not None and list(columns) != list(names):
-            raise ValueError(
-                f"X's columns {list(columns)[:5]}... do not match the masker's background's "
-                f"{list(names)[:5]}...; select and order X's columns like the background's."
-            )
+        # the background DataFrame's columns
+        check_same_columns(columns, getattr(m, "feature_names", None), "the masker's background")
         return np.asarray(Xc, dtype=np.float64), was_1d
 
     def bind(self, X):

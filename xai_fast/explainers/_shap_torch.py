@@ -86,8 +86,22 @@ def torch_inputs(X, multi_input: bool, like, name: str) -> list:
             raise ValueError(f"{name}[{k}] holds no examples (shape {tuple(x.shape)}).")
         if x.is_floating_point() and b.is_floating_point():
             x = x.to(dtype=b.dtype)
+        _check_finite(x, f"{name}[{k}]" if multi_input else name)
         out.append(x.detach().to(b.device))
     return out
+
+
+def _check_finite(x: torch.Tensor, name: str) -> None:
+    """Refuse NaN or inf in examples ``x`` ``(N, ...)``: their gradients would be NaN."""
+    if not x.is_floating_point():
+        return
+    bad = ~torch.isfinite(x.reshape(x.shape[0], -1)).all(dim=1)
+    if bool(bad.any()):
+        rows = torch.nonzero(bad)[:, 0].tolist()
+        raise ValueError(
+            f"{name} contains NaN or inf in {len(rows)} of {x.shape[0]} examples (first: "
+            f"{rows[:5]}); their values would be NaN. Impute or drop those examples."
+        )
 
 
 def background(data, owner: str) -> tuple[list, bool]:
@@ -110,6 +124,7 @@ def background(data, owner: str) -> tuple[list, bool]:
                 f"{owner}'s data[{k}] has shape {tuple(d.shape)}; it must hold background "
                 "examples on axis 0."
             )
+        _check_finite(d, f"{owner}'s data[{k}]" if multi else f"{owner}'s data")
         out.append(d.detach())
     if len({d.shape[0] for d in out}) != 1:
         raise ValueError(
@@ -119,9 +134,9 @@ def background(data, owner: str) -> tuple[list, bool]:
     return out, multi
 
 
-def outputs_2d(out, owner: str, on: str = "X") -> torch.Tensor:
-    """The model's outputs on ``on`` (``"X"`` or ``"data"``) as ``(N, K)``: ``(N,)`` is one
-    output; NaN or inf is an error (every value explained would be NaN)."""
+def outputs_2d(out, owner: str) -> torch.Tensor:
+    """The model's outputs as ``(N, K)``: ``(N,)`` is one output. Non-finite outputs are not
+    refused here: an output masked to -inf is fine while it is not explained."""
     if not isinstance(out, torch.Tensor):
         raise TypeError(f"the model returned {type(out).__name__}; {owner} needs a tensor.")
     if out.dim() == 1:
@@ -130,14 +145,6 @@ def outputs_2d(out, owner: str, on: str = "X") -> torch.Tensor:
         raise ValueError(
             f"the model returns outputs of shape {tuple(out.shape)}; {owner} explains models "
             "with outputs (N, K) or (N,). Wrap the model to flatten or select its outputs."
-        )
-    finite = torch.isfinite(out).all(dim=1)
-    if not bool(finite.all()):
-        bad = torch.nonzero(~finite)[:, 0].tolist()
-        raise ValueError(
-            f"the model returned NaN or inf on {on} for {len(bad)} of {out.shape[0]} examples "
-            f"(first: {bad[:5]}); {owner} would explain them with NaN. Check those examples "
-            "(NaN in the inputs?) and the model."
         )
     return out
 

@@ -318,7 +318,7 @@ class TensorPerturbationExplainer(CaptumSurface):
             if len(set(counts)) > 1:
                 raise ValueError(
                     f"the input tensors hold {counts} examples on axis 0, and forward_func "
-                    f"raised {type(err).__name__} on them ({str(err).splitlines()[0]}). Give "
+                    f"raised {type(err).__name__} on them ({_first_line(err)}). Give "
                     "every input tensor the same examples on axis 0 (different first "
                     "dimensions are for a forward that takes them, as captum's)."
                 ) from err
@@ -387,3 +387,9 @@ class TensorPerturbationExplainer(CaptumSurface):
             outs.append(torch.zeros((N, width), dtype=torch.float64, device=masker.X.device))
         out = outs[0] if len(outs) == 1 else torch.stack(outs)
         return out
+
+
+def _first_line(err: BaseException) -> str:
+    """The first line of ``err``'s message, or its type's name when it has none."""
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__

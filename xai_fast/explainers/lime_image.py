@@ -21,7 +21,13 @@ from ..backends import get_backend
 from ..compat.lime_explanation import fill_labels
 from ..compat.lime_image_explanation import ImageExplanation
 from ..compat.lime_segmentation import SegmentationAlgorithm
-from ..masking.lime_image import as_rgb, check_segments, fudged_image, perturbed_images
+from ..masking.lime_image import (
+    as_rgb,
+    check_segments,
+    fudged_image,
+    perturbed_images,
+    warn_if_channels_first,
+)
 from ..masking.quickshift import quickshift
 from ..sampling.lime_draws import image_masks
 from ._lime_binary import (
@@ -142,6 +148,8 @@ class LimeImageExplainer:
         if isinstance(images, np.ndarray) and images.ndim in (3, 4):
             images = list(images)  # (n, H, W) grey or (n, H, W, C)
         rgb = [as_rgb(im) for im in images]
+        for im in rgb:
+            warn_if_channels_first(im)
         if not rgb:
             return []
         prepared, Y = self._outputs(

@@ -153,8 +153,11 @@ class LimeTabularExplainer:
         **kwargs,
     ):
         check_no_kwargs(kwargs, "LimeTabularExplainer()", INIT_ARGS)
-        data, columns, sparse = _check_training_data(training_data)
+        sparse = hasattr(training_data, "toarray") and hasattr(training_data, "nnz")
         discretize_continuous = bool(discretize_continuous) and not sparse
+        data, columns, sparse = _check_training_data(
+            training_data, discretize_continuous and training_data_stats is None
+        )
         d = data.shape[1]
         self.mode = _check_mode(mode)
         self.feature_selection = _check_feature_selection(feature_selection)

@@ -179,8 +179,8 @@ class LimeTextExplainer:
             strings.extend(perturbed_strings(idx, Z[first]))
         uniq, back = np.unique(np.array(strings, dtype=object), return_inverse=True)
         y = self._outputs(list(uniq), classifier_fn, batch, silent)
-        if self.class_names is not None and len(self.class_names) != y.shape[1]:
-            raise ValueError(
+        if self.class_names is not None and len(self.class_names) < y.shape[1]:
+            raise ValueError(  # more names than classes: lime takes them (the first are used)
                 f"class_names has {len(self.class_names)} names but classifier_fn returned "
                 f"{y.shape[1]} classes; pass one name per column of its output."
             )

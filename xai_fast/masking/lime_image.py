@@ -3,11 +3,13 @@ off take the colour of a "fudged" image (each superpixel's mean colour, or ``hid
 
 from __future__ import annotations
 
+import os
+import sys
 import warnings
 
 import numpy as np
 
-__all__ = ["as_rgb", "check_segments", "fudged_image", "perturbed_images"]
+__all__ = ["as_rgb", "check_segments", "fudged_image", "perturbed_images", "warn_if_channels_first"]
 
 
 def as_rgb(image) -> np.ndarray:
@@ -24,15 +26,30 @@ def as_rgb(image) -> np.ndarray:
             f"{img.shape}. For a channels-first image use np.moveaxis(image, 0, -1); for a "
             "batch use explain_instances."
         )
+    return img
+
+
+def warn_if_channels_first(img: np.ndarray) -> None:
+    """Warn (at the caller's line outside this package) when an ``(H, W, C)`` image looks like
+    a channels-first one: 1, 3 or 4 "rows" and an unusual channel count."""
     if img.shape[0] in (1, 3, 4) and img.shape[2] not in (1, 3, 4) and min(img.shape[1:]) > 4:
         warnings.warn(
             f"the image has shape {img.shape}: it looks channels-first ({img.shape[0]} "
             f"channels of {img.shape[1]}x{img.shape[2]}), but is read channels-last (height "
             f"{img.shape[0]}, {img.shape[2]} channels), as lime reads it. Pass "
             "np.moveaxis(image, 0, -1) if it is channels-first.",
-            stacklevel=3,
+            stacklevel=_outside_package(),
         )
-    return img
+
+
+def _outside_package() -> int:
+    """The ``stacklevel`` of the innermost caller outside this package (for ``warnings.warn``
+    called from this module)."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def check_segments(segments, shape) -> np.ndarray:

@@ -56,7 +56,7 @@ class _Foreign(_GradientAttribution):
         if bs is not None:
             kwargs["baselines"] = tuple(b.expand_as(x) for b, x in zip(bs, xs, strict=True))
         if kwargs.get("feature_mask") is not None and call.index is not None:
-            kwargs["feature_mask"] = _per_copy(kwargs["feature_mask"], xs, call.index)
+            kwargs["feature_mask"] = _per_copy(kwargs["feature_mask"], xs, call.index, call.N)
         if delta:
             kwargs["return_convergence_delta"] = True
         out = self.method.attribute(tuple(xs), **kwargs)
@@ -65,15 +65,15 @@ class _Foreign(_GradientAttribution):
         return tuple(torch.as_tensor(a) for a in attrs), d
 
 
-def _per_copy(mask, xs, index: torch.Tensor):
-    """A feature mask with one row per example, gathered per noisy copy (``index``: each
-    row's example), as captum repeats it per copy; a mask shared by the batch (first axis 1)
-    stays as it is."""
+def _per_copy(mask, xs, index: torch.Tensor, N: int):
+    """A feature mask with one row per example (``N``), gathered per noisy copy (``index``:
+    each row's example), as captum repeats it per copy; any other mask stays as it is (one
+    shared by the batch, or one of a wrong size, which the method then refuses)."""
     one = not isinstance(mask, tuple)
     masks = (mask,) if one else mask
     out = tuple(
         m.index_select(0, index.to(m.device))
-        if isinstance(m, torch.Tensor) and m.dim() == x.dim() and m.shape[0] > 1
+        if isinstance(m, torch.Tensor) and m.dim() == x.dim() and m.shape[0] == N > 1
         else m
         for m, x in zip(masks, xs, strict=False)
     )

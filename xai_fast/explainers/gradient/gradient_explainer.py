@@ -69,7 +69,7 @@ class GradientExplainer:
         if self.layer is not None:
             self.data = list(shp.layer_inputs(self.model, self.layer, self.model_inputs))
         raw = shp.forward(self.model, self.model_inputs, "data")
-        out = shp.outputs_2d(raw, "GradientExplainer", "data")
+        out = shp.outputs_2d(raw, "GradientExplainer")
         self._flat_output = raw.dim() == 1
         self.num_outputs = out.shape[1]
         self.multi_output = self.num_outputs > 1
@@ -169,6 +169,14 @@ class GradientExplainer:
                 s = torch.cat(parts[t][k]).reshape((N, ns) + tuple(parts[t][k][0].shape[1:]))
                 samples[t][k] = s
             phis.append([s.mean(1).cpu().numpy() for s in samples[t]])
+            bad = [int(np.any(~np.isfinite(v.reshape(N, -1)), axis=1).sum()) for v in phis[t]]
+            if any(bad):
+                raise ValueError(
+                    f"the values of {max(bad)} of {N} examples came out NaN or inf for the "
+                    f"explained output of rank {t}: the model returns NaN or inf (or its "
+                    "gradients overflow) there, between the examples and the background. Check "
+                    "the model on X and on data."
+                )
             variances.append(
                 [(s.var(1, unbiased=False) / np.sqrt(ns)).cpu().numpy() for s in samples[t]]
             )

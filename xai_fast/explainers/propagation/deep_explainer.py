@@ -59,7 +59,7 @@ class DeepExplainer:
             self.model.eval()
         self.data, self.multi_input = shp.background(data, "DeepExplainer")
         raw = shp.forward(self.model, self.data, "data")
-        out = shp.outputs_2d(raw, "DeepExplainer", "data")
+        out = shp.outputs_2d(raw, "DeepExplainer")
         self._flat_output = raw.dim() == 1  # (N,): targets are None
         self.num_outputs = out.shape[1]
         self.multi_output = self.num_outputs > 1
