@@ -292,7 +292,7 @@ def test_compute_convergence_delta_matches_attribute_and_captum(rng):
     torch.testing.assert_close(ours, ref, rtol=0, atol=1e-10)
     gs = GradientShap(model, seed=0)
     torch.testing.assert_close(gs.compute_convergence_delta(attr, b, x, target=1), ours)
-    with pytest.raises(ValueError, match="baselines of shape"):
+    with pytest.raises(ValueError, match="start_point of shape"):
         ig.compute_convergence_delta(attr, b[:2], x, target=1)
     with pytest.raises(ValueError, match="attributions must have the shapes"):
         ig.compute_convergence_delta(attr[:, :2], b, x, target=1)
