@@ -176,3 +176,33 @@ def test_swapped_or_missing_columns_are_named(rng):
     renamed = bg.iloc[:2].rename(columns={"c3": "z"})
     with pytest.raises(ValueError, match=r"missing: \['c3'\]; extra: \['z'\]"):
         ex.shap_values(renamed, silent=True)
+
+
+@pytest.mark.parametrize(
+    "make, takes",
+    [
+        (lambda m: xf.IntegratedGradients(m, bogus=1), "forward_func, multiply_by_inputs"),
+        (lambda m: xf.LayerConductance(m, m, None, 4), "forward_func, layer, device_ids"),
+        (lambda m: xf.NeuronGradient(m, m, bogus=1), "forward_func, layer, device_ids"),
+        (lambda m: xf.DeepExplainer(m, torch.rand(3, 2), bogus=1), "model, data, session"),
+        (lambda m: xf.ModelAdapter(m, batchsize=3), "model, batch_size, device"),
+        (lambda m: xf.NoiseTunnel(xf.Saliency(m), sed=1), "attribution_method, seed"),
+        (lambda m: xf.LimeTextExplainer(kernelwidth=3), "kernel_width, kernel, verbose"),
+    ],
+    ids=[
+        "ig",
+        "layer-conductance",
+        "neuron-gradient",
+        "deep-explainer",
+        "model-adapter",
+        "noise-tunnel",
+        "lime-text",
+    ],  # fmt: skip
+)
+def test_unknown_constructor_arguments_list_the_ones_taken(make, takes):
+    with pytest.raises(TypeError, match=rf"\(\): .*\. It takes {takes}"):
+        make(torch.nn.Linear(2, 1))
+    import inspect
+
+    # the signature seen by help() and IDEs is the constructor's own
+    assert "forward_func" in str(inspect.signature(xf.IntegratedGradients.__init__))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 import numbers
 import sys
+import types
 
 import numpy as np
 
@@ -134,6 +137,33 @@ def check_same_columns(columns, names, what: str = "the background") -> None:
         f"X's columns do not match {what} ({'; '.join(parts)}); select and order them like "
         f"{what}'s: {names[:5]}{' ...' if len(names) > 5 else ''}."
     )
+
+
+def explained_init(cls):
+    """Class decorator: a call of ``cls(...)`` with arguments its ``__init__`` does not take
+    raises a ``TypeError`` listing the ones it takes (Python's own names only the stray one).
+    ``__init__`` methods with ``**kwargs`` check their keywords themselves and are left alone."""
+    init = cls.__dict__.get("__init__")
+    if not isinstance(init, types.FunctionType) or getattr(init, "_explained", False):
+        return cls
+    sig = inspect.signature(init)
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.parameters.values()):
+        return cls
+    takes = [n for n in list(sig.parameters)[1:]]
+
+    @functools.wraps(init)
+    def checked(self, *args, **kwargs):
+        try:
+            sig.bind(self, *args, **kwargs)
+        except TypeError as err:
+            raise TypeError(
+                f"{type(self).__name__}(): {err}. It takes {', '.join(takes) or 'no arguments'}."
+            ) from None
+        return init(self, *args, **kwargs)
+
+    checked._explained = True
+    cls.__init__ = checked
+    return cls
 
 
 def check_link(link) -> str:

@@ -17,7 +17,7 @@ import numpy as np
 from ._runtime.chunked_calls import array_rows, chunked_with_oom_retry, tensor_rows
 from ._runtime.memory_format import layout_forward
 from ._runtime.model_errors import USER_ERRORS, reraise
-from ._validation import check_batch_size, check_optional_flag, check_workers
+from ._validation import check_batch_size, check_optional_flag, check_workers, explained_init
 
 __all__ = ["FrameModelAdapter", "ModelAdapter", "is_torch_module"]
 
@@ -40,6 +40,7 @@ def _default_batch_rows(d: int, on_cpu: bool = True) -> int:
     return int(min(2048, max(256, 2**20 // d)))
 
 
+@explained_init
 class ModelAdapter:
     """Wrap a model so that it maps a numpy ``(n, d)`` array to a float64 ``(n, k)`` array.
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import types
 
+from .._validation import explained_init
+
 __all__ = ["CaptumSurface"]
 
 
@@ -29,6 +31,7 @@ class CaptumSurface:
         fn = cls.__dict__.get("attribute")
         if isinstance(fn, types.FunctionType) and not hasattr(fn, "__wrapped__"):
             fn.__wrapped__ = _undecorated_copy(fn)
+        explained_init(cls)  # unknown constructor arguments: say which ones it takes
 
     def has_convergence_delta(self) -> bool:
         """Whether ``attribute`` can return convergence deltas (captum's query)."""

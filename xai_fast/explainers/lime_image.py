@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from .._runtime.progress import Progress
-from .._validation import check_int, check_no_kwargs, check_positive_int
+from .._validation import check_int, check_no_kwargs, check_positive_int, explained_init
 from ..backends import get_backend
 from ..compat.lime_explanation import fill_labels
 from ..compat.lime_image_explanation import ImageExplanation
@@ -46,6 +46,7 @@ CALL_ARGS = (
 )  # fmt: skip
 
 
+@explained_init
 class LimeImageExplainer:
     """LIME for images with ``lime``'s arguments, defaults and samples.
 

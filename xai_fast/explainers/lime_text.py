@@ -14,7 +14,7 @@ import re
 import numpy as np
 
 from .._runtime.progress import Progress
-from .._validation import check_int, check_no_kwargs, check_positive_int
+from .._validation import check_int, check_no_kwargs, check_positive_int, explained_init
 from ..compat.lime_explanation import fill_labels
 from ..compat.lime_text_explanation import TextExplanation
 from ..masking.lime_text import IndexedCharacters, IndexedString, perturbed_strings
@@ -36,6 +36,7 @@ CALL_ARGS = (
 DEFAULT_BATCH = 8192  # strings per classifier call
 
 
+@explained_init
 class LimeTextExplainer:
     """LIME for text classifiers with ``lime``'s arguments, defaults and samples.
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..._validation import check_flag, check_int, is_real
+from ..._validation import check_flag, check_int, explained_init, is_real
 from ...sampling.shap_gradient_draws import shap_gradient_draws
 from .. import _shap_torch as shp
 from ._call import _autograd
@@ -31,6 +31,7 @@ def _check_seed(rseed):
     return seed
 
 
+@explained_init
 class GradientExplainer:
     """Expected gradients of a PyTorch model over a background data set (shap's API).
 

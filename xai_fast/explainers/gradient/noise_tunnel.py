@@ -4,7 +4,7 @@ and VarGrad around any of the other methods) and its aggregations ``NT_TYPES``.
 
 from __future__ import annotations
 
-from ..._validation import check_flag, check_int, check_no_kwargs, check_seed
+from ..._validation import check_flag, check_int, check_no_kwargs, check_seed, explained_init
 from ._base import _format, _GradientAttribution
 from ._call import _autograd, _Call
 from ._foreign import _Foreign
@@ -18,6 +18,7 @@ __all__ = ["NoiseTunnel"]
 NT_TYPES = ("smoothgrad", "smoothgrad_sq", "vargrad")
 
 
+@explained_init
 class NoiseTunnel:
     """SmoothGrad, SmoothGrad-squared and VarGrad around one of this package's methods.
 

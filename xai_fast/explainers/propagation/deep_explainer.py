@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..._validation import check_flag
+from ..._validation import check_flag, explained_init
 from .. import _shap_torch as shp
 from ..gradient._call import _autograd, _Call
 from ._passes import _multipliers
@@ -29,6 +29,7 @@ class AdditivityError(AssertionError):
     """The values do not add up to ``f(x) - E[f(background)]`` (an AssertionError, as shap's)."""
 
 
+@explained_init
 class DeepExplainer:
     """DeepSHAP values of a PyTorch model against a background data set (shap's API).
 
