@@ -130,15 +130,15 @@ def _with_nan(n, row=1):
         ),
         (
             lambda net: xf.DeepLift(net).attribute(torch.rand(3, 4), _with_nan(1, 0), target=0),
-            "on the baselines of 3 of 3 rows",
+            r"baselines contains NaN or inf in 1 of 1 rows \(first: \[0\]\)",
         ),
         (
             lambda net: xf.DeepLiftShap(net).attribute(torch.rand(3, 4), _with_nan(5), target=0),
-            "on the baselines of 3 of 15 rows",
+            r"baselines contains NaN or inf in 1 of 5 rows \(first: \[1\]\)",
         ),
         (
             lambda net: xf.LayerDeepLift(net, net[1]).attribute(torch.rand(2, 4), _with_nan(1, 0)),
-            "on the baselines of 2 of 2 rows",
+            "baselines contains NaN or inf in 1 of 1 rows",
         ),
     ],
     ids=[
@@ -155,6 +155,16 @@ def test_nan_where_the_model_runs_is_an_error_not_nan_values(call, match):
     net = torch.nn.Sequential(*_net(), torch.nn.Linear(2, 1)).eval()  # one output
     with pytest.raises(ValueError, match=match):
         call(net)
+
+
+def test_a_model_that_is_nan_at_finite_baselines_is_an_error_in_deeplift():
+    net = torch.nn.Sequential(*_net(), torch.nn.Linear(2, 1)).eval()
+
+    def f(x):  # NaN where x[:, 0] > 0.5: at the baselines, not at the inputs
+        return net(x) + torch.sqrt(0.5 - x[:, :1])
+
+    with pytest.raises(ValueError, match="NaN or inf at the target on the baselines of 3 of 3"):
+        xf.DeepLift(f).attribute(torch.full((3, 4), 0.1), torch.full((1, 4), 0.9))
 
 
 def test_an_output_masked_to_minus_inf_is_fine_while_not_explained():

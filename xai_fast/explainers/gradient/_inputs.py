@@ -8,6 +8,7 @@ to draw baselines from; ``_take`` and ``_column`` gather and scale their rows.
 from __future__ import annotations
 
 import inspect
+import math
 
 import numpy as np
 import torch
@@ -73,6 +74,8 @@ def _as_tuple(baselines, xs, name: str) -> tuple:
 def _baseline_tensor(b, x: torch.Tensor, name: str) -> torch.Tensor:
     """``b`` as a tensor of ``x``'s dtype and device with ``x.dim()`` axes."""
     if is_real(b):
+        if not math.isfinite(float(b)):
+            raise ValueError(f"{name} is {float(b)}; use a finite baseline.")
         return torch.full((1,) * x.dim(), float(b), dtype=x.dtype, device=x.device)
     if not isinstance(b, (torch.Tensor, np.ndarray)):
         raise CaptumTypeError(
@@ -86,7 +89,15 @@ def _baseline_tensor(b, x: torch.Tensor, name: str) -> torch.Tensor:
         raise ValueError(
             f"{name} has shape {tuple(t.shape)}, more axes than the inputs {tuple(x.shape)}."
         )
-    return t.reshape((1,) * (x.dim() - t.dim()) + tuple(t.shape)).to(x.dtype)
+    t = t.reshape((1,) * (x.dim() - t.dim()) + tuple(t.shape)).to(x.dtype)
+    finite = torch.isfinite(t.reshape(t.shape[0], -1)).all(dim=1)
+    if not bool(finite.all()):
+        rows = torch.nonzero(~finite)[:, 0].tolist()
+        raise ValueError(
+            f"{name} contains NaN or inf in {len(rows)} of {t.shape[0]} rows (first: "
+            f"{rows[:5]}); attributions against them would be NaN. Use finite baselines."
+        )
+    return t
 
 
 def _check_baselines(
