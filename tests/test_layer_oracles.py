@@ -298,3 +298,43 @@ def test_feature_ablation_shortcut_keeps_what_the_whole_model_gives(rng):
     handle.remove()
     torch.testing.assert_close(hooked, ref, rtol=1e-10, atol=1e-12)
     assert not torch.allclose(hooked, plain)
+
+
+class _WriteUnderNoGrad(nn.Module):
+    def forward(self, x):
+        with torch.no_grad():
+            x.mul_(2)  # in place and unrecorded: only the tensor's version tells
+        return x
+
+
+class _WriteAView(nn.Module):
+    def forward(self, x):
+        x[:, :3].tanh_()
+        return x
+
+
+@pytest.mark.parametrize(
+    "write", [lambda: nn.ReLU(inplace=True), _WriteUnderNoGrad, _WriteAView, nn.Tanh]
+)
+def test_gradient_layer_methods_when_the_model_writes_the_layer_in_place(rng, write):
+    """A model that writes the layer's output in place after the layer (in a recorded op,
+    under no_grad, through a view) cannot change what the gradient methods record: the values
+    equal a hand hook that hands a clone on."""
+    model = init(nn.Sequential(nn.Linear(5, 6), write(), nn.Linear(6, 3)), rng)
+    x, b = t(rng, 4, 5), t(rng, 4, 5)
+
+    def grad_and_act(rows):
+        h = model[0](rows).detach().requires_grad_()
+        y = model[1:](h.clone())[:, 1]
+        return torch.autograd.grad(y.sum(), h)[0], h.detach()
+
+    g, a = grad_and_act(x)
+    ours = xf.LayerGradientXActivation(model, model[0]).attribute(x, target=1)
+    torch.testing.assert_close(ours, g * a, rtol=1e-12, atol=1e-14)
+    # conductance on the 3 points 0, 1/2, 1 of the trapezoid rule, by hand from the same hook
+    ga = [grad_and_act(b + alpha * (x - b)) for alpha in (0.0, 0.5, 1.0)]
+    want = sum(ga[k][0] * (ga[k + 1][1] - ga[k][1]) for k in range(2))
+    got = xf.LayerConductance(model, model[0]).attribute(
+        x, b, target=1, n_steps=2, method="riemann_trapezoid", internal_batch_size=5
+    )
+    torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-12)
