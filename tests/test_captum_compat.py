@@ -227,7 +227,8 @@ def test_default_lime_equals_captums_after_the_same_seed(rng, call):
         ref = captum_attr.Lime(model).attribute(x, **call)
     assert torch.equal(torch.rand(3), ours_next)
     assert ours.shape == ref.shape and float(ref.abs().max()) > 1e-3
-    torch.testing.assert_close(ours, ref, rtol=0, atol=1e-6)
+    # float32 rounding of coefficients up to about 10 (the Lasso's, on both sides)
+    torch.testing.assert_close(ours, ref, rtol=1e-5, atol=1e-6)
 
 
 def test_explicit_seed_wins_and_leaves_global_state_alone(rng):
