@@ -219,8 +219,8 @@ class LayerConductance(_LayerAttribution):
                 for t, g, a, lg, la in zip(totals, grads, acts, last_g, last_a, strict=True):
                     if start > 0:  # the step from the previous chunk's last point
                         t += lg * (a[:N] - la)
-                    if len(a) > N:
-                        _add_steps(t, g[:-N] * (a[N:] - a[:-N]), 0, N)
+                    if len(a) > N:  # (the difference is fresh: multiplied in place)
+                        _add_steps(t, (a[N:] - a[:-N]).mul_(g[:-N]), 0, N)
                     lg.copy_(g[-N:])
                     la.copy_(a[-N:])
                 continue
