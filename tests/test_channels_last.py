@@ -199,7 +199,8 @@ def test_gradient_methods_run_channels_last_and_return_the_default_layout(rng):
     assert ours.is_contiguous()
     torch.testing.assert_close(ours, ref, rtol=1e-5, atol=1e-6)
     act = LayerActivation(net, layer).attribute(x)
-    assert act.is_contiguous()  # the layer ran channels-last; the result is not
+    assert net.calls[-1] == (3, True)  # its one forward ran channels-last ...
+    assert act.is_contiguous()  # ... and the result is in the default layout
     with torch.no_grad():
         torch.testing.assert_close(act, net.net[:4](x), rtol=1e-5, atol=1e-6)
 

@@ -107,15 +107,20 @@ class _Call:
             out.append(a)
         return tuple(out)
 
-    def __call__(self, rows: tuple[torch.Tensor, ...]) -> torch.Tensor:
-        """The targeted output of every row, shape ``(R,)``; differentiable when the rows are."""
-        R = rows[0].shape[0]
+    def raw(self, rows: tuple[torch.Tensor, ...]):
+        """The model's own output on ``rows`` (no target selected), image rows handed over
+        channels-last where :meth:`use_fast_layout` chose that layout."""
         if self.channels_last and rows[0].dim() == 4:
             rows = (as_channels_last(rows[0]),)
         try:
-            out = self.forward_func(*rows, *self._row_args())
+            return self.forward_func(*rows, *self._row_args())
         except USER_ERRORS as err:
             reraise(err, tuple(rows), "forward_func")
+
+    def __call__(self, rows: tuple[torch.Tensor, ...]) -> torch.Tensor:
+        """The targeted output of every row, shape ``(R,)``; differentiable when the rows are."""
+        R = rows[0].shape[0]
+        out = self.raw(rows)
         if not isinstance(out, torch.Tensor):
             raise TypeError(
                 f"forward_func returned {type(out).__name__}; expected a tensor of shape ({R},) "

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import torch
 
-from ..._runtime.model_errors import USER_ERRORS, reraise
 from ..._validation import check_flag
 from ..gradient._base import _default_layout, _GradientAttribution
 from ..gradient._call import _autograd, _Call, _differentiable
@@ -41,14 +40,6 @@ def _formatted(per_layer: list, is_list: bool):
     return outs if is_list else outs[0]
 
 
-def _forward(call: _Call, rows) -> object:
-    """The model's raw output on ``rows`` (no target selected)."""
-    try:
-        return call.forward_func(*rows, *call._row_args())
-    except USER_ERRORS as err:
-        reraise(err, tuple(rows), "forward_func")
-
-
 def _layer_values(owner, call: _Call, rows, to_input: bool, chunk: int | None = None) -> list:
     """The layers' tensors on ``rows`` without gradients, per layer a tuple ``(R, ...)``.
 
@@ -59,7 +50,7 @@ def _layer_values(owner, call: _Call, rows, to_input: bool, chunk: int | None = 
         for a, b, sub in call.chunks(rows[0].shape[0], chunk, rows[0].device):
             hooks = _LayerHooks(owner._layers, to_input, "keep", model=owner.forward_func)
             with hooks:
-                _forward(sub, tuple(r[a:b] for r in rows))
+                sub.raw(tuple(r[a:b] for r in rows))
             parts.append([tuple(t.detach() for t in v) for v in hooks.all_taken()])
     if len(parts) == 1:
         return parts[0]
