@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -203,6 +204,34 @@ def test_gradient_methods_run_channels_last_and_return_the_default_layout(rng):
     assert act.is_contiguous()  # ... and the result is in the default layout
     with torch.no_grad():
         torch.testing.assert_close(act, net.net[:4](x), rtol=1e-5, atol=1e-6)
+
+
+def test_neuron_gradient_methods_run_channels_last_and_equal_captums(rng):
+    """A neuron's forward runs the model on its rows as they come, so the model's layout
+    choice applies to it; the values stay captum's (NCHW) to float32 rounding."""
+    captum_attr = pytest.importorskip("captum.attr")
+    from xai_fast import NeuronGradient, NeuronGradientShap, NeuronIntegratedGradients
+
+    seed = int(rng.integers(1000))
+    net = Recording(_cnn(seed)).eval()
+    x = torch.as_tensor(rng.normal(size=(3, 3, 8, 8)), dtype=torch.float32)
+    layer, neuron = net.net[3], (2, 1, 3)
+    for ours_cls, kw in [
+        (NeuronGradient, {}),
+        (NeuronIntegratedGradients, dict(n_steps=8)),
+        (NeuronGradientShap, dict(baselines=torch.zeros(2, 3, 8, 8), n_samples=4)),
+    ]:
+        net.calls.clear()
+        torch.manual_seed(seed)
+        np.random.seed(seed)  # noqa: NPY002 (captum draws from the global generator)
+        ours = ours_cls(net, layer).attribute(x, neuron_selector=neuron, **kw)
+        assert net.calls[-1][1] and ours.is_contiguous()  # ran channels-last, came back NCHW
+        torch.manual_seed(seed)
+        np.random.seed(seed)  # noqa: NPY002 (captum draws from the global generator)
+        ref_cls = getattr(captum_attr, ours_cls.__name__)
+        ref = ref_cls(net.net, layer).attribute(x, neuron_selector=neuron, **kw)
+        assert float(ref.abs().max()) > 1e-3
+        torch.testing.assert_close(ours, ref, rtol=1e-5, atol=1e-6)
 
 
 def test_a_module_in_training_mode_is_not_tried(rng):

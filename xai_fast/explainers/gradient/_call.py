@@ -64,10 +64,13 @@ class _Call:
     def use_fast_layout(self, xs) -> _Call:
         """Hand a module its image rows channels-last where that is its fast layout and gives
         the same outputs (:func:`~xai_fast._runtime.memory_format.channels_last_ok`; one
-        input tensor, no extra arguments). Call before any hook is placed on the model."""
+        input tensor, no extra arguments). A forward function with a ``layout_module``
+        attribute (a neuron's) runs that module on its rows as they come, so the module's
+        choice applies to it. Call before any hook is placed on the model."""
         fn = self.forward_func
-        if len(xs) == 1 and not self.args and isinstance(fn, torch.nn.Module):
-            self.channels_last = channels_last_ok(fn, xs[0])
+        module = fn if isinstance(fn, torch.nn.Module) else getattr(fn, "layout_module", None)
+        if len(xs) == 1 and not self.args and isinstance(module, torch.nn.Module):
+            self.channels_last = channels_last_ok(module, xs[0])
         return self
 
     def expand(self, ex: torch.Tensor) -> _Call:

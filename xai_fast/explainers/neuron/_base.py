@@ -148,6 +148,7 @@ def _neuron_function(model, layer, selector, to_input: bool, total: bool = False
             reraise(err, args, "forward_func")
         return _select(hooks.taken(), selector, what, total)
 
+    neuron.layout_module = model  # it runs the model on its rows as they come
     return neuron
 
 
