@@ -456,8 +456,11 @@ def test_a_layer_run_twice_equals_captum_on_the_unrolled_model(rng):
 def test_a_model_without_submodules_is_one_layer_and_flatten_moves_values(rng):
     lin = _init(nn.Linear(5, 3), rng)
     x = _x(rng, 4, 5)
-    # epsilon rule on the one layer: a * w * f(x) / (f(x) + eps), f(x) = z
-    _close(LRP(lin).attribute(x, target=1), x * lin.weight[1].detach(), tol=1e-7)
+    # epsilon rule on the one layer: a * w * z / (z + eps sign(z)), z the output (the factor
+    # differs from 1 by 3e-7 at |z| = 3e-3: leaving it out failed for some draws)
+    z = lin(x)[:, 1:2].detach()
+    want = x * lin.weight[1].detach() * z / (z + 1e-9 * torch.sign(z))
+    _close(LRP(lin).attribute(x, target=1), want, tol=1e-10)
     seq = _init(nn.Sequential(nn.Flatten(), nn.Linear(6, 2), nn.Identity()), rng)
     flat = nn.Sequential(copy.deepcopy(seq[1]))
     x = _x(rng, 4, 2, 3)
