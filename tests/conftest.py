@@ -20,6 +20,14 @@ def pytest_report_header(config):
     return f"xai_fast test seed: {SESSION_SEED} (set XAI_FAST_TEST_SEED to replay)"
 
 
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """The seed again after a failure: ``-q`` runs (as in CI) print no header."""
+    if exitstatus not in (0, 5):
+        terminalreporter.write_line(
+            f"xai_fast test seed: {SESSION_SEED}; replay with XAI_FAST_TEST_SEED={SESSION_SEED}"
+        )
+
+
 @pytest.fixture
 def rng(request):
     """A generator seeded from the session seed and the test's name: fresh inputs every run."""
