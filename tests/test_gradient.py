@@ -91,9 +91,11 @@ class Counting:
 
 
 def rel(a, b):
-    """Largest absolute difference relative to the largest reference value."""
+    """Largest absolute difference relative to the largest reference value (absolute where
+    the reference is all zeros, as a ReLU'd Grad-CAM map can be)."""
     a, b = a.detach(), b.detach()
-    return float((a - b).abs().max() / b.abs().max())
+    diff, scale = float((a - b).abs().max()), float(b.abs().max())
+    return diff / scale if scale > 0 else diff
 
 
 @contextlib.contextmanager
