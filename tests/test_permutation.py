@@ -96,7 +96,21 @@ def test_model_rows_batching_and_seeds(rng):
     calls.clear()
     first = ex(X, max_evals=40, silent=True).values
     P = 40 // (2 * d + 1)
-    assert sum(calls) == n + n * P * (2 * d - 2) * N  # the rows' outputs, then the walks
+    # the rows' outputs, then each distinct kept set of a row's walks once (orders: shap's)
+    rs, kept = np.random.RandomState(11), 0
+    for _ in range(n):
+        order, sets = np.arange(d), set()
+        for _ in range(P):
+            rs.shuffle(order)
+            sets |= {frozenset(order[:k]) for k in range(1, d)}
+            sets |= {frozenset(order[k:]) for k in range(1, d)}
+        kept += len(sets)
+    assert kept < n * P * (2 * d - 2)  # the walks repeat sets here
+    assert sum(calls) == n + kept * N
+    every = xf.PermutationExplainer(xf.ModelAdapter(f, dedup_rows=False), B, seed=11)
+    calls.clear()
+    np.testing.assert_array_equal(every(X, max_evals=40, silent=True).values, first)
+    assert sum(calls) == n + n * P * (2 * d - 2) * N
     small = xf.PermutationExplainer(f, B, seed=11)(X, max_evals=40, batch_size=1, silent=True)
     np.testing.assert_array_equal(small.values, first)  # batching never changes the values
     again = ex(X, max_evals=40, silent=True).values  # the stream goes on: other orders

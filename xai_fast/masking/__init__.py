@@ -8,7 +8,8 @@
 - ``fill_*`` and ``lime_rows_*``: the compiled kernels and their numpy references.
 """
 
-from .background import BackgroundMasker, check_means, varying_features
+from .background import BackgroundMasker, varying_features
+from .finite_means import check_means
 from .game import Game, Masker, PairJob
 
 __all__ = ["BackgroundMasker", "Game", "Masker", "PairJob", "check_means", "varying_features"]

@@ -13,8 +13,10 @@ import numpy as np
 from ..background import Background
 from ..models import ModelAdapter
 from .distinct import plan_distinct, where_rows
+from .distinct_pairs import pairs_once
+from .finite_means import check_means
 
-__all__ = ["BackgroundMasker", "check_means", "varying_features"]
+__all__ = ["BackgroundMasker", "varying_features"]
 
 
 def varying_features(X: np.ndarray, B: np.ndarray) -> np.ndarray:
@@ -50,33 +52,6 @@ def varying_features(X: np.ndarray, B: np.ndarray) -> np.ndarray:
     return out
 
 
-def check_means(model: ModelAdapter, ey, S: int) -> None:
-    """Raise if any background mean is not finite (the model returned NaN or inf somewhere).
-
-    One check on the means replaces a check (and a device sync) per model call: a non-finite
-    output makes its pair's weighted mean non-finite.
-    """
-    if not model.check_finite:
-        return
-    if hasattr(ey, "is_floating_point"):  # torch tensor: one sync
-        import torch
-
-        if bool(torch.isfinite(ey).all()):
-            return
-        bad_pairs = torch.nonzero(~torch.isfinite(ey).all(dim=1))[:, 0].cpu().numpy()
-    else:
-        if np.isfinite(ey).all():
-            return
-        bad_pairs = np.nonzero(~np.isfinite(ey).all(axis=1))[0]
-    rows = np.unique(bad_pairs // S)
-    raise ValueError(
-        f"the model returned non-finite values (NaN or inf) on perturbed versions of {len(rows)} "
-        f"explained row(s) (first, counted within this call's group: {rows[:5].tolist()}). "
-        "Fix the model or its inputs, or wrap it as "
-        "xai_fast.ModelAdapter(model, check_finite=False) to accept them."
-    )
-
-
 class BackgroundMasker:
     """Absent features take each background row's values in turn (numpy arrays, host kernels).
 
@@ -102,7 +77,9 @@ class BackgroundMasker:
     def pairs(self, model: ModelAdapter, Z, X, var_idx) -> _BackgroundPairs:
         """The pairs of rows ``X`` ``(n, d)`` (varying columns ``var_idx`` ``(n, M)``) and
         coalitions ``Z`` ``(S, M)``."""
-        return _BackgroundPairs(self, model, Z, X, var_idx)
+        return pairs_once(
+            model, Z, X, var_idx, self.B, lambda *a: _BackgroundPairs(self, model, *a)
+        )
 
 
 class _BackgroundPairs:
@@ -149,6 +126,10 @@ class _BackgroundPairs:
         if plan is None:
             return None
         return (_HostBlock(self, *block) for block in plan.blocks())
+
+    def values(self) -> np.ndarray:
+        """Every pair's value ``(pairs, k)``, unchecked."""
+        return self.ey
 
     def result(self) -> np.ndarray:
         check_means(self.model, self.ey, self.S)

@@ -18,8 +18,9 @@ import torch
 from .._runtime import row_buffers
 from ..background import Background
 from ..models import ModelAdapter
-from .background import check_means
 from .distinct import MIN_SAVED_MODULE, plan_distinct, where_rows
+from .distinct_pairs import pairs_once
+from .finite_means import check_means
 
 __all__ = ["BackgroundTorchMasker"]
 
@@ -70,7 +71,9 @@ class BackgroundTorchMasker:
     def pairs(self, model: ModelAdapter, Z, X, var_idx) -> _TorchPairs:
         """The pairs of rows ``X`` ``(n, d)`` (varying columns ``var_idx`` ``(n, M)``) and
         coalitions ``Z`` ``(S, M)``."""
-        return _TorchPairs(self, model, Z, X, var_idx)
+        return pairs_once(
+            model, Z, X, var_idx, self.B_host, lambda *a: _TorchPairs(self, model, *a)
+        )
 
 
 class _TorchPairs:
@@ -131,10 +134,14 @@ class _TorchPairs:
             return None
         return (_TorchBlock(self, *block) for block in plan.blocks())
 
-    def result(self) -> torch.Tensor:
+    def values(self) -> torch.Tensor:
+        """Every pair's value ``(pairs, k)`` on the device, unchecked; the row buffers go back."""
         self.masker.give_back(self.bufs.values())
         self.bufs = {}
-        check_means(self.model, self.ey, self.S)
+        return self.ey
+
+    def result(self) -> torch.Tensor:
+        check_means(self.model, self.values(), self.S)
         return self.ey.reshape(self.X.shape[0], self.S, -1)
 
 

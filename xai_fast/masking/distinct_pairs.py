@@ -1,0 +1,204 @@
+"""Equal (instance, coalition) pairs of a tabular call are evaluated once.
+
+A pair's ``N`` rows are the background rows with the coalition's features set to the
+instance's values, so two pairs have the same rows when their instances are the same row
+(equal values, the same varying features) and they keep the same features. Calls that explain a
+row several times repeat pairs: ``PermutationExplainer`` makes one instance per (row, feature
+order), and the short and long prefixes of a row's orders recur (16 features, 15 orders walked
+both ways: about 9% of the coalitions; 10 features, 23 orders: about 30%).
+
+:func:`distinct_pairs` finds them from the instances and coalitions alone (a cost independent
+of the background and the model); the masker then evaluates the job of the distinct pairs
+alone, each as an instance of its own under one coalition that keeps all its listed features
+(its kept ones, a kept one again in each place of a masked one), and :class:`RepeatedPairs` hands
+every pair its distinct pair's value. This is for continuous data; where values repeat
+(categorical data), :mod:`.distinct`'s plan of equal rows finds the equal pairs with the rest.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .distinct import every_feature_differs
+from .finite_means import check_means
+
+__all__ = ["MIN_SAVED_PAIRS", "PairPlan", "RepeatedPairs", "distinct_pairs", "pairs_once"]
+
+#: Smallest share of pairs saved for which the distinct pairs' job replaces the call's: finding
+#: them costs about 0.1 us a pair, a fraction of one pair's ``N`` model rows.
+MIN_SAVED_PAIRS = 0.02
+#: Most varying features for which kept sets are compared (as exact sums of powers of two in
+#: float64); with more, repeats are rare (each set is one of at least 2**53).
+MAX_FEATURES = 52
+
+
+class PairPlan(NamedTuple):
+    """The distinct pairs of a call as a job of their own.
+
+    Attributes
+    ----------
+    inst : ndarray of int64, shape (U,)
+        The instance of each distinct pair.
+    var_idx : ndarray of int64, shape (U, M)
+        Its kept features in their places, a kept one again in each masked place.
+    Z : ndarray of bool, shape (1, M)
+        One coalition that keeps every listed feature.
+    inverse : ndarray of int64, shape (n * S,)
+        The distinct pair of each pair ``i * S + s``.
+    """
+
+    inst: np.ndarray
+    var_idx: np.ndarray
+    Z: np.ndarray
+    inverse: np.ndarray
+
+
+def distinct_pairs(model, X, Z, var_idx, min_saved: float = MIN_SAVED_PAIRS) -> PairPlan | None:
+    """The distinct pairs of instances ``X`` and coalitions ``Z``, or ``None`` to send all.
+
+    Parameters
+    ----------
+    model : ModelAdapter
+        ``model.dedup_rows`` false: ``None`` (every row is sent).
+    X : ndarray, shape (n, d)
+    Z : ndarray of bool, shape (S, M)
+    var_idx : ndarray of int64, shape (n, M)
+    min_saved : float
+        Smallest share of pairs saved worth the plan.
+
+    Returns
+    -------
+    PairPlan or None
+        ``None`` when no instance repeats, when a coalition keeps nothing, when there are more
+        than :data:`MAX_FEATURES` varying features, or when fewer than ``min_saved`` of the
+        pairs repeat.
+    """
+    n = X.shape[0]
+    S, M = Z.shape
+    if getattr(model, "dedup_rows", None) is False or n < 2 or S == 0:
+        return None
+    if M == 0 or M > MAX_FEATURES or not Z.any(axis=1).all():
+        return None
+    group = _instance_groups(X, var_idx)
+    if group.max() == n - 1:  # every instance differs
+        return None
+    d = X.shape[1]
+    mask = _kept_sets(Z, var_idx, d).ravel()
+    first, inverse = _distinct(group.repeat(S), mask, d if d <= MAX_FEATURES else M)
+    if len(first) > (1.0 - min_saved) * n * S:
+        return None
+    inst, coal = np.divmod(first, S)
+    keep = Z[coal]  # (U, M)
+    cols = var_idx[inst]
+    some_kept = np.take_along_axis(cols, keep.argmax(axis=1)[:, None], axis=1)  # (U, 1)
+    cols = np.where(keep, cols, some_kept)  # a masked place lists a kept feature again
+    return PairPlan(inst, cols, np.ones((1, M), dtype=bool), inverse)
+
+
+def pairs_once(model, Z, X, var_idx, B, make):
+    """The job of a call, evaluating each distinct pair once.
+
+    ``make(Z, X, var_idx)`` makes a masker's job. Where every varying feature of every
+    instance differs from every background row (continuous data), rows can repeat only as
+    whole pairs: the job is made for the distinct pairs and wrapped in a
+    :class:`RepeatedPairs` when :func:`distinct_pairs` finds repeats. Elsewhere it is made for
+    the call, whose plan of equal rows (:mod:`.distinct`) also finds the equal pairs.
+
+    Parameters
+    ----------
+    model : ModelAdapter
+    Z, X, var_idx
+        The call's coalitions ``(S, M)``, instances ``(n, d)`` and varying columns ``(n, M)``.
+    B : ndarray, shape (N, d)
+        The background rows in the dtype the model gets (``X`` is compared in it too).
+    make : callable
+    """
+    X = np.ascontiguousarray(X, dtype=B.dtype)
+    plan = distinct_pairs(model, X, Z, var_idx) if B.dtype.itemsize in (1, 2, 4, 8) else None
+    bits = f"u{B.dtype.itemsize}"
+    if plan is None or not every_feature_differs(
+        X.view(bits), np.ascontiguousarray(B).view(bits), var_idx
+    ):
+        return make(Z, X, var_idx)
+    inner = make(plan.Z, X[plan.inst], plan.var_idx)
+    return RepeatedPairs(model, inner, plan.inverse, Z.shape[0])
+
+
+class RepeatedPairs:
+    """A call's job run as the job of its distinct pairs (see the module's text).
+
+    Parameters
+    ----------
+    model : ModelAdapter
+    inner : PairJob
+        The distinct pairs' job, one coalition each; it has ``values()``, its pairs' values
+        ``(U, k)`` unchecked.
+    inverse : ndarray of int64, shape (n * S,)
+    S : int
+        The call's coalitions.
+    """
+
+    def __init__(self, model, inner, inverse: np.ndarray, S: int):
+        self.model, self.inner, self.inverse, self.S = model, inner, inverse, S
+        self.pairs = inner.pairs
+        self.rows_per_pair = inner.rows_per_pair
+        self.values_per_row = inner.values_per_row
+        self.workers = inner.workers
+        self.fill, self.reduce = inner.fill, inner.reduce
+
+    def result(self):
+        """Every pair's value, ``(n, S, k)``; raises if the model returned NaN or inf."""
+        ey = self.inner.values()
+        if hasattr(ey, "index_select"):
+            import torch
+
+            ey = ey.index_select(0, torch.as_tensor(self.inverse, device=ey.device))
+        else:
+            ey = ey[self.inverse]
+        check_means(self.model, ey, self.S)
+        return ey.reshape(-1, self.S, ey.shape[1])
+
+
+def _instance_groups(X: np.ndarray, var_idx: np.ndarray) -> np.ndarray:
+    """The group of each instance ``(n,)``: equal for instances with the same values (bit for
+    bit) and the same varying features, numbered from 0."""
+    n = X.shape[0]
+    values = np.ascontiguousarray(X).view(np.uint8).reshape(n, -1)
+    features = np.sort(var_idx, axis=1).astype(np.int64).view(np.uint8).reshape(n, -1)
+    key = np.ascontiguousarray(np.concatenate([values, features], axis=1))
+    row = key.view(np.dtype((np.void, key.shape[1]))).ravel()
+    _, group = np.unique(row, return_inverse=True)
+    return group.ravel().astype(np.int64)
+
+
+def _kept_sets(Z: np.ndarray, var_idx: np.ndarray, d: int) -> np.ndarray:
+    """Each pair's kept features ``(n, S)`` int64, exact (at most 52 bits summed in float64):
+    bit ``c`` set when column ``c`` is kept (``d`` columns, at most 52), else bit ``r`` when
+    the instance's varying feature of rank ``r`` (among its own, ascending) is."""
+    place = var_idx if d <= MAX_FEATURES else np.argsort(np.argsort(var_idx, axis=1), axis=1)
+    bits = np.ldexp(1.0, place)  # (n, M): 2 ** place
+    return (bits @ Z.T.astype(np.float64)).astype(np.int64)
+
+
+def _distinct(group: np.ndarray, mask: np.ndarray, bits: int):
+    """The first pair of each distinct ``(group, mask)`` ``(U,)``, in the keys' order, and the
+    distinct pair of each pair ``(P,)`` (``mask`` below ``2**bits``)."""
+    if int(group.max()) < 2 ** (63 - bits):  # one int64 key
+        key = (group << bits) | mask
+        order = np.argsort(key)
+        k = key[order]
+        new = np.empty(order.size, dtype=bool)
+        new[0] = True
+        new[1:] = k[1:] != k[:-1]
+    else:
+        order = np.lexsort((mask, group))
+        g, m = group[order], mask[order]
+        new = np.empty(order.size, dtype=bool)
+        new[0] = True
+        new[1:] = (g[1:] != g[:-1]) | (m[1:] != m[:-1])
+    first = np.minimum.reduceat(order, np.flatnonzero(new))  # each key's first pair
+    inverse = np.empty(order.size, dtype=np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    return first, inverse
