@@ -244,3 +244,43 @@ def test_a_module_in_training_mode_is_not_tried(rng):
 def test_the_option_is_checked():
     with pytest.raises(TypeError, match="channels_last must be True, False or None"):
         ModelAdapter(torch.nn.Linear(2, 1), channels_last="yes")
+
+
+class _FlattenCnn(torch.nn.Module):
+    """:func:`_cnn` with a functional flatten: captum's LRP has rules for all its modules."""
+
+    def __init__(self, seed):
+        super().__init__()
+        net = _cnn(seed)
+        self.features, self.fc = net[:6], net[7]
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.features(x), 1))
+
+
+def test_propagation_methods_run_channels_last_and_equal_captums(rng):
+    """Guided backpropagation, deconvolution (and their neuron forms), guided Grad-CAM and LRP
+    follow the rows through the forward in their own mode, the layout change included."""
+    captum_attr = pytest.importorskip("captum.attr")
+    import xai_fast as xf
+
+    net = Recording(_FlattenCnn(int(rng.integers(1000)))).eval()
+    x = torch.as_tensor(rng.normal(size=(3, 3, 8, 8)), dtype=torch.float32)
+    layer, neuron = net.net.features[3], (2, 1, 3)
+    cases = [
+        ("GuidedBackprop", (), dict(target=1)),
+        ("Deconvolution", (), dict(target=1)),
+        ("GuidedGradCam", (layer,), dict(target=1)),
+        ("LRP", (), dict(target=1)),
+        ("NeuronGuidedBackprop", (layer,), dict(neuron_selector=neuron)),
+        ("NeuronDeconvolution", (layer,), dict(neuron_selector=neuron)),
+    ]
+    for name, args, kw in cases:
+        net.calls.clear()
+        ours = getattr(xf, name)(net, *args).attribute(x, **kw)
+        assert net.calls[-1][1], name  # ran channels-last ...
+        assert ours.is_contiguous(), name  # ... and came back NCHW
+        ref = getattr(captum_attr, name)(net.net, *args).attribute(x, **kw)
+        scale = float(ref.abs().max())  # Grad-CAM's maps can be small: tolerances scale
+        assert scale > 0, name
+        torch.testing.assert_close(ours, ref, rtol=1e-5, atol=1e-5 * scale, msg=name)

@@ -35,7 +35,7 @@ class _GradientAttribution(CaptumSurface):
 
     _BASELINES = "none"
     # image rows channels-last for a conv module where that gives the same outputs; off for
-    # the propagation methods, which follow the input tensors through the forward themselves
+    # DeepLift's family, whose rules' mode starts inside the model call
     _FAST_LAYOUT = True
 
     def __init__(self, forward_func):

@@ -28,7 +28,9 @@ class NeuronDeepLift(_InputMultiplier, _NeuronAttribution):
         As in :class:`~xai_fast.DeepLift`.
     """
 
-    _FAST_LAYOUT = False  # the passes follow the input tensors themselves
+    # its rules' mode starts inside the model call, after the rows' layout would change: rows
+    # handed over channels-last would reach it untracked
+    _FAST_LAYOUT = False
 
     _INNER = DeepLift
 

@@ -24,8 +24,6 @@ class NeuronGuidedBackprop(_NeuronAttribution):
         Accepted (captum's ``DataParallel`` argument).
     """
 
-    _FAST_LAYOUT = False  # the passes follow the input tensors themselves
-
     _INNER = GuidedBackprop
 
     def __init__(self, model, layer, device_ids=None):

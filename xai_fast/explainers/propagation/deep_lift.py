@@ -99,7 +99,9 @@ class DeepLift(_BaselineAttribution):
         Where ``|x - x_b| < eps`` at a nonlinearity, its derivative replaces the ratio.
     """
 
-    _FAST_LAYOUT = False  # the passes follow the input tensors themselves
+    # its rules' mode starts inside the model call, after the rows' layout would change: rows
+    # handed over channels-last would reach it untracked
+    _FAST_LAYOUT = False
 
     _BASELINES = "per_example"
 

@@ -108,8 +108,6 @@ class _ReluRule(_Tracking):
 class _ModifiedReluGradient(_GradientAttribution):
     """Gradients with the ReLU rule ``_RULE`` on every ReLU of the forward."""
 
-    _FAST_LAYOUT = False  # the passes follow the input tensors themselves
-
     _RULE: type[torch.autograd.Function] = _GuidedReLU
 
     def __init__(self, model):

@@ -70,8 +70,6 @@ class GuidedGradCam(_GradientAttribution):
         model is called with, so it is not needed here.
     """
 
-    _FAST_LAYOUT = False  # the passes follow the input tensors themselves
-
     def __init__(self, model, layer, device_ids=None):
         super().__init__(model)
         self.model = model

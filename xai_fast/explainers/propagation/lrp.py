@@ -49,8 +49,6 @@ class LRP(_GradientAttribution):
         axis 0; batch norm must be in eval mode.
     """
 
-    _FAST_LAYOUT = False  # the passes follow the input tensors themselves
-
     def __init__(self, model):
         if not isinstance(model, nn.Module):
             raise TypeError(
