@@ -41,6 +41,7 @@ def test_masker_of_background_rows_fills_the_coalition(rng, kind):
            "kernel": xf.KernelExplainer}[kind]  # fmt: skip
     ex = cls(f, B)
     masker = ex.masker
+    assert isinstance(masker, xf.maskers.Independent)  # shap's type for background rows
     assert masker.shape == (N, d)
     mask = rng.random(d) < 0.5
     (rows,) = masker(mask, x)

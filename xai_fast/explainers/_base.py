@@ -19,6 +19,7 @@ from ..background import Background, as_background
 from ..explanation import Explanation
 from ..links import apply_link
 from ..masking import BackgroundMasker, Game, varying_features
+from ..masking.independent_masker import Independent
 from ..masking.partition_masker import Partition, refuse_hierarchical_masker
 from ..masking.value_codes import DecodedModel, ValueCodes, is_non_numeric
 from ..model_inputs import AsFittedFrame, fitted_on_frame, frame_columns, output_names_of
@@ -97,11 +98,11 @@ class CoalitionExplainer(SavableExplainer):
 
         Returns
         -------
-        Partition, Image or Text
-            The masker given, for one with a hierarchy; else the background rows as a
-            :class:`~xai_fast.maskers.Partition` with ``clustering=None`` (shap's
-            ``Independent``): ``masker(mask, x)`` gives the ``(N, d)`` rows with ``mask``'s
-            features set to ``x``'s, ``masker.shape`` is ``(N, d)``. Weights of a weighted
+        Independent, Partition, Image or Text
+            The masker given, for one with a hierarchy; else the background rows as an
+            :class:`~xai_fast.maskers.Independent` masker, as shap's: ``masker(mask, x)``
+            gives the ``(N, d)`` rows with ``mask``'s features set to ``x``'s,
+            ``masker.shape`` is ``(N, d)``. Weights of a weighted
             background are not part of it.
         """
         masked = getattr(self, "_masked", None)
@@ -118,7 +119,7 @@ class CoalitionExplainer(SavableExplainer):
             import pandas as pd
 
             rows = pd.DataFrame(rows, columns=self.feature_names)
-        return Partition(rows, max_samples=len(rows), clustering=None)
+        return Independent(rows, max_samples=len(rows))
 
     def with_seed(self):
         """A shallow copy whose random draws are fixed, so that every copy draws the same.
