@@ -16,8 +16,9 @@ import xai_fast as xf
 from xai_fast.backends import available, get_backend
 from xai_fast.background import as_background
 from xai_fast.masking import BackgroundMasker, Game
+from xai_fast.masking import game as game_module
 from xai_fast.masking.background_torch import BackgroundTorchMasker
-from xai_fast.masking.distinct_pairs import MAX_FEATURES, distinct_pairs
+from xai_fast.masking.distinct_pairs import MAX_FEATURES, distinct_pairs, kept_columns
 from xai_fast.sampling.permutations import chain_coalitions
 
 
@@ -65,18 +66,23 @@ def kept_sets(X, Z, var_idx):
     ]
 
 
+def check_plan(plan, X, Z, var_idx, keys):
+    """Each pair's distinct pair is an instance of its row whose listed columns are the ones
+    the pair keeps; every distinct pair is some pair's."""
+    cols = kept_columns(Z, var_idx, plan.inst, plan.coal)
+    for p, (values, kept) in enumerate(keys):
+        u = plan.inverse[p]
+        assert X[plan.inst[u]].tobytes() == values and set(cols[u].tolist()) == kept
+    assert len(set(plan.inverse.tolist())) == len(plan.inst)
+
+
 def test_plan_numbers_pairs_equal_exactly_when_they_keep_the_same_columns_of_the_same_row(rng):
     X, B, Z, var_idx = walks(rng)
     X[-1] = X[0]  # an instance of another row with the first row's values: the same row
     plan = distinct_pairs(xf.ModelAdapter(np.sum), X, Z, var_idx, min_saved=0.0)
     keys = kept_sets(X, Z, var_idx)
     assert plan is not None and len(plan.inst) == len(set(keys)) < len(keys)
-    # each pair's distinct pair is an instance of its row under one coalition keeping its columns
-    assert plan.Z.shape == (1, Z.shape[1]) and plan.Z.all()
-    for p, (values, kept) in enumerate(keys):
-        u = plan.inverse[p]
-        assert X[plan.inst[u]].tobytes() == values and set(plan.var_idx[u].tolist()) == kept
-    assert len(set(plan.inverse.tolist())) == len(plan.inst)  # every distinct pair is used
+    check_plan(plan, X, Z, var_idx, keys)
 
 
 def test_no_plan_where_nothing_repeats_or_the_model_asks_for_every_row(rng):
@@ -106,6 +112,7 @@ def test_kept_sets_are_exact_at_the_widest(rng):
     keys = kept_sets(X, Z, var_idx)
     assert len(plan.inst) == len(set(keys))
     assert len(set(plan.inverse[:3].tolist())) == 3
+    check_plan(plan, X, Z, var_idx, keys)
 
 
 @pytest.mark.parametrize("backend", available())
@@ -202,6 +209,28 @@ def test_wide_rows_compare_kept_sets_by_rank_among_the_varying_features(rng):
     plan = distinct_pairs(xf.ModelAdapter(np.sum), X, Z, var_idx, min_saved=0.0)
     keys = kept_sets(X, Z, var_idx)
     assert len(plan.inst) == len(set(keys)) < len(keys)
-    for p, (values, kept) in enumerate(keys):
-        u = plan.inverse[p]
-        assert X[plan.inst[u]].tobytes() == values and set(plan.var_idx[u].tolist()) == kept
+    check_plan(plan, X, Z, var_idx, keys)
+
+
+@pytest.mark.parametrize("masker", ["host", "torch"])
+def test_many_small_chunks_side_by_side_give_the_same_values(rng, monkeypatch, masker):
+    """One distinct pair a chunk, chunks on two workers (the torch masker's): each worker's job
+    is rebound to its chunks, and every value lands in its place."""
+    if masker == "torch" and "torch" not in available():
+        pytest.skip("xai_fast._C not built")
+    X, B, Z, var_idx = walks(rng, rows=3, orders=5)
+    net = RowWiseNet(X.shape[1], rng)
+    monkeypatch.setattr(game_module, "FILL_VALUES", 1)  # a chunk is one model call
+    out = {}
+    for dedup in (None, False):
+        model = xf.ModelAdapter(net, dedup_rows=dedup, batch_size=len(B), workers=2)
+        if masker == "torch":
+            m = BackgroundTorchMasker(model, as_background(B), get_backend("torch"))
+        else:
+            m = BackgroundMasker(as_background(B), get_backend("numba"), np.float64)
+        net.rows = 0
+        ey = Game(model, m).evaluate(Z, X, var_idx)
+        out[dedup] = (ey.cpu().numpy() if masker == "torch" else ey), net.rows
+    distinct = len(set(kept_sets(X, Z, var_idx)))
+    assert out[None][1] == distinct * len(B)
+    np.testing.assert_array_equal(out[None][0], out[False][0])

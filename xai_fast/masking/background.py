@@ -99,6 +99,12 @@ class _BackgroundPairs:
         self.buf = None  # (rows, d), sized by the first (largest) chunk
         self.ey = None  # (pairs, k), allocated once the number of outputs is known
 
+    def rebind(self, X, var_idx) -> None:
+        """Other instances (at most as many as the first ones), the same coalitions and
+        buffers."""
+        self.X = np.ascontiguousarray(X, dtype=self.masker.dtype)
+        self.var_idx = np.ascontiguousarray(var_idx, dtype=np.int64)
+
     def buffer(self, rows: int) -> np.ndarray:
         """``rows`` rows of the row buffer (grown when too small)."""
         if self.buf is None or self.buf.shape[0] < rows:

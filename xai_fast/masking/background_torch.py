@@ -94,6 +94,13 @@ class _TorchPairs:
         self.ey = None  # (pairs, k) float64, made by the first chunk to know k
         self.lock = threading.Lock()
 
+    def rebind(self, X, var_idx) -> None:
+        """Other instances (at most as many as the first ones), the same coalitions and
+        buffers."""
+        self.host = (X, self.host[1], var_idx)
+        self.X = self.masker.to_device(X, self.masker.dtype)
+        self.var_idx = self.masker.to_device(var_idx, torch.int64)
+
     def buffer(self, rows: int, worker: int) -> torch.Tensor:
         """``rows`` rows of ``worker``'s row buffer (a larger one taken when too small)."""
         buf = self.bufs.get(worker)

@@ -8,15 +8,16 @@ order), and the short and long prefixes of a row's orders recur (16 features, 15
 both ways: about 9% of the coalitions; 10 features, 23 orders: about 30%).
 
 :func:`distinct_pairs` finds them from the instances and coalitions alone (a cost independent
-of the background and the model); the masker then evaluates the job of the distinct pairs
-alone, each as an instance of its own under one coalition that keeps all its listed features
-(its kept ones, a kept one again in each place of a masked one), and :class:`RepeatedPairs` hands
-every pair its distinct pair's value. This is for continuous data; where values repeat
+of the background and the model); :class:`RepeatedPairs` then evaluates the distinct pairs
+alone, chunk by chunk, each as an instance of its own under one coalition that keeps all its
+listed features (its kept ones, a kept one again in each place of a masked one), and hands every
+pair its distinct pair's value. This is for continuous data; where values repeat
 (categorical data), :mod:`.distinct`'s plan of equal rows finds the equal pairs with the rest.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import NamedTuple
 
 import numpy as np
@@ -24,7 +25,14 @@ import numpy as np
 from .distinct import every_feature_differs
 from .finite_means import check_means
 
-__all__ = ["MIN_SAVED_PAIRS", "PairPlan", "RepeatedPairs", "distinct_pairs", "pairs_once"]
+__all__ = [
+    "MIN_SAVED_PAIRS",
+    "PairPlan",
+    "RepeatedPairs",
+    "distinct_pairs",
+    "kept_columns",
+    "pairs_once",
+]
 
 #: Smallest share of pairs saved for which the distinct pairs' job replaces the call's: finding
 #: them costs about 0.1 us a pair, a fraction of one pair's ``N`` model rows.
@@ -35,23 +43,18 @@ MAX_FEATURES = 52
 
 
 class PairPlan(NamedTuple):
-    """The distinct pairs of a call as a job of their own.
+    """The distinct pairs of a call.
 
     Attributes
     ----------
-    inst : ndarray of int64, shape (U,)
-        The instance of each distinct pair.
-    var_idx : ndarray of int64, shape (U, M)
-        Its kept features in their places, a kept one again in each masked place.
-    Z : ndarray of bool, shape (1, M)
-        One coalition that keeps every listed feature.
+    inst, coal : ndarray of int64, shape (U,)
+        The instance and coalition of each distinct pair (its first pair).
     inverse : ndarray of int64, shape (n * S,)
         The distinct pair of each pair ``i * S + s``.
     """
 
     inst: np.ndarray
-    var_idx: np.ndarray
-    Z: np.ndarray
+    coal: np.ndarray
     inverse: np.ndarray
 
 
@@ -90,21 +93,27 @@ def distinct_pairs(model, X, Z, var_idx, min_saved: float = MIN_SAVED_PAIRS) -> 
     if len(first) > (1.0 - min_saved) * n * S:
         return None
     inst, coal = np.divmod(first, S)
+    return PairPlan(inst, coal, inverse)
+
+
+def kept_columns(Z, var_idx, inst, coal) -> np.ndarray:
+    """The columns pairs ``(inst, coal)`` keep, ``(len(inst), M)``: each varying column in its
+    place when kept, else one of the kept ones again (the pairs' rows under a coalition that
+    keeps all its places; every pair keeps at least one)."""
     keep = Z[coal]  # (U, M)
     cols = var_idx[inst]
     some_kept = np.take_along_axis(cols, keep.argmax(axis=1)[:, None], axis=1)  # (U, 1)
-    cols = np.where(keep, cols, some_kept)  # a masked place lists a kept feature again
-    return PairPlan(inst, cols, np.ones((1, M), dtype=bool), inverse)
+    return np.where(keep, cols, some_kept)
 
 
 def pairs_once(model, Z, X, var_idx, B, make):
     """The job of a call, evaluating each distinct pair once.
 
-    ``make(Z, X, var_idx)`` makes a masker's job. Where every varying feature of every
-    instance differs from every background row (continuous data), rows can repeat only as
-    whole pairs: the job is made for the distinct pairs and wrapped in a
-    :class:`RepeatedPairs` when :func:`distinct_pairs` finds repeats. Elsewhere it is made for
-    the call, whose plan of equal rows (:mod:`.distinct`) also finds the equal pairs.
+    ``make(Z, X, var_idx)`` makes a masker's job (with ``rebind`` and ``values``). Where every
+    varying feature of every instance differs from every background row (continuous data),
+    rows can repeat only as whole pairs: a :class:`RepeatedPairs` job evaluates the distinct
+    pairs when :func:`distinct_pairs` finds repeats. Elsewhere the job is made for the call,
+    whose plan of equal rows (:mod:`.distinct`) also finds the equal pairs.
 
     Parameters
     ----------
@@ -122,43 +131,80 @@ def pairs_once(model, Z, X, var_idx, B, make):
         X.view(bits), np.ascontiguousarray(B).view(bits), var_idx
     ):
         return make(Z, X, var_idx)
-    inner = make(plan.Z, X[plan.inst], plan.var_idx)
-    return RepeatedPairs(model, inner, plan.inverse, Z.shape[0])
+    return RepeatedPairs(model, make, Z, X, var_idx, plan)
 
 
 class RepeatedPairs:
-    """A call's job run as the job of its distinct pairs (see the module's text).
+    """A call's job that evaluates its distinct pairs alone (see the module's text).
+
+    A chunk of distinct pairs is a small job of the masker's: its pairs as instances of their
+    own under one coalition keeping every listed column (:func:`kept_columns`), one such job
+    per worker rebound to each chunk (so only a chunk's instances are copied at a time).
 
     Parameters
     ----------
     model : ModelAdapter
-    inner : PairJob
-        The distinct pairs' job, one coalition each; it has ``values()``, its pairs' values
-        ``(U, k)`` unchecked.
-    inverse : ndarray of int64, shape (n * S,)
-    S : int
-        The call's coalitions.
+    make : callable
+        ``make(Z, X, var_idx)``: a job of the masker's.
+    Z, X, var_idx
+        The call's coalitions ``(S, M)``, instances ``(n, d)`` and varying columns ``(n, M)``.
+    plan : PairPlan
     """
 
-    def __init__(self, model, inner, inverse: np.ndarray, S: int):
-        self.model, self.inner, self.inverse, self.S = model, inner, inverse, S
-        self.pairs = inner.pairs
-        self.rows_per_pair = inner.rows_per_pair
-        self.values_per_row = inner.values_per_row
-        self.workers = inner.workers
-        self.fill, self.reduce = inner.fill, inner.reduce
+    def __init__(self, model, make, Z, X, var_idx, plan: PairPlan):
+        self.model, self.make, self.plan = model, make, plan
+        self.Z, self.X, self.var_idx = Z, X, var_idx
+        self.S = Z.shape[0]
+        self.one = np.ones((1, Z.shape[1]), dtype=bool)
+        probe = make(self.one, X[:0], var_idx[:0])
+        self.pairs = len(plan.inst)
+        self.rows_per_pair = probe.rows_per_pair
+        self.values_per_row = probe.values_per_row
+        self.workers = probe.workers
+        self.jobs = {}  # worker -> its job, rebound to each of its chunks
+        self.ey = None  # (U, k), made by the first chunk to know k
+        self.lock = threading.Lock()
+
+    def fill(self, start: int, P: int, worker: int):
+        inst, coal = self.plan.inst[start : start + P], self.plan.coal[start : start + P]
+        X, cols = self.X[inst], kept_columns(self.Z, self.var_idx, inst, coal)
+        job = self.jobs.get(worker)
+        if job is None or job.pairs < P:  # a worker's first chunk is its largest
+            job = self.jobs[worker] = self.make(self.one, X, cols)
+        else:
+            job.rebind(X, cols)
+        return job.fill(0, P, worker)
+
+    def reduce(self, out, start: int, P: int, worker: int) -> None:
+        job = self.jobs[worker]
+        job.reduce(out, 0, P, worker)
+        values = job.ey[:P]
+        if self.ey is None:
+            with self.lock:
+                if self.ey is None:
+                    self.ey = _empty_like_rows(values, self.pairs)
+        self.ey[start : start + P] = values
 
     def result(self):
         """Every pair's value, ``(n, S, k)``; raises if the model returned NaN or inf."""
-        ey = self.inner.values()
+        for job in self.jobs.values():
+            job.values()  # hands its buffers back
+        ey = self.ey
         if hasattr(ey, "index_select"):
             import torch
 
-            ey = ey.index_select(0, torch.as_tensor(self.inverse, device=ey.device))
+            ey = ey.index_select(0, torch.as_tensor(self.plan.inverse, device=ey.device))
         else:
-            ey = ey[self.inverse]
+            ey = ey[self.plan.inverse]
         check_means(self.model, ey, self.S)
         return ey.reshape(-1, self.S, ey.shape[1])
+
+
+def _empty_like_rows(values, rows: int):
+    """An uninitialised ``(rows, k)`` array or tensor of ``values``' kind, dtype and device."""
+    if hasattr(values, "new_empty"):
+        return values.new_empty((rows, values.shape[1]))
+    return np.empty((rows, values.shape[1]), dtype=values.dtype)
 
 
 def _instance_groups(X: np.ndarray, var_idx: np.ndarray) -> np.ndarray:
