@@ -94,6 +94,9 @@ def test_no_plan_where_nothing_repeats_or_the_model_asks_for_every_row(rng):
     with_empty = np.vstack([Z, np.zeros((1, Z.shape[1]), dtype=bool)])  # keeps nothing
     assert distinct_pairs(f, X, with_empty, var_idx) is None
     assert distinct_pairs(f, X, Z, var_idx, min_saved=0.99) is None  # too few repeats
+    Xf, _, Zf, vf = walks(rng, rows=4, orders=3, d=16)  # 16 features, 3 orders: few repeat
+    assert distinct_pairs(f, Xf, Zf, vf) is None
+    assert distinct_pairs(f, Xf, Zf, vf, min_saved=0.0) is not None
     M = MAX_FEATURES + 1
     wide = np.repeat(rng.normal(size=(1, M)), 3, axis=0)
     Zw = np.eye(M, dtype=bool)
@@ -214,8 +217,8 @@ def test_wide_rows_compare_kept_sets_by_rank_among_the_varying_features(rng):
 
 @pytest.mark.parametrize("masker", ["host", "torch"])
 def test_many_small_chunks_side_by_side_give_the_same_values(rng, monkeypatch, masker):
-    """One distinct pair a chunk, chunks on two workers (the torch masker's): each worker's job
-    is rebound to its chunks, and every value lands in its place."""
+    """One distinct pair a chunk (on two workers with the torch masker; the host masker runs
+    one): each worker's job is rebound to its chunks, and every value lands in its place."""
     if masker == "torch" and "torch" not in available():
         pytest.skip("xai_fast._C not built")
     X, B, Z, var_idx = walks(rng, rows=3, orders=5)
@@ -234,3 +237,44 @@ def test_many_small_chunks_side_by_side_give_the_same_values(rng, monkeypatch, m
     distinct = len(set(kept_sets(X, Z, var_idx)))
     assert out[None][1] == distinct * len(B)
     np.testing.assert_array_equal(out[None][0], out[False][0])
+
+
+def test_rows_from_the_background_still_send_each_distinct_pair_once(rng):
+    """Explained rows drawn from the background share values with it, so rows of different
+    pairs could be equal; where too few are for the plan of equal rows, the distinct pairs are
+    still evaluated once (before, every row was sent)."""
+    d, N = 8, 50
+    B = rng.normal(size=(N, d))
+    X = B[rng.choice(N, 5, replace=False)]
+    f = RowWise(d, rng)
+    ex = xf.PermutationExplainer(f, B, seed=int(rng.integers(2**31)))
+    every = xf.PermutationExplainer(xf.ModelAdapter(f, dedup_rows=False), B, seed=ex.seed)
+    f.rows = 0
+    ours = ex(X, max_evals=500, silent=True)
+    sent, f.rows = f.rows, 0
+    ref = every(X, max_evals=500, silent=True)
+    np.testing.assert_array_equal(ours.values, ref.values)
+    P = 500 // (2 * d + 1)
+    rs, kept = np.random.RandomState(ex.seed), 0
+    for _ in range(len(X)):  # shap's orders: each row's distinct kept sets
+        order, sets = np.arange(d), set()
+        for _ in range(P):
+            rs.shuffle(order)
+            sets |= {frozenset(order[:k]) for k in range(1, d)}
+            sets |= {frozenset(order[k:]) for k in range(1, d)}
+        kept += len(sets)
+    assert sent == len(X) + kept * N < f.rows
+
+
+def test_on_another_device_only_when_asked_for(rng):
+    """As the plan of equal rows: a module on an accelerator outruns the host's numbering."""
+    X, B, Z, var_idx = walks(rng)
+
+    class OnDevice:
+        device = torch.device("cuda")
+
+        def __init__(self, dedup_rows):
+            self.dedup_rows = dedup_rows
+
+    assert distinct_pairs(OnDevice(None), X, Z, var_idx) is None
+    assert distinct_pairs(OnDevice(True), X, Z, var_idx) is not None

@@ -125,13 +125,19 @@ class _BackgroundPairs:
             self.ey = np.empty((self.pairs, out.shape[1]))
         self.masker.mean(out, self.masker.background.weights, self.ey[start : start + P])
 
+    def row_plan(self):
+        """The plan of equal rows (:mod:`.distinct`), or ``None`` to send every row; made once."""
+        if not hasattr(self, "_row_plan"):
+            m = self.masker
+            self._row_plan = plan_distinct(
+                self.model, m.distinct, self.X, m.B, self.Z, self.var_idx
+            )
+        return self._row_plan
+
     def distinct_blocks(self):
         """Blocks of distinct rows (see :mod:`.distinct`), or ``None`` to send every row."""
-        m = self.masker
-        plan = plan_distinct(self.model, m.distinct, self.X, m.B, self.Z, self.var_idx)
-        if plan is None:
-            return None
-        return (_HostBlock(self, *block) for block in plan.blocks())
+        plan = self.row_plan()
+        return None if plan is None else (_HostBlock(self, *block) for block in plan.blocks())
 
     def values(self) -> np.ndarray:
         """Every pair's value ``(pairs, k)``, unchecked."""

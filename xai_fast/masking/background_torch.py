@@ -129,17 +129,25 @@ class _TorchPairs:
         with torch.inference_mode():
             self.masker.mean(out, self.masker.weights, self.ey[start : start + P])
 
+    def row_plan(self):
+        """The plan of equal rows (:mod:`.distinct`), or ``None`` to send every row; made once."""
+        if not hasattr(self, "_row_plan"):
+            m = self.masker
+            X, Z, var_idx = self.host
+            plan = None
+            if self.model.dedup_rows is not None or m.device.type == "cpu":
+                # (elsewhere numbering on the host is slower than a small model on the device)
+                X = np.ascontiguousarray(X, dtype=m.B_host.dtype)
+                plan = plan_distinct(
+                    self.model, m.distinct, X, m.B_host, Z, var_idx, MIN_SAVED_MODULE
+                )
+            self._row_plan = plan
+        return self._row_plan
+
     def distinct_blocks(self):
         """Blocks of distinct rows (see :mod:`.distinct`), or ``None`` to send every row."""
-        m = self.masker
-        X, Z, var_idx = self.host
-        if self.model.dedup_rows is None and m.device.type != "cpu":
-            return None  # numbering on the host is slower than a small model on a device
-        X = np.ascontiguousarray(X, dtype=m.B_host.dtype)
-        plan = plan_distinct(self.model, m.distinct, X, m.B_host, Z, var_idx, MIN_SAVED_MODULE)
-        if plan is None:
-            return None
-        return (_TorchBlock(self, *block) for block in plan.blocks())
+        plan = self.row_plan()
+        return None if plan is None else (_TorchBlock(self, *block) for block in plan.blocks())
 
     def values(self) -> torch.Tensor:
         """Every pair's value ``(pairs, k)`` on the device, unchecked; the row buffers go back."""

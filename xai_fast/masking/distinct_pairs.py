@@ -11,8 +11,9 @@ both ways: about 9% of the coalitions; 10 features, 23 orders: about 30%).
 of the background and the model); :class:`RepeatedPairs` then evaluates the distinct pairs
 alone, chunk by chunk, each as an instance of its own under one coalition that keeps all its
 listed features (its kept ones, a kept one again in each place of a masked one), and hands every
-pair its distinct pair's value. This is for continuous data; where values repeat
-(categorical data), :mod:`.distinct`'s plan of equal rows finds the equal pairs with the rest.
+pair its distinct pair's value. Where rows of different pairs can be equal too (categorical
+data) and :mod:`.distinct`'s plan of equal rows is made, that plan finds the equal pairs with
+the rest; where it is not (too few equal rows), the distinct pairs are still evaluated once.
 """
 
 from __future__ import annotations
@@ -34,9 +35,13 @@ __all__ = [
     "pairs_once",
 ]
 
-#: Smallest share of pairs saved for which the distinct pairs' job replaces the call's: finding
-#: them costs about 0.1 us a pair, a fraction of one pair's ``N`` model rows.
-MIN_SAVED_PAIRS = 0.02
+#: Smallest share of pairs saved for which the distinct pairs' job replaces the call's. Finding
+#: them costs about 0.1 us a pair, and their chunks' fills a little more than the call's: on a
+#: 16-64-64-1 MLP with 20 background rows (2 cores), 9% saved ran 0.96-1.0x as fast, 20% 1.09x.
+MIN_SAVED_PAIRS = 0.12
+#: Instance groups whose pairs are counted first: with too few repeats among them the call's
+#: pairs are not sorted at all.
+SAMPLE_GROUPS = 2
 #: Most varying features for which kept sets are compared (as exact sums of powers of two in
 #: float64); with more, repeats are rare (each set is one of at least 2**53).
 MAX_FEATURES = 52
@@ -80,16 +85,23 @@ def distinct_pairs(model, X, Z, var_idx, min_saved: float = MIN_SAVED_PAIRS) -> 
     """
     n = X.shape[0]
     S, M = Z.shape
-    if getattr(model, "dedup_rows", None) is False or n < 2 or S == 0:
-        return None
-    if M == 0 or M > MAX_FEATURES or not Z.any(axis=1).all():
+    dedup = getattr(model, "dedup_rows", None)
+    device = getattr(model, "device", None)
+    if dedup is False or (dedup is None and device is not None and device.type != "cpu"):
+        return None  # (on another device, as the plan of equal rows: only when asked for)
+    if n < 2 or S == 0 or M == 0 or M > MAX_FEATURES or not Z.any(axis=1).all():
         return None
     group = _instance_groups(X, var_idx)
     if group.max() == n - 1:  # every instance differs
         return None
     d = X.shape[1]
-    mask = _kept_sets(Z, var_idx, d).ravel()
-    first, inverse = _distinct(group.repeat(S), mask, d if d <= MAX_FEATURES else M)
+    bits = d if d <= MAX_FEATURES else M
+    if group.max() >= SAMPLE_GROUPS:  # a sample of whole groups first (about as many repeat)
+        some = np.flatnonzero(group < SAMPLE_GROUPS)
+        first, _ = _distinct(group[some], _kept_sets(Z, var_idx[some], d), bits)
+        if len(first) > (1.0 - min_saved) * len(some) * S:
+            return None
+    first, inverse = _distinct(group, _kept_sets(Z, var_idx, d), bits)
     if len(first) > (1.0 - min_saved) * n * S:
         return None
     inst, coal = np.divmod(first, S)
@@ -109,11 +121,12 @@ def kept_columns(Z, var_idx, inst, coal) -> np.ndarray:
 def pairs_once(model, Z, X, var_idx, B, make):
     """The job of a call, evaluating each distinct pair once.
 
-    ``make(Z, X, var_idx)`` makes a masker's job (with ``rebind`` and ``values``). Where every
-    varying feature of every instance differs from every background row (continuous data),
-    rows can repeat only as whole pairs: a :class:`RepeatedPairs` job evaluates the distinct
-    pairs when :func:`distinct_pairs` finds repeats. Elsewhere the job is made for the call,
-    whose plan of equal rows (:mod:`.distinct`) also finds the equal pairs.
+    ``make(Z, X, var_idx)`` makes a masker's job (with ``row_plan``, ``rebind`` and
+    ``values``). When :func:`distinct_pairs` finds repeated pairs, a :class:`RepeatedPairs` job
+    evaluates the distinct ones, unless rows of different pairs can be equal too (a varying
+    value equal to a background row's, as in categorical data) and the call's plan of equal rows
+    (:mod:`.distinct`), which then also finds the equal pairs, is made. Else the job is the
+    call's own.
 
     Parameters
     ----------
@@ -125,12 +138,16 @@ def pairs_once(model, Z, X, var_idx, B, make):
     make : callable
     """
     X = np.ascontiguousarray(X, dtype=B.dtype)
-    plan = distinct_pairs(model, X, Z, var_idx) if B.dtype.itemsize in (1, 2, 4, 8) else None
+    plan = distinct_pairs(model, X, Z, var_idx)
+    if plan is None:
+        return make(Z, X, var_idx)
     bits = f"u{B.dtype.itemsize}"
-    if plan is None or not every_feature_differs(
+    if B.dtype.itemsize not in (1, 2, 4, 8) or not every_feature_differs(
         X.view(bits), np.ascontiguousarray(B).view(bits), var_idx
     ):
-        return make(Z, X, var_idx)
+        job = make(Z, X, var_idx)
+        if job.row_plan() is not None:
+            return job
     return RepeatedPairs(model, make, Z, X, var_idx, plan)
 
 
@@ -169,7 +186,9 @@ class RepeatedPairs:
         inst, coal = self.plan.inst[start : start + P], self.plan.coal[start : start + P]
         X, cols = self.X[inst], kept_columns(self.Z, self.var_idx, inst, coal)
         job = self.jobs.get(worker)
-        if job is None or job.pairs < P:  # a worker's first chunk is its largest
+        if job is None or job.pairs < P:  # (a worker's first chunk is its largest)
+            if job is not None:
+                job.values()  # hands its buffers back
             job = self.jobs[worker] = self.make(self.one, X, cols)
         else:
             job.rebind(X, cols)
@@ -229,21 +248,26 @@ def _kept_sets(Z: np.ndarray, var_idx: np.ndarray, d: int) -> np.ndarray:
 
 
 def _distinct(group: np.ndarray, mask: np.ndarray, bits: int):
-    """The first pair of each distinct ``(group, mask)`` ``(U,)``, in the keys' order, and the
-    distinct pair of each pair ``(P,)`` (``mask`` below ``2**bits``)."""
+    """The first pair of each distinct key ``(U,)``, in the keys' order, and the distinct pair
+    of each pair ``(n * S,)``; pair ``i * S + s``'s key is ``(group[i], mask[i, s])``
+    (``mask`` ``(n, S)``, below ``2**bits``). About 33 bytes a pair at the peak."""
+    n, S = mask.shape
     if int(group.max()) < 2 ** (63 - bits):  # one int64 key
-        key = (group << bits) | mask
+        key = ((group[:, None] << bits) | mask).ravel()
         order = np.argsort(key)
-        k = key[order]
+        key = key[order]
         new = np.empty(order.size, dtype=bool)
         new[0] = True
-        new[1:] = k[1:] != k[:-1]
+        np.not_equal(key[1:], key[:-1], out=new[1:])
+        del key
     else:
-        order = np.lexsort((mask, group))
-        g, m = group[order], mask[order]
+        g, m = group.repeat(S), mask.ravel()
+        order = np.lexsort((m, g))
+        g, m = g[order], m[order]
         new = np.empty(order.size, dtype=bool)
         new[0] = True
         new[1:] = (g[1:] != g[:-1]) | (m[1:] != m[:-1])
+        del g, m
     first = np.minimum.reduceat(order, np.flatnonzero(new))  # each key's first pair
     inverse = np.empty(order.size, dtype=np.int64)
     inverse[order] = np.cumsum(new) - 1
