@@ -82,3 +82,19 @@ def product_game(M, orders, n_terms, rng, n_rows=3, row_range=(0.5, 1.5)):
     for c, t in zip(coef, terms, strict=True):
         exact[:, t] += (c * np.prod(rows[:, t], axis=1) / len(t))[:, None]
     return f, np.zeros((1, M)), rows, exact
+
+
+def distinct_walk_sets(seed: int, n: int, d: int, P: int) -> int:
+    """Distinct kept sets of shap's permutation walks, summed over ``n`` rows of ``d`` varying
+    features with ``P`` orders each: shap shuffles each row's features in place ``P`` times
+    with ``numpy.random.shuffle`` from a generator seeded once, and walks every order forward
+    and back (the walks' ends, nothing and everything kept, not counted)."""
+    rs, kept = np.random.RandomState(seed), 0
+    for _ in range(n):
+        order, sets = np.arange(d), set()
+        for _ in range(P):
+            rs.shuffle(order)
+            sets |= {frozenset(order[:k].tolist()) for k in range(1, d)}
+            sets |= {frozenset(order[k:].tolist()) for k in range(1, d)}
+        kept += len(sets)
+    return kept

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from oracles import distinct_walk_sets
 
 import xai_fast as xf
 from xai_fast.backends import available, get_backend
@@ -254,15 +255,7 @@ def test_rows_from_the_background_still_send_each_distinct_pair_once(rng):
     sent, f.rows = f.rows, 0
     ref = every(X, max_evals=500, silent=True)
     np.testing.assert_array_equal(ours.values, ref.values)
-    P = 500 // (2 * d + 1)
-    rs, kept = np.random.RandomState(ex.seed), 0
-    for _ in range(len(X)):  # shap's orders: each row's distinct kept sets
-        order, sets = np.arange(d), set()
-        for _ in range(P):
-            rs.shuffle(order)
-            sets |= {frozenset(order[:k]) for k in range(1, d)}
-            sets |= {frozenset(order[k:]) for k in range(1, d)}
-        kept += len(sets)
+    kept = distinct_walk_sets(ex.seed, len(X), d, 500 // (2 * d + 1))
     assert sent == len(X) + kept * N < f.rows
 
 

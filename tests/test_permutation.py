@@ -8,7 +8,7 @@ import itertools
 import numpy as np
 import pytest
 import torch
-from oracles import brute_force_shapley
+from oracles import brute_force_shapley, distinct_walk_sets
 
 import xai_fast as xf
 from xai_fast.sampling.permutations import chain_coalitions, shap_orders
@@ -97,14 +97,7 @@ def test_model_rows_batching_and_seeds(rng):
     first = ex(X, max_evals=40, silent=True).values
     P = 40 // (2 * d + 1)
     # the rows' outputs, then each distinct kept set of a row's walks once (orders: shap's)
-    rs, kept = np.random.RandomState(11), 0
-    for _ in range(n):
-        order, sets = np.arange(d), set()
-        for _ in range(P):
-            rs.shuffle(order)
-            sets |= {frozenset(order[:k]) for k in range(1, d)}
-            sets |= {frozenset(order[k:]) for k in range(1, d)}
-        kept += len(sets)
+    kept = distinct_walk_sets(11, n, d, P)
     assert kept < n * P * (2 * d - 2)  # the walks repeat sets here
     assert sum(calls) == n + kept * N
     every = xf.PermutationExplainer(xf.ModelAdapter(f, dedup_rows=False), B, seed=11)
