@@ -10,7 +10,10 @@ Rounds alternate ours and captum's; reported: the median seconds of each, the me
 per-round ratios, and the largest difference between the two attributions relative to their
 largest magnitude.
 
-    python benchmarks/bench_layer.py [--repeats 5] [--json]
+``--processes ROUNDS`` adds LayerConductance with each side in a fresh process of its own
+(alternating, ``ROUNDS`` each): in one process each side also runs on the heap the other left.
+
+    python benchmarks/bench_layer.py [--repeats 5] [--all] [--processes 5] [--json]
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import subprocess
+import sys
 import warnings
 
 import torch
@@ -104,13 +109,56 @@ def all_methods(repeats: int) -> dict:
     return out
 
 
+def _conductance_alone(who: str, repeats: int) -> float:
+    """Median seconds of ``who``'s LayerConductance (``"ours"`` or ``"captum"``) in this
+    process, which has run nothing else (after one call apart)."""
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(16, 3, 32, 32, generator=g)
+    net = small_cnn()
+    if who == "ours":
+        method = xf.LayerConductance(net, net[3])
+    else:
+        from captum.attr import LayerConductance as CaptumLC
+
+        method = CaptumLC(net, net[3])
+    method.attribute(x, target=3, n_steps=50)
+    times, _ = alternating_rounds({who: lambda: method.attribute(x, target=3, n_steps=50)}, repeats)
+    return statistics.median(times[who])
+
+
+def conductance_in_processes(rounds: int, repeats: int) -> dict:
+    """LayerConductance with each side in a fresh process of its own, as a user runs one
+    library (neither inherits the other's heap); the sides alternate, ``rounds`` each."""
+    times = {"ours": [], "captum": []}
+    for _ in range(rounds):
+        for who in times:
+            cmd = [sys.executable, __file__, "--alone", who, "--repeats", str(repeats)]
+            out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+            times[who].append(float(out.strip().splitlines()[-1]))
+    return {
+        "ours_s": statistics.median(times["ours"]),
+        "captum_s": statistics.median(times["captum"]),
+        "speedup": median_ratio(times, "ours", "captum"),
+    }
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--all", action="store_true", help="every layer and neuron method")
+    p.add_argument("--processes", type=int, default=0, metavar="ROUNDS",
+                   help="also LayerConductance with each side in fresh processes")  # fmt: skip
+    p.add_argument("--alone", choices=["ours", "captum"], help=argparse.SUPPRESS)
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
+    if args.alone:  # one side in this process: its median seconds
+        print(_conductance_alone(args.alone, args.repeats))
+        return
     result = {"layer_conductance": conductance_vs_captum(args.repeats)}
+    if args.processes:
+        result["layer_conductance_in_processes"] = conductance_in_processes(
+            args.processes, args.repeats
+        )
     if args.all:  # one section per method
         result.update(all_methods(args.repeats))
     print(json.dumps(result, indent=2) if args.json else "", end="")

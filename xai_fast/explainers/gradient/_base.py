@@ -6,6 +6,7 @@ import inspect
 
 import torch
 
+from ..._runtime.heap_warmup import warm_heap
 from ..._validation import check_flag
 from .._captum_surface import CaptumSurface
 from ._call import _autograd, _Call, _check_forward_func, _delta
@@ -88,6 +89,7 @@ class _GradientAttribution(CaptumSurface):
         binds the model call, runs ``_run`` with ``options`` and returns the attributions shaped
         as ``_output_is_tuple`` says, with the deltas when ``with_delta``.
         """
+        warm_heap()
         with _autograd():
             xs, is_tuple = _check_inputs(inputs, floating=floating)
             bs = self._checked_baselines(baselines, inputs, xs, is_tuple)

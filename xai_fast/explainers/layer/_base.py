@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import torch
 
+from ..._runtime.heap_warmup import warm_heap
 from ..._validation import check_flag
 from ..gradient._base import _default_layout, _GradientAttribution
 from ..gradient._call import _autograd, _Call, _differentiable
@@ -125,6 +126,7 @@ class _LayerAttribution(_GradientAttribution):
     def _attribute(
         self, inputs, baselines, target, additional_forward_args, options, with_delta=False
     ):
+        warm_heap()
         with _autograd():
             xs, is_tuple = _check_inputs(inputs, floating=self._FLOATING)
             bs = self._checked_baselines(baselines, inputs, xs, is_tuple)
