@@ -21,12 +21,16 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
-import sys
 import warnings
 
 import torch
-from common import alternating_rounds, median_ratio, print_results, small_cnn
+from common import (
+    alternating_rounds,
+    fresh_process_rounds,
+    median_ratio,
+    print_results,
+    small_cnn,
+)
 
 import xai_fast as xf
 
@@ -129,12 +133,7 @@ def _conductance_alone(who: str, repeats: int) -> float:
 def conductance_in_processes(rounds: int, repeats: int) -> dict:
     """LayerConductance with each side in a fresh process of its own, as a user runs one
     library (neither inherits the other's heap); the sides alternate, ``rounds`` each."""
-    times = {"ours": [], "captum": []}
-    for _ in range(rounds):
-        for who in times:
-            cmd = [sys.executable, __file__, "--alone", who, "--repeats", str(repeats)]
-            out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-            times[who].append(float(out.strip().splitlines()[-1]))
+    times = fresh_process_rounds(__file__, ["ours", "captum"], rounds, ["--repeats", str(repeats)])
     return {
         "ours_s": statistics.median(times["ours"]),
         "captum_s": statistics.median(times["captum"]),

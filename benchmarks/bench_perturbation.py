@@ -17,7 +17,11 @@ Reported per method: median seconds of each, the median of the per-round ratios 
 captum's defaults, the model rows each sends on a second call (counted by a wrapper) and the
 largest difference from captum's values.
 
-    python benchmarks/bench_perturbation.py [--repeats 5] [--json]
+``--processes ROUNDS`` instead runs each side of each method in fresh processes of its own
+(alternating, ``ROUNDS`` each), as a user runs one library: in one process each side also runs
+on the heap the other left (see docs/layers.md, page faults).
+
+    python benchmarks/bench_perturbation.py [--repeats 5] [--processes 5] [--json]
 """
 
 from __future__ import annotations
@@ -28,7 +32,13 @@ import statistics
 import warnings
 
 import torch
-from common import alternating_rounds, median_ratio, print_results, small_cnn
+from common import (
+    alternating_rounds,
+    fresh_process_rounds,
+    median_ratio,
+    print_results,
+    small_cnn,
+)
 
 import xai_fast as xf
 
@@ -122,12 +132,51 @@ def compare(repeats: int) -> dict:
     return result
 
 
+def _alone(side: str, repeats: int) -> float:
+    """Median seconds of ``side`` (``"ours:Method"`` or ``"captum:Method"``) in this process,
+    which has run nothing else (after one call apart)."""
+    import captum.attr as ca
+
+    who, name = side.split(":")
+    x = torch.randn(N_IMAGES, 3, 32, 32, generator=torch.Generator().manual_seed(1))
+    net = small_cnn()
+    kw, _ = _cases(x)[name]
+    cls = getattr(xf if who == "ours" else ca, name)
+    seed = 0 if name == "ShapleyValueSampling" else None
+    fns = {side: lambda: _run(cls, net, x, kw, seed)}
+    fns[side]()
+    times, _ = alternating_rounds(fns, repeats)
+    return statistics.median(times[side])
+
+
+def in_processes(rounds: int, repeats: int) -> dict:
+    """Each method with each side in a fresh process of its own (sides alternating)."""
+    out = {}
+    for name in _cases(torch.zeros(1, 3, 32, 32)):
+        sides = [f"ours:{name}", f"captum:{name}"]
+        times = fresh_process_rounds(__file__, sides, rounds, ["--repeats", str(repeats)])
+        out[name] = {
+            "ours_s": statistics.median(times[sides[0]]),
+            "captum_s": statistics.median(times[sides[1]]),
+            "speedup": median_ratio(times, sides[0], sides[1]),
+        }
+    return out
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--repeats", type=int, default=5)
+    p.add_argument(
+        "--processes", type=int, default=0, metavar="ROUNDS",
+        help="instead, each side in fresh processes of its own, ROUNDS each",
+    )  # fmt: skip
+    p.add_argument("--alone", help=argparse.SUPPRESS)
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
-    result = compare(args.repeats)
+    if args.alone:  # one side in this process: its median seconds
+        print(_alone(args.alone, args.repeats))
+        return
+    result = in_processes(args.processes, args.repeats) if args.processes else compare(args.repeats)
     if args.json:
         print(json.dumps(result, indent=2))
     else:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 import math
 import statistics
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -33,6 +35,22 @@ def alternating_rounds(fns: dict, repeats: int) -> tuple[dict, dict]:
             out[k] = fn()
             times[k].append(time.perf_counter() - t)
     return times, out
+
+
+def fresh_process_rounds(script: str, sides: list, rounds: int, args: list) -> dict:
+    """Seconds of each side, each round in a fresh process of its own (sides alternating):
+    ``python script --alone SIDE *args`` prints one side's median seconds as its last line.
+    Neither side then runs on the heap the other left (in one process, each does).
+
+    Returns ``{side: [seconds per round]}``.
+    """
+    times = {side: [] for side in sides}
+    for _ in range(rounds):
+        for side in sides:
+            cmd = [sys.executable, script, "--alone", side, *args]
+            out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+            times[side].append(float(out.strip().splitlines()[-1]))
+    return times
 
 
 def median_ratio(times: dict, ours: str, ref: str) -> float:
