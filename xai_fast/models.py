@@ -15,6 +15,7 @@ import sys
 import numpy as np
 
 from ._runtime.chunked_calls import array_rows, chunked_with_oom_retry, tensor_rows
+from ._runtime.heap_warmup import warm_heap
 from ._runtime.memory_format import layout_forward
 from ._runtime.model_errors import USER_ERRORS, reraise
 from ._validation import check_batch_size, check_optional_flag, check_workers, explained_init
@@ -110,6 +111,7 @@ class ModelAdapter:
         self.check_finite = bool(check_finite)
         self.dedup_rows = check_optional_flag(dedup_rows, "dedup_rows")
         self.channels_last = check_optional_flag(channels_last, "channels_last")
+        warm_heap()  # before the first chunk's temporaries (see _runtime/heap_warmup.py)
         self.device = None
         self.input_dtype = None
         self.torch_dtype = None

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from .._runtime.heap_warmup import warm_heap
 from .._runtime.progress import Progress
 from .._validation import check_int, check_no_kwargs, check_positive_int, explained_init
 from ..backends import get_backend
@@ -146,6 +147,7 @@ class LimeImageExplainer:
         S = check_int(num_samples, "num_samples", 2)
         n_feat = check_int(num_features, "num_features", 1)
         batch = check_positive_int(batch_size, "batch_size")
+        warm_heap()  # the classifier's batches of images are large temporaries
         if isinstance(images, np.ndarray) and images.ndim in (3, 4):
             images = list(images)  # (n, H, W) grey or (n, H, W, C)
         rgb = [as_rgb(im) for im in images]

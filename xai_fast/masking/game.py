@@ -17,7 +17,6 @@ from __future__ import annotations
 from typing import Protocol
 
 from .._runtime.chunk_workers import map_chunks
-from .._runtime.heap_warmup import warm_heap
 from .._runtime.progress import Progress
 from ..models import ModelAdapter
 
@@ -134,7 +133,6 @@ class Game:
         ndarray or torch.Tensor of float64, shape (n, S, k)
             On the model's device for maskers that work there.
         """
-        warm_heap()
         job = self.masker.pairs(self.model, Z, *instances)
         pairs = job.pairs
         # None: every row is sent; else blocks of distinct rows (a tabular job's plan)
