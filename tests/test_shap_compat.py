@@ -288,7 +288,9 @@ def test_exact_large_background_is_summarised_like_shaps_masker(rng):
     np.testing.assert_allclose(ours.base_values, ref.base_values, rtol=1e-12)
     full = xf.ExactExplainer(g, B, max_samples=None)(X)
     brute = xf.ExactExplainer(g, xf.Background(B, np.ones(len(B))))(X)
-    np.testing.assert_allclose(full.values, brute.values, rtol=1e-12, atol=1e-15)
+    # the two weightings round their 250-row means apart: about 1e-15 of the largest values
+    scale = float(np.abs(brute.values).max())
+    np.testing.assert_allclose(full.values, brute.values, rtol=1e-12, atol=1e-13 * scale)
     assert np.abs(full.values - ours.values).max() > 1e-6  # 100 rows of 250 differ
 
 
