@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from game_runs import torch_game_run
 from oracles import distinct_walk_sets
 
 import xai_fast as xf
@@ -140,12 +141,7 @@ def test_host_game_sends_each_distinct_pair_once_and_keeps_the_values(rng, backe
 def test_torch_game_sends_each_distinct_pair_once_and_keeps_the_values(rng):
     X, B, Z, var_idx = walks(rng)
     net = RowWiseNet(X.shape[1], rng)
-    out = {}
-    for dedup in (None, False):
-        model = xf.ModelAdapter(net, dedup_rows=dedup)
-        masker = BackgroundTorchMasker(model, as_background(B), get_backend("torch"))
-        net.rows = 0
-        out[dedup] = Game(model, masker).evaluate(Z, X, var_idx).cpu().numpy(), net.rows
+    out = {dedup: torch_game_run(net, B, Z, X, var_idx, dedup) for dedup in (None, False)}
     distinct = len(set(kept_sets(X, Z, var_idx)))
     assert out[None][1] == distinct * len(B) < out[False][1] == len(X) * len(Z) * len(B)
     np.testing.assert_array_equal(out[None][0], out[False][0])

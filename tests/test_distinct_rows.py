@@ -142,8 +142,9 @@ def test_torch_game_sends_each_distinct_row_once_and_keeps_the_values(rng, monke
     torch = pytest.importorskip("torch")
     if "torch" not in available():
         pytest.skip("xai_fast._C not built")
+    from game_runs import torch_game_run
+
     from xai_fast.masking import background_torch
-    from xai_fast.masking.background_torch import BackgroundTorchMasker
 
     monkeypatch.setattr(background_torch, "MIN_SAVED_MODULE", 0.0)  # whatever the share
 
@@ -159,12 +160,7 @@ def test_torch_game_sends_each_distinct_row_once_and_keeps_the_values(rng, monke
 
     X, B, Z, var_idx = call_problem(rng)
     net = RowWise(X.shape[1])
-    out = {}
-    for dedup in (True, False):
-        model = xf.ModelAdapter(net, dedup_rows=dedup)
-        masker = BackgroundTorchMasker(model, as_background(B), get_backend("torch"))
-        net.rows = 0
-        out[dedup] = Game(model, masker).evaluate(Z, X, var_idx).cpu().numpy(), net.rows
+    out = {dedup: torch_game_run(net, B, Z, X, var_idx, dedup) for dedup in (True, False)}
     rows = all_rows(X, B, Z, var_idx)
     assert out[False][1] == len(rows)
     assert out[True][1] == distinct_count(rows) < len(rows)
